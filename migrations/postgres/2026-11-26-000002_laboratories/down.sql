@@ -1,0 +1,2 @@
+DROP TABLE laboratory_disciplines;
+DROP TABLE laboratories;

@@ -1,0 +1,3 @@
+DROP TABLE localization_stage_changes;
+DROP TABLE localization_scopes;
+DROP TABLE localizations;

@@ -1,0 +1,2 @@
+DROP TABLE vendor_categories;
+DROP TABLE vendors;

@@ -1,0 +1,271 @@
+//! Database access shared by every resource: the two-backend connection type, the pool,
+//! embedded migrations and the blocking-pool bridge.
+
+pub mod types;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// One connection type for both backends; every repository function takes `&mut DbConn`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The backend a `DATABASE_URL` selects, decided by its scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`, `postgresql://…` and `sqlite://PATH` (relative, or absolute with
+    /// a third slash: `sqlite:///var/lib/labnet/labnet.db`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return Ok(Self::Postgres(trimmed.to_owned()));
+        }
+        if let Some(path) = trimmed
+            .strip_prefix("sqlite://")
+            .or_else(|| trimmed.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("sqlite URL has no file path (expected sqlite://PATH)".to_owned());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        Err(format!(
+            "unsupported DATABASE_URL scheme in `{}`: use sqlite://PATH or postgres://…",
+            redact(trimmed)
+        ))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// Hides a password in a URL so it can be logged.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
+/// An r2d2 manager that picks the backend by URL scheme, keeps the real connection error
+/// (diesel's `MultiConnection::establish` hides it) and sets SQLite's per-connection pragmas.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Pg)
+                .map_err(|e| ConnectError(e.to_string())),
+            DatabaseUrl::Sqlite(path) => {
+                let path_text = path.to_string_lossy();
+                let mut conn = SqliteConnection::establish(&path_text)
+                    .map_err(|e| ConnectError(e.to_string()))?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(|e| ConnectError(e.to_string()))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ConnectError(e.to_string()))
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+/// Builds the pool without opening a connection, so the service starts (and `/readyz`
+/// reports) even while the database is still coming up.
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, String> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        ensure_parent_dir(path)?;
+    }
+    Ok(r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(3))
+        .test_on_check_out(true)
+        .error_handler(Box::new(r2d2::LoggingErrorHandler))
+        .build_unchecked(ConnectionManager::new(url.clone())))
+}
+
+fn ensure_parent_dir(path: &Path) -> Result<(), String> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create database directory {}: {e}", dir.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Applies every pending migration of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
+    let applied = match conn {
+        DbConn::Pg(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(lite) => lite.run_pending_migrations(SQLITE_MIGRATIONS),
+    };
+    applied
+        .map(|versions| versions.len())
+        .map_err(|e| format!("migration failed: {e}"))
+}
+
+/// True when every embedded migration has been applied (used by `/readyz`).
+pub fn migrations_complete(conn: &mut DbConn) -> Result<bool, String> {
+    let pending = match conn {
+        DbConn::Pg(pg) => pg.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(lite) => lite.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending.map(|p| !p).map_err(|e| e.to_string())
+}
+
+/// Runs a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so concurrent
+/// writers queue on the busy timeout instead of failing with "database is locked" when a
+/// read lock would have to be upgraded.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Pg(_) => conn.transaction(work),
+        DbConn::Sqlite(lite) => {
+            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
+            match work(conn) {
+                Ok(value) => {
+                    if let Err(commit_error) =
+                        <DbConn as Connection>::TransactionManager::commit_transaction(conn)
+                    {
+                        let _ =
+                            <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                        return Err(commit_error.into());
+                    }
+                    Ok(value)
+                }
+                Err(error) => {
+                    let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                    Err(error)
+                }
+            }
+        }
+    }
+}
+
+/// Runs blocking database work on actix's blocking thread pool (never on an async worker),
+/// keeping the caller's tracing span so log lines carry the request id.
+pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "database connection unavailable");
+            ApiError::unavailable("the database is unavailable")
+        })?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Runs a write transaction on the blocking pool.
+pub async fn write<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| write_transaction(conn, work)).await
+}
+
+diesel::define_sql_function! {
+    /// `substr(text, start)`: the rest of a text from a 1-based position (both backends).
+    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    /// `COALESCE(x, fallback)` for a nullable integer sort key.
+    #[sql_name = "COALESCE"]
+    fn coalesce_int(value: diesel::sql_types::Nullable<diesel::sql_types::Integer>, fallback: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
+}
+
+/// Applies the keyset condition (`key > x OR (key = x AND id > y)`, reversed when descending)
+/// and the matching `ORDER BY key, id` to a boxed query. `$after` is `Option<(key, id)>`.
+#[macro_export]
+macro_rules! apply_keyset {
+    ($query:ident, $column:expr, $id_column:expr, $descending:expr, $after:expr) => {{
+        use diesel::prelude::*;
+        if let Some((key, last_id)) = $after {
+            $query = if $descending {
+                $query.filter(
+                    $column
+                        .lt(key.clone())
+                        .or($column.eq(key).and($id_column.lt(last_id))),
+                )
+            } else {
+                $query.filter(
+                    $column
+                        .gt(key.clone())
+                        .or($column.eq(key).and($id_column.gt(last_id))),
+                )
+            };
+        }
+        $query = if $descending {
+            $query.order(($column.desc(), $id_column.desc()))
+        } else {
+            $query.order(($column.asc(), $id_column.asc()))
+        };
+    }};
+}

@@ -1,0 +1,154 @@
+//! The JSON body extractor: 415 for a wrong content type, 413 over the body limit, 400 for
+//! malformed JSON, 422 naming the field for well-formed JSON of the wrong shape.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest body the service accepts, in bytes (`LABNET_BODY_LIMIT`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body deserialized into `T`.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|l| l.0)
+            .unwrap_or(1024 * 1024);
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            check_content_type(content_type.as_deref())?;
+            if declared_length.is_some_and(|length| length > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|e| ApiError::bad_request(format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!("the body exceeds the limit of {limit} bytes"))
+}
+
+/// `application/json`, `application/merge-patch+json` and any other `+json` type are accepted.
+fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
+    let Some(raw) = content_type else {
+        return Err(ApiError::UnsupportedMediaType(
+            "the request has no Content-Type; send application/json".to_owned(),
+        ));
+    };
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "expected Content-Type application/json or application/merge-patch+json, got {raw}"
+        )))
+    }
+}
+
+/// Deserializes a body, naming the offending field on shape errors.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(deserializer) {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            use serde_json::error::Category;
+            match inner.classify() {
+                Category::Syntax | Category::Eof | Category::Io => Err(ApiError::bad_request(
+                    format!("the body is not valid JSON: {inner}"),
+                )),
+                Category::Data => Err(ApiError::Validation(vec![field_error(
+                    &path,
+                    &inner.to_string(),
+                )])),
+            }
+        }
+    }
+}
+
+/// Turns serde's message into a field error: the field is the path, or for a missing or
+/// unknown field the name serde quotes in backticks.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    let quoted = message.split('`').nth(1).map(str::to_owned);
+    let join = |name: String| {
+        if path == "." || path.is_empty() || path == name || path.ends_with(&format!(".{name}")) {
+            if path == "." || path.is_empty() {
+                name
+            } else {
+                path.to_owned()
+            }
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if message.starts_with("missing field") {
+        if let Some(name) = quoted {
+            return FieldError::new(join(name), "required", "this field is required");
+        }
+    }
+    if message.starts_with("unknown field") {
+        if let Some(name) = quoted {
+            let code = "unknown_field";
+            return FieldError::new(join(name), code, message);
+        }
+    }
+    let code = if message.starts_with("unknown variant") {
+        "invalid_value"
+    } else {
+        "invalid_type"
+    };
+    let field = if path == "." || path.is_empty() {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
+    FieldError::new(field, code, message)
+}

@@ -1,0 +1,231 @@
+//! Keyset pagination: opaque page tokens and the page-size rule.
+//!
+//! A token is base64url (no padding) of a small JSON document holding a format version, the
+//! sort it was made for, the last row's sort key and its id. The next page is
+//! `key > x OR (key = x AND id > y)` (reversed for descending sorts), so pages stay correct
+//! while rows are inserted or deleted between calls.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 500;
+const TOKEN_VERSION: u8 = 1;
+
+/// The position after which the next page starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Token format version.
+    v: u8,
+    /// The sort the token was made for (`name`, `-updated_at`, ...).
+    pub sort: String,
+    /// The last row's sort key (absent when sorting by id alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<SortKey>,
+    /// The last row's id.
+    pub id: uuid::Uuid,
+}
+
+/// A sort key value carried in a token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortKey {
+    Int(i64),
+    Text(String),
+}
+
+impl Cursor {
+    pub fn new(sort: &str, key: Option<SortKey>, id: uuid::Uuid) -> Self {
+        Self {
+            v: TOKEN_VERSION,
+            sort: sort.to_owned(),
+            key,
+            id,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        // Serializing this plain struct cannot fail; an empty token would only end paging.
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(token: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
+        let cursor: Self = serde_json::from_slice(&bytes).ok()?;
+        (cursor.v == TOKEN_VERSION).then_some(cursor)
+    }
+
+    pub fn key_text(&self) -> Result<&str, ApiError> {
+        match &self.key {
+            Some(SortKey::Text(text)) => Ok(text),
+            _ => Err(bad_token()),
+        }
+    }
+
+    pub fn key_int(&self) -> Result<i64, ApiError> {
+        match &self.key {
+            Some(SortKey::Int(value)) => Ok(*value),
+            _ => Err(bad_token()),
+        }
+    }
+}
+
+fn bad_token() -> ApiError {
+    ApiError::bad_parameter(
+        "page_token",
+        "invalid",
+        "the page token is malformed or was not issued for this list",
+    )
+}
+
+/// Page size and start position of one list request.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub size: i64,
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    /// Validates `page_size` and decodes `page_token`, which must have been made for `sort`.
+    pub fn parse(
+        page_size: &Option<String>,
+        page_token: &Option<String>,
+        sort: &str,
+    ) -> Result<Self, ApiError> {
+        let size = match page_size.as_deref() {
+            None => DEFAULT_PAGE_SIZE,
+            Some(raw) => match raw.trim().parse::<i64>() {
+                Ok(size) if (1..=MAX_PAGE_SIZE).contains(&size) => size,
+                _ => {
+                    return Err(ApiError::bad_parameter(
+                        "page_size",
+                        "out_of_range",
+                        format!("must be an integer between 1 and {MAX_PAGE_SIZE}"),
+                    ))
+                }
+            },
+        };
+        let after = match page_token.as_deref() {
+            None | Some("") => None,
+            Some(token) => {
+                let cursor = Cursor::decode(token).ok_or_else(bad_token)?;
+                if cursor.sort != sort {
+                    return Err(ApiError::bad_parameter(
+                        "page_token",
+                        "invalid",
+                        format!(
+                            "the page token was issued for sort `{}`, not `{sort}`",
+                            cursor.sort
+                        ),
+                    ));
+                }
+                Some(cursor)
+            }
+        };
+        Ok(Self { size, after })
+    }
+
+    /// Rows to fetch: one more than the page, to know whether another page follows.
+    pub fn fetch_limit(&self) -> i64 {
+        self.size + 1
+    }
+}
+
+/// Cuts the extra row off and makes the token for the next page from the last row kept.
+pub fn finish_page<T>(
+    mut rows: Vec<T>,
+    request: &PageRequest,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> (Vec<T>, Option<String>) {
+    let page_size = usize::try_from(request.size).unwrap_or(usize::MAX);
+    if rows.len() > page_size {
+        rows.truncate(page_size);
+        let token = rows.last().map(|row| cursor_of(row).encode());
+        (rows, token)
+    } else {
+        (rows, None)
+    }
+}
+
+/// A list sort: a field and a direction, parsed from `sort=field` or `sort=-field`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<F> {
+    pub field: F,
+    pub descending: bool,
+}
+
+/// Sortable fields of a resource.
+pub trait SortField: Sized + Copy + PartialEq + 'static {
+    /// Every field with its query name.
+    const ALL: &'static [(&'static str, Self)];
+    const DEFAULT: Self;
+
+    fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, field)| *field == self)
+            .map(|(name, _)| *name)
+            .unwrap_or("")
+    }
+}
+
+impl<F: SortField> Sort<F> {
+    pub fn parse(raw: &Option<String>) -> Result<Self, ApiError> {
+        let Some(raw) = raw.as_deref().map(str::trim) else {
+            return Ok(Self {
+                field: F::DEFAULT,
+                descending: false,
+            });
+        };
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        F::ALL
+            .iter()
+            .find(|(candidate, _)| *candidate == name)
+            .map(|(_, field)| Self {
+                field: *field,
+                descending,
+            })
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = F::ALL.iter().map(|(n, _)| *n).collect();
+                ApiError::bad_parameter(
+                    "sort",
+                    "invalid",
+                    format!(
+                        "`{raw}` is not a sortable field; use one of {} (prefix `-` for descending)",
+                        allowed.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The canonical text of this sort (`name`, `-updated_at`), stored in page tokens.
+    pub fn token_name(&self) -> String {
+        if self.descending {
+            format!("-{}", self.field.name())
+        } else {
+            self.field.name().to_owned()
+        }
+    }
+}
+
+/// Declares a concrete page schema (`{"items": [...], "next_page_token": ...}`) for a resource.
+#[macro_export]
+macro_rules! define_page {
+    ($page:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $page {
+            /// The rows of this page, in the requested order.
+            pub items: Vec<$item>,
+            /// Pass as `page_token` to get the next page; `null` on the last page.
+            #[schema(example = "eyJ2IjoxLCJzb3J0IjoibmFtZSIsImtleSI6ItCa0YPRgNCz0LDQvSIsImlkIjoiMDE5M2EwZjQtNWU2Yi03YzNkLTlhMTAtMmIzYzRkNWU2ZjcwIn0")]
+            pub next_page_token: Option<String>,
+        }
+    };
+}

@@ -1,0 +1,102 @@
+//! Reusable error responses for the spec: every operation refers to these by name.
+
+use utoipa::ToResponse;
+
+use crate::error::Problem;
+
+#[derive(ToResponse)]
+#[response(
+    description = "Malformed JSON, a bad or unknown query parameter, or a bad page token",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/bad-request", "title": "Bad request", "status": 400,
+        "detail": "query parameter `colour`: unknown parameter", "instance": "/v1/regions",
+        "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+        "errors": [{"field": "colour", "code": "unknown_parameter", "message": "unknown parameter"}]})
+)]
+pub struct BadRequest(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "No such resource (also when the id in the path is not a UUID)",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/not-found", "title": "Resource not found", "status": 404,
+        "detail": "region 0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70 does not exist",
+        "instance": "/v1/regions/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+        "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct NotFound(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "A unique field is taken, the resource is still referenced, the state change is not allowed, or the hierarchy would loop",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/illegal-transition", "title": "The state change is not allowed",
+        "status": 409, "detail": "cannot move from `planned` to `suspended`",
+        "instance": "/v1/laboratories/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+        "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+        "current_state": "planned", "allowed_transitions": ["under_construction", "closed"]})
+)]
+pub struct Conflict(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "`If-Match` names a version that is no longer current",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/precondition-failed", "title": "The resource has changed",
+        "status": 412, "detail": "If-Match \"v1\" does not match the current ETag \"v2\"",
+        "instance": "/v1/regions/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+        "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct PreconditionFailed(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The request body is larger than the configured limit",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/payload-too-large", "title": "Request body is too large",
+        "status": 413, "detail": "the body exceeds the limit of 1048576 bytes",
+        "instance": "/v1/regions", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is not `application/json` (or `application/merge-patch+json` for PATCH)",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/unsupported-media-type", "title": "Unsupported content type",
+        "status": 415, "detail": "expected Content-Type application/json, got text/plain",
+        "instance": "/v1/regions", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is well-formed JSON but fields are invalid; `errors[]` names each",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/validation", "title": "Request body is invalid", "status": 422,
+        "detail": "1 field is invalid", "instance": "/v1/laboratories",
+        "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+        "errors": [{"field": "latitude", "code": "out_of_range", "message": "must be between -90 and 90"}]})
+)]
+pub struct ValidationFailed(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The database is unavailable; retry after the `Retry-After` seconds",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u32, description = "Seconds to wait before retrying")),
+    example = json!({"type": "/problems/unavailable", "title": "Service temporarily unavailable",
+        "status": 503, "detail": "the database is unavailable", "instance": "/v1/regions",
+        "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "An unexpected error; the body never carries internals, quote the request id",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/internal", "title": "Internal server error", "status": 500,
+        "detail": "an unexpected error occurred; quote the request id when reporting it",
+        "instance": "/v1/regions", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct InternalError(#[allow(dead_code)] Problem);

@@ -1,0 +1,117 @@
+//! labnet: the central registry of a clinical-laboratory network.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod schema;
+pub mod telemetry;
+pub mod validation;
+
+pub mod laboratories;
+pub mod localizations;
+pub mod regions;
+pub mod vendors;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::http::json::BodyLimit;
+use crate::telemetry::Metrics;
+
+/// What every handler can reach: the pool, the settings and the metrics registry.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Settings,
+    pub metrics: web::Data<Metrics>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, settings: Settings) -> Result<Self, String> {
+        let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
+        Ok(Self {
+            pool,
+            settings,
+            metrics: web::Data::new(metrics),
+        })
+    }
+}
+
+/// Registers every documented endpoint; used by the server and by the spec generator.
+pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(utoipa_actix_web::scope("/v1/regions").configure(regions::routes))
+        .service(utoipa_actix_web::scope("/v1/laboratories").configure(laboratories::routes))
+        .service(utoipa_actix_web::scope("/v1/vendors").configure(vendors::routes))
+        .service(utoipa_actix_web::scope("/v1/localizations").configure(localizations::routes))
+        .configure(ops::routes);
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let origins = settings.cors_origin_list();
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
+        ])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        cors = cors.allow_any_origin();
+    } else {
+        for origin in &origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}
+
+/// The whole application, as `main` serves it and as the tests start it.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, spec) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(configure_api)
+        .split_for_parts();
+    let spec = openapi::finish(spec);
+    let cors = cors(&state.settings);
+    app.app_data(web::Data::new(state.clone()))
+        .app_data(state.metrics.clone())
+        .app_data(web::Data::new(BodyLimit(state.settings.body_limit)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .default_service(web::to(ops::no_route))
+        .wrap(Compress::default())
+        .wrap(cors)
+        .wrap(from_fn(telemetry::observe_request))
+}

@@ -1,0 +1,100 @@
+//! The `labnet` command: serve the API, apply migrations, or print the OpenAPI document.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use clap::{Parser, Subcommand};
+
+use labnet::config::Settings;
+use labnet::{build_app, db, openapi, telemetry, AppState};
+
+#[derive(Parser)]
+#[command(
+    name = "labnet",
+    version,
+    about = "Registry of a clinical-laboratory network"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the HTTP API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document to stdout.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => print_openapi(),
+        Command::Migrate => Settings::load().and_then(|settings| {
+            telemetry::init_tracing(settings.log_format);
+            migrate(&settings).map(|_| ())
+        }),
+        Command::Serve => Settings::load().and_then(|settings| {
+            telemetry::init_tracing(settings.log_format);
+            serve(settings)
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("labnet: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_openapi() -> Result<(), String> {
+    let json = openapi::spec_json().map_err(|e| format!("cannot render the spec: {e}"))?;
+    print!("{json}");
+    Ok(())
+}
+
+fn migrate(settings: &Settings) -> Result<db::DbPool, String> {
+    let url = settings.database()?;
+    let pool = db::build_pool(&url, settings.pool_size)?;
+    let mut conn = pool
+        .get_timeout(Duration::from_secs(10))
+        .map_err(|e| format!("cannot connect to the {} database: {e}", url.backend_name()))?;
+    let applied = db::run_migrations(&mut conn)?;
+    tracing::info!(backend = url.backend_name(), applied, "migrations applied");
+    drop(conn);
+    Ok(pool)
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let pool = migrate(&settings)?;
+    let state = AppState::new(pool, settings.clone())?;
+    let workers = if settings.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        settings.workers
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let server = HttpServer::new(move || build_app(state.clone()))
+            .workers(workers)
+            .shutdown_timeout(settings.shutdown_timeout)
+            .bind(&settings.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        tracing::info!(bind = %settings.bind, workers, "labnet is listening");
+        // actix drains in-flight requests on SIGTERM/SIGINT before this returns.
+        server
+            .run()
+            .await
+            .map_err(|e| format!("server error: {e}"))?;
+        tracing::info!("labnet stopped");
+        Ok(())
+    })
+}

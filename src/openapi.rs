@@ -1,0 +1,75 @@
+//! The OpenAPI document: metadata, shared components, and the paths collected from every
+//! resource's handlers.
+
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+use crate::http::responses;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "labnet",
+        description = "Central registry of a clinical-laboratory network: regions, laboratories, \
+equipment vendors and the localization of vendors' production in each country.\n\n\
+Conventions: ids are UUIDs; timestamps are RFC 3339 UTC; dates are YYYY-MM-DD; every error is \
+an RFC 9457 problem document (`application/problem+json`). Lists use keyset pagination \
+(`page_size`, `page_token` → `next_page_token`). Reads return an `ETag`; send it back in \
+`If-None-Match` (304) or `If-Match` on PATCH/DELETE (412 when stale). PATCH takes a JSON Merge \
+Patch (RFC 7396).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        version = "1.0.0"
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            responses::BadRequest,
+            responses::NotFound,
+            responses::Conflict,
+            responses::PreconditionFailed,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::ValidationFailed,
+            responses::ServiceUnavailable,
+            responses::InternalError,
+        )
+    ),
+    tags(
+        (name = "regions", description = "Administrative territories, nested country > district > region > municipality, with the rollout stage of the centralization programme"),
+        (name = "laboratories", description = "Facilities of the network: hubs, branches, collection points and mobile labs, with their lifecycle status"),
+        (name = "vendors", description = "Manufacturers of laboratory and medical equipment, reagents and consumables"),
+        (name = "localizations", description = "A vendor bringing (part of) its production into a country, with its stage history"),
+        (name = "operations", description = "Health, readiness and metrics")
+    )
+)]
+struct ApiDoc;
+
+/// Metadata and shared components; paths are added by the handlers' registration.
+pub fn base() -> OpenApiDoc {
+    ApiDoc::openapi()
+}
+
+/// Final touches applied after the paths are collected.
+pub fn finish(spec: OpenApiDoc) -> OpenApiDoc {
+    spec
+}
+
+/// The complete document, exactly as the server serves it at `/openapi.json`.
+pub fn spec() -> OpenApiDoc {
+    let (_, spec) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(crate::configure_api)
+        .split_for_parts();
+    finish(spec)
+}
+
+/// The document as committed in `openapi/openapi.json` (pretty JSON, trailing newline).
+pub fn spec_json() -> Result<String, serde_json::Error> {
+    spec().to_pretty_json().map(|mut json| {
+        json.push('\n');
+        json
+    })
+}

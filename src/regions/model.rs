@@ -1,0 +1,226 @@
+use crate::db::types::Timestamp;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::http::pagination::SortField;
+use crate::schema::regions;
+use crate::validation::merge_patch_field;
+use crate::{define_id, define_page, text_enum};
+
+define_id!(RegionId, "region");
+
+text_enum!(
+    /// Administrative level; a child is always at a deeper level than its parent.
+    RegionLevel {
+        Country => "country",
+        District => "district",
+        Region => "region",
+        Municipality => "municipality",
+    }
+);
+
+impl RegionLevel {
+    /// 0 for a country, growing with depth.
+    pub fn rank(self) -> usize {
+        Self::ALL.iter().position(|l| *l == self).unwrap_or(0)
+    }
+}
+
+text_enum!(
+    /// Stage of the laboratory-centralization programme in the territory.
+    RolloutStage {
+        NotPlanned => "not_planned",
+        Planned => "planned",
+        Pilot => "pilot",
+        InProgress => "in_progress",
+        Completed => "completed",
+    }
+);
+
+/// A `regions` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = regions, treat_none_as_null = true)]
+pub struct RegionRow {
+    pub id: RegionId,
+    pub code: String,
+    pub name: String,
+    pub search_text: String,
+    pub country_code: String,
+    pub parent_id: Option<RegionId>,
+    pub level: String,
+    pub path: String,
+    pub rollout_stage: String,
+    pub rollout_target_year: Option<i32>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+impl RegionRow {
+    pub fn level(&self) -> Result<RegionLevel, ApiError> {
+        RegionLevel::from_db(&self.level)
+    }
+
+    /// Depth in the tree: 0 for a root.
+    pub fn depth(&self) -> usize {
+        self.path.matches('/').count().saturating_sub(2)
+    }
+}
+
+/// A region.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+    "code": "RU-KGN",
+    "name": "Курганская область",
+    "country_code": "RU",
+    "parent_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f60",
+    "level": "region",
+    "depth": 2,
+    "rollout_stage": "pilot",
+    "rollout_target_year": 2026,
+    "created_at": "2026-11-24T09:30:00Z",
+    "updated_at": "2026-11-24T09:30:00Z",
+    "version": 1
+}))]
+pub struct Region {
+    pub id: RegionId,
+    /// Unique code, ISO 3166-2 style (`RU-KGN`); a country's code is its alpha-2 code.
+    pub code: String,
+    /// Name in any script.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country_code: String,
+    /// The enclosing region; `null` for a root.
+    pub parent_id: Option<RegionId>,
+    pub level: RegionLevel,
+    /// Depth in the tree (0 for a root).
+    pub depth: i32,
+    pub rollout_stage: RolloutStage,
+    /// Year the rollout is planned to complete.
+    pub rollout_target_year: Option<i32>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Grows with every change; the ETag is derived from it.
+    pub version: i64,
+}
+
+impl TryFrom<RegionRow> for Region {
+    type Error = ApiError;
+
+    fn try_from(row: RegionRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            level: row.level()?,
+            depth: i32::try_from(row.depth()).unwrap_or(i32::MAX),
+            rollout_stage: RolloutStage::from_db(&row.rollout_stage)?,
+            id: row.id,
+            code: row.code,
+            name: row.name,
+            country_code: row.country_code,
+            parent_id: row.parent_id,
+            rollout_target_year: row.rollout_target_year,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+}
+
+/// The body that creates a region.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "RU-KGN",
+    "name": "Курганская область",
+    "country_code": "RU",
+    "parent_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f60",
+    "level": "region",
+    "rollout_stage": "pilot",
+    "rollout_target_year": 2026
+}))]
+pub struct RegionCreate {
+    /// Unique code (upper-cased on input); must start with the country code.
+    pub code: String,
+    pub name: String,
+    pub country_code: String,
+    #[serde(default)]
+    pub parent_id: Option<RegionId>,
+    pub level: RegionLevel,
+    /// Defaults to `not_planned`.
+    #[serde(default)]
+    pub rollout_stage: Option<RolloutStage>,
+    #[serde(default)]
+    pub rollout_target_year: Option<i32>,
+}
+
+/// A JSON Merge Patch of a region: absent members stay, `null` clears an optional one.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"rollout_stage": "in_progress", "rollout_target_year": 2027}))]
+pub struct RegionPatch {
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub country_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<RegionId>, nullable)]
+    pub parent_id: Option<Option<RegionId>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<RegionLevel>)]
+    pub level: Option<Option<RegionLevel>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<RolloutStage>)]
+    pub rollout_stage: Option<Option<RolloutStage>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<i32>, nullable)]
+    pub rollout_target_year: Option<Option<i32>>,
+}
+
+define_page!(RegionPage, Region, "A page of regions.");
+
+/// The ancestors of a region, root first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionAncestors {
+    /// From the root down to the direct parent.
+    pub items: Vec<Region>,
+}
+
+/// Fields a region list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionSort {
+    Name,
+    Code,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortField for RegionSort {
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("name", Self::Name),
+        ("code", Self::Code),
+        ("created_at", Self::CreatedAt),
+        ("updated_at", Self::UpdatedAt),
+    ];
+    const DEFAULT: Self = Self::CreatedAt;
+}
+
+/// Filters of a region list (already parsed).
+#[derive(Debug, Clone, Default)]
+pub struct RegionFilter {
+    pub country_codes: Option<Vec<String>>,
+    pub parent_ids: Option<Vec<RegionId>>,
+    /// Only roots (`parent_id=null`).
+    pub roots_only: bool,
+    pub levels: Option<Vec<RegionLevel>>,
+    pub rollout_stages: Option<Vec<RolloutStage>>,
+    pub search: Option<String>,
+    /// Only the strict descendants of the region with this path.
+    pub within_path: Option<String>,
+}

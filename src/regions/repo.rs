@@ -1,0 +1,246 @@
+//! SQL for regions.
+
+use diesel::prelude::*;
+
+use super::model::{RegionFilter, RegionId, RegionRow, RegionSort};
+use crate::apply_keyset;
+use crate::db::types::{parse_timestamp, Timestamp};
+use crate::db::{substr, DbConn, MultiBackend};
+use crate::error::ApiError;
+use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
+use crate::http::query::like_pattern;
+use crate::schema::{laboratories, localizations, regions};
+
+fn columns() -> <RegionRow as Selectable<MultiBackend>>::SelectExpression {
+    <RegionRow as Selectable<MultiBackend>>::construct_selection()
+}
+
+pub fn find(conn: &mut DbConn, id: RegionId) -> QueryResult<Option<RegionRow>> {
+    regions::table
+        .find(id)
+        .select(columns())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_many(conn: &mut DbConn, ids: &[RegionId]) -> QueryResult<Vec<RegionRow>> {
+    regions::table
+        .filter(regions::id.eq_any(ids))
+        .select(columns())
+        .load(conn)
+}
+
+/// The id of the region holding `code`, other than `except`.
+pub fn code_owner(
+    conn: &mut DbConn,
+    code: &str,
+    except: Option<RegionId>,
+) -> QueryResult<Option<RegionId>> {
+    let mut query = regions::table
+        .filter(regions::code.eq(code))
+        .select(regions::id)
+        .into_boxed::<MultiBackend>();
+    if let Some(id) = except {
+        query = query.filter(regions::id.ne(id));
+    }
+    query.first(conn).optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &RegionRow) -> QueryResult<()> {
+    diesel::insert_into(regions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes the row if its stored version is still `expected_version`; false when it moved on.
+pub fn update(conn: &mut DbConn, row: &RegionRow, expected_version: i64) -> QueryResult<bool> {
+    diesel::update(
+        regions::table
+            .filter(regions::id.eq(row.id))
+            .filter(regions::version.eq(expected_version)),
+    )
+    .set(row)
+    .execute(conn)
+    .map(|count| count == 1)
+}
+
+/// Rewrites the path prefix of every strict descendant after a move.
+pub fn move_subtree(
+    conn: &mut DbConn,
+    old_path: &str,
+    new_path: &str,
+    at: Timestamp,
+) -> QueryResult<usize> {
+    let old_length = i32::try_from(old_path.chars().count()).unwrap_or(i32::MAX);
+    diesel::update(
+        regions::table
+            .filter(regions::path.like(format!("{old_path}%")))
+            .filter(regions::path.ne(old_path)),
+    )
+    .set((
+        regions::path.eq(new_path
+            .to_owned()
+            .into_sql::<diesel::sql_types::Text>()
+            .concat(substr(regions::path, old_length + 1))),
+        regions::updated_at.eq(at),
+    ))
+    .execute(conn)
+}
+
+/// The deepest level among the strict descendants (as stored text), if any.
+pub fn descendant_levels(conn: &mut DbConn, path: &str) -> QueryResult<Vec<String>> {
+    regions::table
+        .filter(regions::path.like(format!("{path}%")))
+        .filter(regions::path.ne(path))
+        .select(regions::level)
+        .distinct()
+        .load(conn)
+}
+
+/// Countries used in the subtree (other than the region's own).
+pub fn subtree_has_other_country(
+    conn: &mut DbConn,
+    path: &str,
+    country: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        regions::table
+            .filter(regions::path.like(format!("{path}%")))
+            .filter(regions::country_code.ne(country)),
+    ))
+    .get_result(conn)
+}
+
+pub fn delete(conn: &mut DbConn, id: RegionId) -> QueryResult<usize> {
+    diesel::delete(regions::table.find(id)).execute(conn)
+}
+
+/// What still refers to a region: (child regions, laboratories, localizations).
+pub fn reference_counts(conn: &mut DbConn, id: RegionId) -> QueryResult<(i64, i64, i64)> {
+    let children = regions::table
+        .filter(regions::parent_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let labs = laboratories::table
+        .filter(laboratories::region_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let localization_count = localizations::table
+        .filter(localizations::region_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok((children, labs, localization_count))
+}
+
+/// Ids of the regions in the subtree rooted at the region with `path` (itself included).
+pub fn subtree_ids_query(
+    path: &str,
+) -> regions::BoxedQuery<'static, MultiBackend, diesel::sql_types::Nullable<crate::db::types::Uuid>>
+{
+    regions::table
+        .filter(regions::path.like(format!("{path}%")))
+        .select(regions::id.nullable())
+        .into_boxed()
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &RegionFilter,
+    sort: Sort<RegionSort>,
+    page: &PageRequest,
+) -> Result<Vec<RegionRow>, ApiError> {
+    let mut query = regions::table
+        .select(columns())
+        .into_boxed::<MultiBackend>();
+    if let Some(codes) = &filter.country_codes {
+        query = query.filter(regions::country_code.eq_any(codes.clone()));
+    }
+    if filter.roots_only {
+        query = query.filter(regions::parent_id.is_null());
+    } else if let Some(parents) = &filter.parent_ids {
+        query = query.filter(regions::parent_id.eq_any(parents.clone()));
+    }
+    if let Some(levels) = &filter.levels {
+        query = query
+            .filter(regions::level.eq_any(levels.iter().map(|l| l.as_str()).collect::<Vec<_>>()));
+    }
+    if let Some(stages) = &filter.rollout_stages {
+        query = query.filter(
+            regions::rollout_stage.eq_any(stages.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(term) = &filter.search {
+        query = query.filter(regions::search_text.like(like_pattern(term)).escape('\\'));
+    }
+    if let Some(path) = &filter.within_path {
+        query = query
+            .filter(regions::path.like(format!("{path}%")))
+            .filter(regions::path.ne(path.clone()));
+    }
+    let after = page.after.as_ref();
+    let last_id = |cursor: &Cursor| RegionId(cursor.id);
+    match sort.field {
+        RegionSort::Name => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
+                .transpose()?;
+            apply_keyset!(query, regions::name, regions::id, sort.descending, after);
+        }
+        RegionSort::Code => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
+                .transpose()?;
+            apply_keyset!(query, regions::code, regions::id, sort.descending, after);
+        }
+        RegionSort::CreatedAt => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                regions::created_at,
+                regions::id,
+                sort.descending,
+                after
+            );
+        }
+        RegionSort::UpdatedAt => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                regions::updated_at,
+                regions::id,
+                sort.descending,
+                after
+            );
+        }
+    }
+    Ok(query.limit(page.fetch_limit()).load(conn)?)
+}
+
+/// A timestamp sort key from a page token.
+pub fn timestamp_key(cursor: &Cursor) -> Result<Timestamp, ApiError> {
+    parse_timestamp(cursor.key_text()?)
+        .map(Timestamp)
+        .map_err(|_| {
+            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
+        })
+}
+
+/// The page-token cursor of a row under `sort`.
+pub fn cursor_of(row: &RegionRow, sort: Sort<RegionSort>) -> Cursor {
+    let key = match sort.field {
+        RegionSort::Name => SortKey::Text(row.name.clone()),
+        RegionSort::Code => SortKey::Text(row.code.clone()),
+        RegionSort::CreatedAt => {
+            SortKey::Text(crate::db::types::format_timestamp(&row.created_at.0))
+        }
+        RegionSort::UpdatedAt => {
+            SortKey::Text(crate::db::types::format_timestamp(&row.updated_at.0))
+        }
+    };
+    Cursor::new(&sort.token_name(), Some(key), row.id.0)
+}

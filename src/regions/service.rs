@@ -1,0 +1,382 @@
+//! Rules for regions: validation, the tree (levels, countries, cycles), and transactions.
+
+use super::model::{
+    Region, RegionCreate, RegionFilter, RegionId, RegionLevel, RegionPatch, RegionRow, RegionSort,
+    RolloutStage,
+};
+use super::repo;
+use crate::db::{self, types::now, DbConn, DbPool};
+use crate::error::ApiError;
+use crate::http::etag::Precondition;
+use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::validation::{search_key, Checks};
+
+const MAX_CODE_LENGTH: usize = 32;
+const MAX_NAME_LENGTH: usize = 200;
+
+/// The fields a client controls, after validation.
+struct RegionFields {
+    code: String,
+    name: String,
+    country_code: String,
+    parent_id: Option<RegionId>,
+    level: RegionLevel,
+    rollout_stage: RolloutStage,
+    rollout_target_year: Option<i32>,
+}
+
+fn check_fields(fields: &mut RegionFields) -> Result<(), ApiError> {
+    let mut checks = Checks::new();
+    fields.code = checks
+        .text("code", &fields.code, MAX_CODE_LENGTH)
+        .to_uppercase();
+    fields.name = checks.text("name", &fields.name, MAX_NAME_LENGTH);
+    fields.country_code = checks.country_code("country_code", &fields.country_code);
+    let code_shape_ok = fields.code.split('-').all(|part| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    });
+    if !fields.code.is_empty() && !code_shape_ok {
+        checks.push(
+            "code",
+            "invalid",
+            "must be letters and digits in dash-separated parts, ISO 3166-2 style (RU-KGN)",
+        );
+    } else if !fields.code.is_empty()
+        && fields.code.split('-').next() != Some(fields.country_code.as_str())
+    {
+        checks.push(
+            "code",
+            "invalid",
+            "must start with the country code (RU-KGN for RU)",
+        );
+    } else if fields.level == RegionLevel::Country && fields.code != fields.country_code {
+        checks.push(
+            "code",
+            "invalid",
+            "a country's code is its ISO 3166-1 alpha-2 code",
+        );
+    }
+    if fields.level == RegionLevel::Country && fields.parent_id.is_some() {
+        checks.push("parent_id", "invalid", "a country has no parent");
+    }
+    checks.range_i64(
+        "rollout_target_year",
+        fields.rollout_target_year.map(i64::from),
+        1990,
+        2100,
+    );
+    checks.finish()
+}
+
+/// Checks the parent and returns the region's path under it.
+fn check_parent(
+    conn: &mut DbConn,
+    fields: &RegionFields,
+    id: RegionId,
+    own_path: Option<&str>,
+) -> Result<String, ApiError> {
+    let Some(parent_id) = fields.parent_id else {
+        return Ok(format!("/{id}/"));
+    };
+    let parent = repo::find(conn, parent_id)?.ok_or_else(|| {
+        ApiError::invalid(
+            "parent_id",
+            "not_found",
+            format!("region {parent_id} does not exist"),
+        )
+    })?;
+    if let Some(path) = own_path {
+        if parent.id == id || parent.path.starts_with(path) {
+            return Err(ApiError::cycle(
+                "parent_id",
+                format!(
+                    "region {parent_id} lies inside this region's subtree; the tree would loop"
+                ),
+            ));
+        }
+    }
+    let parent_level = parent.level()?;
+    if parent_level.rank() >= fields.level.rank() {
+        return Err(ApiError::invalid(
+            "parent_id",
+            "invalid",
+            format!(
+                "a {} cannot be inside a {}: the parent must be at a higher level",
+                fields.level, parent_level
+            ),
+        ));
+    }
+    if parent.country_code != fields.country_code {
+        return Err(ApiError::invalid(
+            "parent_id",
+            "invalid",
+            format!(
+                "the parent is in country {}, not {}",
+                parent.country_code, fields.country_code
+            ),
+        ));
+    }
+    Ok(format!("{}{id}/", parent.path))
+}
+
+fn check_code_free(
+    conn: &mut DbConn,
+    code: &str,
+    except: Option<RegionId>,
+) -> Result<(), ApiError> {
+    match repo::code_owner(conn, code, except)? {
+        Some(owner) => Err(ApiError::duplicate(
+            "code",
+            format!("region {owner} already has code {code}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn search_text(code: &str, name: &str) -> String {
+    search_key(&format!("{name} {code}"))
+}
+
+pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiError> {
+    let mut fields = RegionFields {
+        code: input.code,
+        name: input.name,
+        country_code: input.country_code,
+        parent_id: input.parent_id,
+        level: input.level,
+        rollout_stage: input.rollout_stage.unwrap_or(RolloutStage::NotPlanned),
+        rollout_target_year: input.rollout_target_year,
+    };
+    check_fields(&mut fields)?;
+    db::write(pool, move |conn| {
+        let id = RegionId::generate();
+        let path = check_parent(conn, &fields, id, None)?;
+        check_code_free(conn, &fields.code, None)?;
+        let at = now();
+        let row = RegionRow {
+            id,
+            search_text: search_text(&fields.code, &fields.name),
+            code: fields.code,
+            name: fields.name,
+            country_code: fields.country_code,
+            parent_id: fields.parent_id,
+            level: fields.level.as_str().to_owned(),
+            path,
+            rollout_stage: fields.rollout_stage.as_str().to_owned(),
+            rollout_target_year: fields.rollout_target_year,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        repo::insert(conn, &row)?;
+        Region::try_from(row)
+    })
+    .await
+}
+
+pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, ApiError> {
+    db::run(pool, move |conn| {
+        repo::find(conn, id)?
+            .ok_or_else(|| ApiError::not_found("region", id))
+            .and_then(Region::try_from)
+    })
+    .await
+}
+
+/// A required member of a merge patch may change but not be cleared.
+fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
+    match value {
+        None => current,
+        Some(Some(v)) => v,
+        Some(None) => {
+            checks.push(field, "required", "cannot be null");
+            current
+        }
+    }
+}
+
+pub async fn update(
+    pool: &DbPool,
+    id: RegionId,
+    patch: RegionPatch,
+    precondition: Precondition,
+) -> Result<Region, ApiError> {
+    db::write(pool, move |conn| {
+        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        precondition.check(current.version)?;
+        let mut checks = Checks::new();
+        let mut fields = RegionFields {
+            code: required("code", patch.code, current.code.clone(), &mut checks),
+            name: required("name", patch.name, current.name.clone(), &mut checks),
+            country_code: required(
+                "country_code",
+                patch.country_code,
+                current.country_code.clone(),
+                &mut checks,
+            ),
+            parent_id: patch.parent_id.unwrap_or(current.parent_id),
+            level: required("level", patch.level, current.level()?, &mut checks),
+            rollout_stage: required(
+                "rollout_stage",
+                patch.rollout_stage,
+                RolloutStage::from_db(&current.rollout_stage)?,
+                &mut checks,
+            ),
+            rollout_target_year: patch
+                .rollout_target_year
+                .unwrap_or(current.rollout_target_year),
+        };
+        checks.finish()?;
+        check_fields(&mut fields)?;
+        let path = check_parent(conn, &fields, id, Some(&current.path))?;
+        if fields.code != current.code {
+            check_code_free(conn, &fields.code, Some(id))?;
+        }
+        // Children must stay deeper than their parent and in its country.
+        if fields.level != current.level()? {
+            for level_text in repo::descendant_levels(conn, &current.path)? {
+                let level = RegionLevel::from_db(&level_text)?;
+                if level.rank() <= fields.level.rank() {
+                    return Err(ApiError::rule_conflict(format!(
+                        "the region contains a {level}; it cannot become a {}",
+                        fields.level
+                    )));
+                }
+            }
+        }
+        if fields.country_code != current.country_code
+            && repo::subtree_has_other_country(conn, &current.path, &fields.country_code)?
+            && !repo::descendant_levels(conn, &current.path)?.is_empty()
+        {
+            return Err(ApiError::rule_conflict(
+                "the region has subregions in its current country; move or change them first",
+            ));
+        }
+        let at = now();
+        if path != current.path {
+            repo::move_subtree(conn, &current.path, &path, at)?;
+        }
+        let row = RegionRow {
+            id,
+            search_text: search_text(&fields.code, &fields.name),
+            code: fields.code,
+            name: fields.name,
+            country_code: fields.country_code,
+            parent_id: fields.parent_id,
+            level: fields.level.as_str().to_owned(),
+            path,
+            rollout_stage: fields.rollout_stage.as_str().to_owned(),
+            rollout_target_year: fields.rollout_target_year,
+            created_at: current.created_at,
+            updated_at: at,
+            version: current.version + 1,
+        };
+        if !repo::update(conn, &row, current.version)? {
+            return Err(ApiError::PreconditionFailed(
+                "the region was changed by another request; fetch it again".to_owned(),
+            ));
+        }
+        Region::try_from(row)
+    })
+    .await
+}
+
+pub async fn delete(
+    pool: &DbPool,
+    id: RegionId,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    db::write(pool, move |conn| {
+        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        precondition.check(current.version)?;
+        let (children, labs, localizations) = repo::reference_counts(conn, id)?;
+        let mut referenced_by = Vec::new();
+        for (count, what) in [
+            (children, "regions"),
+            (labs, "laboratories"),
+            (localizations, "localizations"),
+        ] {
+            if count > 0 {
+                referenced_by.push(format!("{what} ({count})"));
+            }
+        }
+        if !referenced_by.is_empty() {
+            return Err(ApiError::referenced(
+                format!(
+                    "region {id} is still referenced by {}",
+                    referenced_by.join(", ")
+                ),
+                referenced_by,
+            ));
+        }
+        repo::delete(conn, id)?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn list(
+    pool: &DbPool,
+    filter: RegionFilter,
+    sort: Sort<RegionSort>,
+    page: PageRequest,
+) -> Result<(Vec<Region>, Option<String>), ApiError> {
+    db::run(pool, move |conn| {
+        let rows = repo::list(conn, &filter, sort, &page)?;
+        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let items = rows
+            .into_iter()
+            .map(Region::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((items, token))
+    })
+    .await
+}
+
+/// The strict descendants of a region (whole subtree), paginated.
+pub async fn descendants(
+    pool: &DbPool,
+    id: RegionId,
+    mut filter: RegionFilter,
+    sort: Sort<RegionSort>,
+    page: PageRequest,
+) -> Result<(Vec<Region>, Option<String>), ApiError> {
+    db::run(pool, move |conn| {
+        let region = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        filter.within_path = Some(region.path);
+        let rows = repo::list(conn, &filter, sort, &page)?;
+        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let items = rows
+            .into_iter()
+            .map(Region::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((items, token))
+    })
+    .await
+}
+
+/// The ancestors of a region, root first.
+pub async fn ancestors(pool: &DbPool, id: RegionId) -> Result<Vec<Region>, ApiError> {
+    db::run(pool, move |conn| {
+        let region = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        let ancestor_ids: Vec<RegionId> = region
+            .path
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .filter_map(|segment| uuid::Uuid::parse_str(segment).ok().map(RegionId))
+            .filter(|ancestor| *ancestor != id)
+            .collect();
+        let mut rows = repo::find_many(conn, &ancestor_ids)?;
+        rows.sort_by_key(|row| row.path.len());
+        rows.into_iter().map(Region::try_from).collect()
+    })
+    .await
+}
+
+/// The path of a region (for subtree filters of other resources).
+pub fn path_of(conn: &mut DbConn, id: RegionId) -> Result<Option<String>, ApiError> {
+    Ok(repo::find(conn, id)?.map(|row| row.path))
+}

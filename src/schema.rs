@@ -1,0 +1,153 @@
+//! Diesel table definitions, one schema for both backends (see `db::types` for the column
+//! types whose storage differs per backend).
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    regions (id) {
+        id -> Uuid,
+        code -> Text,
+        name -> Text,
+        search_text -> Text,
+        country_code -> Text,
+        parent_id -> Nullable<Uuid>,
+        level -> Text,
+        path -> Text,
+        rollout_stage -> Text,
+        rollout_target_year -> Nullable<Integer>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    laboratories (id) {
+        id -> Uuid,
+        region_id -> Uuid,
+        code -> Text,
+        name -> Text,
+        search_text -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Uuid>,
+        status -> Text,
+        address -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        capacity_per_day -> Nullable<Integer>,
+        opened_on -> Nullable<Date>,
+        operator -> Nullable<Text>,
+        accreditation_standard -> Nullable<Text>,
+        accreditation_certificate_number -> Nullable<Text>,
+        accreditation_valid_until -> Nullable<Date>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::Uuid;
+
+    laboratory_disciplines (laboratory_id, discipline) {
+        laboratory_id -> Uuid,
+        discipline -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    vendors (id) {
+        id -> Uuid,
+        name -> Text,
+        name_key -> Text,
+        country_code -> Text,
+        website -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::Uuid;
+
+    vendor_categories (vendor_id, category) {
+        vendor_id -> Uuid,
+        category -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    localizations (id) {
+        id -> Uuid,
+        vendor_id -> Uuid,
+        country_code -> Text,
+        region_id -> Nullable<Uuid>,
+        stage -> Text,
+        suspended_from_stage -> Nullable<Text>,
+        stage_changed_on -> Date,
+        local_content_percent -> Nullable<Double>,
+        target_date -> Nullable<Date>,
+        partner -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::Uuid;
+
+    localization_scopes (localization_id, scope) {
+        localization_id -> Uuid,
+        scope -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    localization_stage_changes (id) {
+        id -> Uuid,
+        localization_id -> Uuid,
+        from_stage -> Nullable<Text>,
+        to_stage -> Text,
+        changed_on -> Date,
+        note -> Nullable<Text>,
+        source -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::joinable!(laboratories -> regions (region_id));
+diesel::joinable!(laboratory_disciplines -> laboratories (laboratory_id));
+diesel::joinable!(vendor_categories -> vendors (vendor_id));
+diesel::joinable!(localizations -> vendors (vendor_id));
+diesel::joinable!(localizations -> regions (region_id));
+diesel::joinable!(localization_scopes -> localizations (localization_id));
+diesel::joinable!(localization_stage_changes -> localizations (localization_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    laboratories,
+    laboratory_disciplines,
+    vendors,
+    vendor_categories,
+    localizations,
+    localization_scopes,
+    localization_stage_changes,
+);

@@ -1,0 +1,206 @@
+//! Field rules shared by every resource. Services collect `FieldError`s with `Checks` so
+//! one response names every invalid field at once.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{ApiError, FieldError};
+
+/// ISO 3166-1 alpha-2, upper case, and an assigned code.
+pub fn is_country_code(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && isocountry::CountryCode::for_alpha2(code).is_ok()
+}
+
+/// The normalized, lower-cased form stored in search columns and compared with `q`: NFKC
+/// folds compatibility forms, `to_lowercase` folds every script (Cyrillic included), and
+/// `ё` is folded to `е` as Russian text uses them interchangeably.
+pub fn search_key(text: &str) -> String {
+    text.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .replace('ё', "е")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Collects field errors while a body is checked.
+#[derive(Debug, Default)]
+pub struct Checks {
+    errors: Vec<FieldError>,
+}
+
+impl Checks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, code, message));
+    }
+
+    /// Trims a required text and checks it is not blank and not longer than `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.push(field, "required", "must not be blank");
+        } else if trimmed.chars().count() > max {
+            self.push(
+                field,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+        }
+        trimmed.to_owned()
+    }
+
+    /// Like `text` for an optional value; a blank value becomes `null`.
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let trimmed = value.map(str::trim).filter(|v| !v.is_empty())?;
+        if trimmed.chars().count() > max {
+            self.push(
+                field,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+        }
+        Some(trimmed.to_owned())
+    }
+
+    pub fn country_code(&mut self, field: &str, value: &str) -> String {
+        let code = value.trim().to_owned();
+        if !is_country_code(&code) {
+            self.push(
+                field,
+                "invalid",
+                "must be an ISO 3166-1 alpha-2 country code in upper case (e.g. RU, KZ)",
+            );
+        }
+        code
+    }
+
+    pub fn range_f64(&mut self, field: &str, value: Option<f64>, min: f64, max: f64) {
+        if let Some(v) = value {
+            if !v.is_finite() || v < min || v > max {
+                self.push(
+                    field,
+                    "out_of_range",
+                    format!("must be between {min} and {max}"),
+                );
+            }
+        }
+    }
+
+    pub fn range_i64(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) {
+        if let Some(v) = value {
+            if v < min || v > max {
+                self.push(
+                    field,
+                    "out_of_range",
+                    format!("must be between {min} and {max}"),
+                );
+            }
+        }
+    }
+
+    /// An absolute http(s) URL.
+    pub fn url(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let raw = self.optional_text(field, value, 2048)?;
+        match url::Url::parse(&raw) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
+                Some(raw)
+            }
+            _ => {
+                self.push(field, "invalid", "must be an absolute http or https URL");
+                Some(raw)
+            }
+        }
+    }
+
+    /// Rejects duplicates in a list field.
+    pub fn unique_list<T: PartialEq + std::fmt::Debug>(&mut self, field: &str, values: &[T]) {
+        for (index, value) in values.iter().enumerate() {
+            if values[..index].contains(value) {
+                self.push(
+                    &format!("{field}[{index}]"),
+                    "duplicate",
+                    format!("{value:?} is listed twice"),
+                );
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// `Ok` when nothing failed, else a 422 naming every field.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+/// Deserializes a JSON Merge Patch member: absent → `None`, `null` → `Some(None)`,
+/// a value → `Some(Some(value))`.
+pub fn merge_patch_field<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Declares a string enumeration stored as text: serde and the spec use the snake_case
+/// names, the database stores the same text, and `FromStr` parses query values.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+
+            /// Reads the stored text; anything else means the database holds a value this
+            /// build does not know.
+            pub fn from_db(text: &str) -> Result<Self, $crate::error::ApiError> {
+                text.parse().map_err(|_| $crate::error::ApiError::internal(format!(
+                    "unknown {} `{}` in the database", stringify!($name), text)))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(()) }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
