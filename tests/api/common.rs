@@ -1,0 +1,388 @@
+//! Test harness: a real server on a random port over a fresh database per test, on either
+//! backend, and small HTTP helpers.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::OnceLock;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use labnet::config::Settings;
+use labnet::db::{self, DatabaseUrl, DbPool};
+use labnet::{build_app, AppState};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed `async fn name(backend: Backend)` as two tests, one per backend.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    if $crate::common::postgres_available() {
+                        super::$name($crate::common::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+fn admin_url() -> String {
+    std::env::var("LABNET_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn with_database(admin: &str, database: &str) -> String {
+    match admin.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => format!("{}/{database}", &admin[..slash]),
+        _ => format!("{admin}/{database}"),
+    }
+}
+
+/// Whether the PostgreSQL tests run. When `LABNET_TEST_REQUIRE_POSTGRES=1` (CI), an
+/// unreachable server fails the tests instead of skipping them.
+pub fn postgres_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let reachable = PgConnection::establish(&admin_url()).is_ok();
+        let required = std::env::var("LABNET_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        if !reachable && required {
+            panic!("PostgreSQL at {} is required but unreachable", admin_url());
+        }
+        if !reachable {
+            eprintln!(
+                "PostgreSQL unreachable at {}: PostgreSQL tests skipped",
+                admin_url()
+            );
+        }
+        reachable
+    })
+}
+
+/// A migrated template database, made once per test run; each test copies it.
+fn postgres_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("labnet_tpl_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = PgConnection::establish(&admin_url()).expect("admin connection");
+        drop_stale_databases(&mut admin);
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create template database");
+        let url = DatabaseUrl::Postgres(with_database(&admin_url(), &name));
+        let pool = db::build_pool(&url, 1).expect("template pool");
+        let mut conn = pool.get().expect("template connection");
+        db::run_migrations(&mut conn).expect("migrate template");
+        drop(conn);
+        drop(pool);
+        name
+    })
+}
+
+/// Databases of earlier runs (older than an hour) are removed so they do not pile up.
+fn drop_stale_databases(admin: &mut PgConnection) {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let stale: Vec<Name> = diesel::sql_query(
+        "SELECT d.datname FROM pg_database d WHERE d.datname LIKE 'labnet\\_t%' \
+         AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '1 hour'",
+    )
+    .load(admin)
+    .unwrap_or_default();
+    for name in stale {
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            name.datname
+        ))
+        .execute(admin);
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    pub pool: DbPool,
+    pub backend: Backend,
+    database: TestDatabase,
+    server: actix_web::dev::ServerHandle,
+}
+
+enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        actix_web::rt::spawn(async move { server.stop(false).await });
+        if let TestDatabase::Postgres(name) = &self.database {
+            if let Ok(mut admin) = PgConnection::establish(&admin_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+        let _ = &self.database;
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the real application with the settings `main` would use, adjusted by `tweak`.
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let (url, database) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("labnet.db");
+            (DatabaseUrl::Sqlite(path), TestDatabase::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let template = postgres_template();
+            let name = format!("labnet_t_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = PgConnection::establish(&admin_url()).expect("admin connection");
+            diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .execute(&mut admin)
+                .expect("create test database");
+            (
+                DatabaseUrl::Postgres(with_database(&admin_url(), &name)),
+                TestDatabase::Postgres(name),
+            )
+        }
+    };
+    let mut settings = Settings {
+        database_url: match &url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(u) => u.clone(),
+        },
+        pool_size: 8,
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    let pool = db::build_pool(&url, settings.pool_size).expect("pool");
+    {
+        let pool = pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            db::run_migrations(&mut conn).expect("migrations");
+        })
+        .await
+        .expect("migrate");
+    }
+    let state = AppState::new(pool.clone(), settings).expect("state");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+        .workers(2)
+        .listen(listener)
+        .expect("listen")
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    TestApp {
+        base_url: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        pool,
+        backend,
+        database,
+        server: handle,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        let mut builder = self.client.request(method, self.url(path)).headers(map);
+        if let Some(body) = body {
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
+                builder = builder.header(CONTENT_TYPE, "application/json");
+            }
+            builder = builder.body(body.to_string());
+        }
+        builder.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.request(
+            Method::PATCH,
+            path,
+            Some(body),
+            &[("content-type", "application/merge-patch+json")],
+        )
+        .await
+    }
+
+    pub async fn patch_if_match(&self, path: &str, body: &Value, etag: &str) -> Response {
+        self.request(
+            Method::PATCH,
+            path,
+            Some(body),
+            &[
+                ("content-type", "application/merge-patch+json"),
+                ("if-match", etag),
+            ],
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Rows in a table, read straight from the database.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            count: i64,
+        }
+        let pool = self.pool.clone();
+        let sql = format!("SELECT COUNT(*) AS count FROM {table}");
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            diesel::sql_query(sql)
+                .get_result::<Count>(&mut conn)
+                .expect("count")
+                .count
+        })
+        .await
+        .expect("count rows")
+    }
+
+    // ---- fixtures, created through the API ----
+
+    /// Creates a resource and returns its body; panics with the problem on failure.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let response = self.post(path, &body).await;
+        let status = response.status();
+        let value: Value = response.json().await.expect("json body");
+        assert_eq!(status, 201, "creating {path} with {body} failed: {value}");
+        value
+    }
+
+    pub async fn create_country(&self, code: &str, name: &str) -> Value {
+        self.create(
+            "/v1/regions",
+            json!({"code": code, "name": name, "country_code": code, "level": "country"}),
+        )
+        .await
+    }
+
+    pub async fn create_region(
+        &self,
+        parent: &Value,
+        code: &str,
+        name: &str,
+        level: &str,
+    ) -> Value {
+        self.create(
+            "/v1/regions",
+            json!({"code": code, "name": name, "country_code": parent["country_code"], "level": level, "parent_id": parent["id"]}),
+        )
+        .await
+    }
+
+    pub async fn create_vendor(&self, name: &str, country_code: &str) -> Value {
+        self.create(
+            "/v1/vendors",
+            json!({"name": name, "country_code": country_code}),
+        )
+        .await
+    }
+
+    pub async fn create_laboratory(&self, region: &Value, code: &str, extra: Value) -> Value {
+        let mut body = json!({"region_id": region["id"], "code": code, "name": format!("Laboratory {code}"), "kind": "central", "status": "planned"});
+        if let (Some(target), Some(more)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in more {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+        self.create("/v1/laboratories", body).await
+    }
+}
+
+/// Reads a response as JSON, asserting the status first.
+pub async fn json_with_status(response: Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status, body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Asserts a problem+json response with this status and returns it.
+pub async fn problem(response: Response, status: u16) -> Value {
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = json_with_status(response, status).await;
+    assert_eq!(
+        content_type, "application/problem+json",
+        "problem content type for {body}"
+    );
+    assert_eq!(body["status"], status, "problem status in {body}");
+    assert!(
+        body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
+        "problem shape: {body}"
+    );
+    assert!(body["request_id"].is_string(), "problem request_id: {body}");
+    body
+}
+
+/// True when the problem's `errors[]` names `field`.
+pub fn names_field(problem: &Value, field: &str) -> bool {
+    problem["errors"]
+        .as_array()
+        .is_some_and(|errors| errors.iter().any(|e| e["field"] == field))
+}

@@ -1,0 +1,7 @@
+//! The one integration-test binary: every module starts the real application and speaks
+//! HTTP to it, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod openapi;
+mod regions;
