@@ -5,3 +5,7 @@
 mod common;
 mod openapi;
 mod regions;
+mod vendors;
+mod laboratories;
+mod localizations;
+mod http;

@@ -1,0 +1,3 @@
+use crate::define_id;
+
+define_id!(LaboratoryId, "laboratory");
