@@ -102,8 +102,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    MethodNotAllowed(String),
+    /// `allow` lists the methods the path does answer (the `Allow` header).
+    #[error("{detail}")]
+    MethodNotAllowed { detail: String, allow: String },
     #[error("{detail}")]
     Conflict { detail: String, conflict: Conflict },
     #[error("{0}")]
@@ -220,7 +221,7 @@ impl ApiError {
                 "Resource not found",
                 StatusCode::NOT_FOUND,
             ),
-            Self::MethodNotAllowed(_) => (
+            Self::MethodNotAllowed { .. } => (
                 "/problems/method-not-allowed",
                 "Method not allowed",
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -352,8 +353,8 @@ impl ResponseError for ApiError {
         if matches!(self, Self::Unavailable(_)) {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
         }
-        if matches!(self, Self::MethodNotAllowed(_)) {
-            response.insert_header((header::ALLOW, "GET, POST, PATCH, DELETE"));
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         match serde_json::to_vec(&problem) {
             Ok(body) => response.body(body),
@@ -374,6 +375,13 @@ impl From<DieselError> for ApiError {
                         .column_name()
                         .map(str::to_owned)
                         .or_else(|| constraint_field(info.message()))
+                        .or_else(|| {
+                            postgres_unique_field(
+                                info.details(),
+                                info.constraint_name(),
+                                info.table_name(),
+                            )
+                        })
                         .unwrap_or_else(|| "unknown".to_owned());
                     Self::duplicate(
                         &field,
@@ -414,6 +422,33 @@ fn constraint_field(message: &str) -> Option<String> {
     let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
     let first = columns.split(',').next()?.trim();
     first.rsplit('.').next().map(str::to_owned)
+}
+
+/// PostgreSQL names the key in the detail (`Key (code)=(RU-KGN) already exists.`) and the
+/// constraint after its table (`regions_code_key`); the first column of either is the field.
+fn postgres_unique_field(
+    detail: Option<&str>,
+    constraint: Option<&str>,
+    table: Option<&str>,
+) -> Option<String> {
+    let plain = |name: &str| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    let from_detail = detail
+        .and_then(|d| d.strip_prefix("Key ("))
+        .and_then(|rest| rest.split(")=").next())
+        .and_then(|columns| columns.split(',').next())
+        .map(str::trim)
+        .filter(|column| plain(column))
+        .map(str::to_owned);
+    from_detail.or_else(|| {
+        let rest = constraint?.strip_prefix(table?)?.strip_prefix('_')?;
+        let column = rest
+            .strip_suffix("_key")
+            .or_else(|| rest.strip_suffix("_idx"))
+            .unwrap_or(rest);
+        plain(column).then(|| column.to_owned())
+    })
 }
 
 fn is_connection_message(message: &str) -> bool {

@@ -105,12 +105,16 @@ pub fn build_app(
         .configure(configure_api)
         .split_for_parts();
     let spec = openapi::finish(spec);
+    let route_methods = web::Data::new(ops::RouteMethods::from_spec(&spec));
     let cors = cors(&state.settings);
     app.app_data(web::Data::new(state.clone()))
         .app_data(state.metrics.clone())
         .app_data(web::Data::new(BodyLimit(state.settings.body_limit)))
+        .app_data(route_methods)
+        .route("/docs", web::get().to(ops::docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .default_service(web::to(ops::no_route))
+        .wrap(from_fn(http::idempotency::idempotent_post))
         .wrap(Compress::default())
         .wrap(cors)
         .wrap(from_fn(telemetry::observe_request))

@@ -1,7 +1,9 @@
 //! The OpenAPI document: metadata, shared components, and the paths collected from every
 //! resource's handlers.
 
-use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{OpenApi as OpenApiDoc, Required};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -51,9 +53,38 @@ pub fn base() -> OpenApiDoc {
     ApiDoc::openapi()
 }
 
-/// Final touches applied after the paths are collected.
-pub fn finish(spec: OpenApiDoc) -> OpenApiDoc {
+/// Final touches applied after the paths are collected: every POST documents the
+/// `Idempotency-Key` header that the idempotency layer honours.
+pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
+    for item in spec.paths.paths.values_mut() {
+        if let Some(operation) = item.post.as_mut() {
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(idempotency_key_parameter());
+        }
+    }
     spec
+}
+
+fn idempotency_key_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes the POST safe to retry: the same key with the same request within 24 hours \
+returns the first response again (with `Idempotent-Replayed: true`); the same key with a \
+different request is refused with 422; while the first request is still running, 409.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .examples(["3f2c9b1e-7d4a-4c55-9a61-2b8e0f6d1c42"]),
+        ))
+        .build()
 }
 
 /// The complete document, exactly as the server serves it at `/openapi.json`.

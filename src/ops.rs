@@ -1,7 +1,8 @@
 //! Operational endpoints outside `/v1`: liveness, readiness, metrics, and the fallback for
 //! unknown routes.
 
-use actix_web::http::header::ContentType;
+use std::collections::HashMap;
+
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -90,15 +91,65 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(state.metrics.render(&state.pool))
 }
 
+/// `/docs` → `/docs/`, where Swagger UI is served.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// The methods each documented path pattern answers, taken from the spec; the `Allow`
+/// header of a 405 lists them.
+#[derive(Debug, Default)]
+pub struct RouteMethods(HashMap<String, String>);
+
+impl RouteMethods {
+    pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(pattern, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, present)| present.then_some(method))
+                .collect();
+                (pattern.clone(), methods.join(", "))
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// The `Allow` value of a matched pattern; undocumented routes (the docs) only read.
+    fn allow(&self, pattern: &str) -> String {
+        self.0
+            .get(pattern)
+            .cloned()
+            .unwrap_or_else(|| "GET".to_owned())
+    }
+}
+
 /// Requests that match no endpoint: 405 when the path exists with other methods, else 404.
 pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let _ = ContentType::json();
-    if req.match_pattern().is_some() {
-        return Err(ApiError::MethodNotAllowed(format!(
-            "{} is not supported on {}",
-            req.method(),
-            req.path()
-        )));
+    if let Some(pattern) = req.match_pattern() {
+        let allow = req
+            .app_data::<web::Data<RouteMethods>>()
+            .map(|routes| routes.allow(&pattern))
+            .unwrap_or_else(|| "GET".to_owned());
+        return Err(ApiError::MethodNotAllowed {
+            detail: format!(
+                "{} is not supported on {}; use {allow}",
+                req.method(),
+                req.path()
+            ),
+            allow,
+        });
     }
     Err(ApiError::NotFound(format!(
         "there is no endpoint at {}",

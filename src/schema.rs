@@ -133,6 +133,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::UtcTimestamp;
+
+    idempotency_keys (idempotency_key) {
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status_code -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(laboratories -> regions (region_id));
 diesel::joinable!(laboratory_disciplines -> laboratories (laboratory_id));
 diesel::joinable!(vendor_categories -> vendors (vendor_id));

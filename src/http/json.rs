@@ -87,8 +87,74 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-/// Deserializes a body, naming the offending field on shape errors.
+/// The JSON path (`name`, `accreditation.number`, `disciplines[2]`) of the first string or
+/// member name holding the NUL character, if any.
+fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => Some(if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_path(item, &format!("{path}[{index}]"))),
+        serde_json::Value::Object(members) => members.iter().find_map(|(name, member)| {
+            if name.contains('\0') {
+                Some(join(name))
+            } else {
+                nul_path(member, &join(name))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// PostgreSQL cannot store the NUL character in text, so no field accepts it (on either
+/// backend, so both behave alike). JSON can only carry it escaped, as `\u0000`.
+fn refuse_nul(body: &[u8]) -> Result<(), ApiError> {
+    if !body.windows(6).any(|window| window == b"\\u0000") {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(());
+    };
+    match nul_path(&value, "") {
+        Some(field) => Err(ApiError::Validation(vec![FieldError::new(
+            field,
+            "invalid",
+            "must not contain the NUL character (U+0000)",
+        )])),
+        None => Ok(()),
+    }
+}
+
+/// Deserializes a body, naming the offending field on shape errors. The whole body must be
+/// one JSON document (nothing may trail it), and malformed JSON is reported as such even
+/// where the part read so far already has the wrong shape.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(ApiError::bad_request(format!(
+            "the body is not valid JSON: {error}"
+        )));
+    }
+    // Serde would also read a struct from an array, by position; bodies are objects.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            "the body must be a JSON object",
+        )]));
+    }
+    refuse_nul(body)?;
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(deserializer) {
         Ok(value) => Ok(value),

@@ -1,6 +1,7 @@
 //! Cross-cutting HTTP pieces shared by every resource.
 
 pub mod etag;
+pub mod idempotency;
 pub mod ids;
 pub mod json;
 pub mod pagination;

@@ -55,7 +55,9 @@ impl Cursor {
     fn decode(token: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
         let cursor: Self = serde_json::from_slice(&bytes).ok()?;
-        (cursor.v == TOKEN_VERSION).then_some(cursor)
+        // A key with NUL was never issued (no stored text holds one) and PostgreSQL refuses it.
+        let plain_key = !matches!(&cursor.key, Some(SortKey::Text(text)) if text.contains('\0'));
+        (cursor.v == TOKEN_VERSION && plain_key).then_some(cursor)
     }
 
     pub fn key_text(&self) -> Result<&str, ApiError> {

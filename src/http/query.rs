@@ -20,6 +20,16 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        // No stored text can hold NUL (PostgreSQL refuses it), so no parameter may carry it.
+        if let Some((name, _)) = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            return ready(Err(ApiError::bad_parameter(
+                &name,
+                "invalid",
+                "must not contain the NUL character (U+0000)",
+            )));
+        }
         ready(
             serde_urlencoded::from_str::<T>(req.query_string())
                 .map(QueryParams)

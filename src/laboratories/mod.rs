@@ -1,5 +1,8 @@
-//! Laboratories: the facilities of the network.
+//! Laboratories: the facilities of the network, their hub hierarchy and lifecycle status.
 
+pub mod handlers;
 pub mod model;
+pub mod repo;
+pub mod service;
 
-pub fn routes(_config: &mut utoipa_actix_web::service_config::ServiceConfig) {}
+pub use handlers::routes;

@@ -1,3 +1,431 @@
-use crate::define_id;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::types::Timestamp;
+use crate::error::ApiError;
+use crate::http::pagination::SortField;
+use crate::regions::model::RegionId;
+use crate::schema::laboratories;
+use crate::validation::merge_patch_field;
+use crate::{define_id, define_page, text_enum};
 
 define_id!(LaboratoryId, "laboratory");
+
+text_enum!(
+    /// Role of a facility in the network: a `central` hub runs the analyses, a `branch` runs
+    /// part of them locally, a `collection_point` only takes samples and sends them on, a
+    /// `mobile` laboratory travels between sites.
+    LaboratoryKind {
+        Central => "central",
+        Branch => "branch",
+        CollectionPoint => "collection_point",
+        Mobile => "mobile",
+    }
+);
+
+text_enum!(
+    /// Lifecycle status. Moves are strict and one step forward:
+    /// `planned` → `under_construction` → `operational`; `operational` → `suspended`;
+    /// `suspended` → `operational`; any status but `closed` → `closed`; `closed` is final.
+    /// Nothing moves backwards. A new laboratory may start in any status except `closed`.
+    LaboratoryStatus {
+        Planned => "planned",
+        UnderConstruction => "under_construction",
+        Operational => "operational",
+        Suspended => "suspended",
+        Closed => "closed",
+    }
+);
+
+impl LaboratoryStatus {
+    /// The statuses reachable in one move, in declaration order (so error bodies are stable).
+    pub fn allowed_transitions(self) -> &'static [LaboratoryStatus] {
+        use LaboratoryStatus::*;
+        match self {
+            Planned => &[UnderConstruction, Closed],
+            UnderConstruction => &[Operational, Closed],
+            Operational => &[Suspended, Closed],
+            Suspended => &[Operational, Closed],
+            Closed => &[],
+        }
+    }
+
+    /// Staying in the same status is not a move, so it is always allowed.
+    pub fn can_become(self, next: LaboratoryStatus) -> bool {
+        self == next || self.allowed_transitions().contains(&next)
+    }
+}
+
+text_enum!(
+    /// A laboratory discipline (a family of analyses the facility performs).
+    Discipline {
+        ClinicalChemistry => "clinical_chemistry",
+        Hematology => "hematology",
+        Coagulation => "coagulation",
+        Immunology => "immunology",
+        Serology => "serology",
+        Microbiology => "microbiology",
+        Virology => "virology",
+        Parasitology => "parasitology",
+        MolecularDiagnostics => "molecular_diagnostics",
+        Cytology => "cytology",
+        Histopathology => "histopathology",
+        Urinalysis => "urinalysis",
+        Toxicology => "toxicology",
+        Genetics => "genetics",
+    }
+);
+
+/// A `laboratories` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = laboratories, treat_none_as_null = true)]
+pub struct LaboratoryRow {
+    pub id: LaboratoryId,
+    pub region_id: RegionId,
+    pub code: String,
+    pub name: String,
+    pub search_text: String,
+    pub kind: String,
+    pub parent_id: Option<LaboratoryId>,
+    pub status: String,
+    pub address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub capacity_per_day: Option<i32>,
+    pub opened_on: Option<NaiveDate>,
+    pub operator: Option<String>,
+    pub accreditation_standard: Option<String>,
+    pub accreditation_certificate_number: Option<String>,
+    pub accreditation_valid_until: Option<NaiveDate>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+impl LaboratoryRow {
+    pub fn kind(&self) -> Result<LaboratoryKind, ApiError> {
+        LaboratoryKind::from_db(&self.kind)
+    }
+
+    pub fn status(&self) -> Result<LaboratoryStatus, ApiError> {
+        LaboratoryStatus::from_db(&self.status)
+    }
+
+    /// The accreditation held in the three `accreditation_*` columns (all set or all null).
+    pub fn accreditation(&self) -> Option<Accreditation> {
+        match (
+            &self.accreditation_standard,
+            &self.accreditation_certificate_number,
+            self.accreditation_valid_until,
+        ) {
+            (Some(standard), Some(certificate_number), Some(valid_until)) => Some(Accreditation {
+                standard: standard.clone(),
+                certificate_number: certificate_number.clone(),
+                valid_until,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A formal accreditation of the laboratory's quality system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "standard": "ISO 15189",
+    "certificate_number": "RA.RU.21МЛ45",
+    "valid_until": "2029-03-31"
+}))]
+pub struct Accreditation {
+    /// The standard accredited against, e.g. `ISO 15189`.
+    #[schema(example = "ISO 15189")]
+    pub standard: String,
+    /// Number of the accreditation certificate.
+    #[schema(example = "RA.RU.21МЛ45")]
+    pub certificate_number: String,
+    /// Last day the certificate is valid (YYYY-MM-DD).
+    #[schema(example = "2029-03-31")]
+    pub valid_until: NaiveDate,
+}
+
+/// A laboratory of the network.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a0f4-6a10-7b2c-8d3e-4f5061728394",
+    "region_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+    "code": "KGN-CKDL-001",
+    "name": "Центральная клинико-диагностическая лаборатория",
+    "kind": "central",
+    "parent_id": null,
+    "status": "operational",
+    "address": "Курган, ул. Гоголя, 76",
+    "latitude": 55.4410,
+    "longitude": 65.3411,
+    "capacity_per_day": 12000,
+    "opened_on": "2025-09-01",
+    "operator": "ООО «Лабораторные технологии»",
+    "accreditation": {
+        "standard": "ISO 15189",
+        "certificate_number": "RA.RU.21МЛ45",
+        "valid_until": "2029-03-31"
+    },
+    "disciplines": ["clinical_chemistry", "hematology", "immunology", "microbiology", "molecular_diagnostics"],
+    "created_at": "2026-11-24T09:30:00Z",
+    "updated_at": "2026-11-24T09:30:00Z",
+    "version": 1
+}))]
+pub struct Laboratory {
+    pub id: LaboratoryId,
+    /// The region the laboratory is in.
+    pub region_id: RegionId,
+    /// Unique registry code.
+    pub code: String,
+    /// Name in any script.
+    pub name: String,
+    pub kind: LaboratoryKind,
+    /// The hub this laboratory sends samples to; `null` for a top-level laboratory.
+    #[schema(required = true)]
+    pub parent_id: Option<LaboratoryId>,
+    pub status: LaboratoryStatus,
+    /// Postal address.
+    #[schema(required = true)]
+    pub address: Option<String>,
+    /// Latitude in degrees (WGS 84), −90 to 90; set together with `longitude`.
+    #[schema(required = true)]
+    pub latitude: Option<f64>,
+    /// Longitude in degrees (WGS 84), −180 to 180; set together with `latitude`.
+    #[schema(required = true)]
+    pub longitude: Option<f64>,
+    /// Tests the laboratory can run per day.
+    #[schema(required = true)]
+    pub capacity_per_day: Option<i32>,
+    /// Date the laboratory opened (YYYY-MM-DD).
+    #[schema(required = true)]
+    pub opened_on: Option<NaiveDate>,
+    /// The organization that runs the laboratory.
+    #[schema(required = true)]
+    pub operator: Option<String>,
+    /// The current accreditation; `null` when there is none.
+    #[schema(required = true)]
+    pub accreditation: Option<Accreditation>,
+    /// Disciplines performed, in the order of the `Discipline` enumeration; may be empty.
+    pub disciplines: Vec<Discipline>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Grows with every change; the ETag is derived from it.
+    pub version: i64,
+}
+
+impl Laboratory {
+    /// The representation of a row with its disciplines (sorted here, in enum order).
+    pub fn from_row(
+        row: LaboratoryRow,
+        mut disciplines: Vec<Discipline>,
+    ) -> Result<Self, ApiError> {
+        disciplines.sort();
+        disciplines.dedup();
+        Ok(Self {
+            kind: row.kind()?,
+            status: row.status()?,
+            accreditation: row.accreditation(),
+            id: row.id,
+            region_id: row.region_id,
+            code: row.code,
+            name: row.name,
+            parent_id: row.parent_id,
+            address: row.address,
+            latitude: row.latitude,
+            longitude: row.longitude,
+            capacity_per_day: row.capacity_per_day,
+            opened_on: row.opened_on,
+            operator: row.operator,
+            disciplines,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+}
+
+/// The body that creates a laboratory.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "region_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+    "code": "KGN-CKDL-001",
+    "name": "Центральная клинико-диагностическая лаборатория",
+    "kind": "central",
+    "status": "under_construction",
+    "address": "Курган, ул. Гоголя, 76",
+    "latitude": 55.4410,
+    "longitude": 65.3411,
+    "capacity_per_day": 12000,
+    "operator": "ООО «Лабораторные технологии»",
+    "accreditation": {
+        "standard": "ISO 15189",
+        "certificate_number": "RA.RU.21МЛ45",
+        "valid_until": "2029-03-31"
+    },
+    "disciplines": ["clinical_chemistry", "hematology", "immunology"]
+}))]
+pub struct LaboratoryCreate {
+    /// The region the laboratory is in; must exist.
+    pub region_id: RegionId,
+    /// Unique registry code, 1–64 characters (trimmed).
+    pub code: String,
+    /// Name in any script, 1–300 characters.
+    pub name: String,
+    pub kind: LaboratoryKind,
+    /// The hub this laboratory sends samples to: an existing laboratory that is not a
+    /// `collection_point`, in the same country.
+    #[serde(default)]
+    pub parent_id: Option<LaboratoryId>,
+    /// Initial status; any but `closed`. Defaults to `planned`.
+    #[serde(default)]
+    pub status: Option<LaboratoryStatus>,
+    /// Postal address, up to 500 characters.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// −90 to 90; give both coordinates or neither.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    /// −180 to 180; give both coordinates or neither.
+    #[serde(default)]
+    pub longitude: Option<f64>,
+    /// Tests per day, 0 or more.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 2147483647)]
+    pub capacity_per_day: Option<i64>,
+    /// Date the laboratory opened (YYYY-MM-DD).
+    #[serde(default)]
+    pub opened_on: Option<NaiveDate>,
+    /// The organization that runs the laboratory, up to 300 characters.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// The current accreditation, if any; all three members are required.
+    #[serde(default)]
+    pub accreditation: Option<Accreditation>,
+    /// Disciplines performed, each at most once. Defaults to none.
+    #[serde(default)]
+    pub disciplines: Vec<Discipline>,
+}
+
+/// A JSON Merge Patch of a laboratory: absent members stay, `null` clears an optional one.
+/// `accreditation` is replaced as a whole; `disciplines` replaces the whole list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "status": "operational",
+    "capacity_per_day": 15000,
+    "disciplines": ["clinical_chemistry", "hematology", "coagulation", "immunology"]
+}))]
+pub struct LaboratoryPatch {
+    /// Moves the laboratory to another existing region (its hub must stay in the same
+    /// country).
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = RegionId, required = false)]
+    pub region_id: Option<Option<RegionId>>,
+    /// Unique registry code, 1–64 characters.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub code: Option<Option<String>>,
+    /// Name in any script, 1–300 characters.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub name: Option<Option<String>>,
+    /// A laboratory that is the hub of others cannot become a `collection_point`.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = LaboratoryKind, required = false)]
+    pub kind: Option<Option<LaboratoryKind>>,
+    /// `null` makes the laboratory top-level.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<LaboratoryId>, nullable)]
+    pub parent_id: Option<Option<LaboratoryId>>,
+    /// A one-step move along the lifecycle (see `LaboratoryStatus`); the current status is
+    /// accepted and changes nothing.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = LaboratoryStatus, required = false)]
+    pub status: Option<Option<LaboratoryStatus>>,
+    /// Postal address, up to 500 characters; `null` clears it.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub address: Option<Option<String>>,
+    /// −90 to 90; the result must have both coordinates or neither.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<f64>, nullable)]
+    pub latitude: Option<Option<f64>>,
+    /// −180 to 180; the result must have both coordinates or neither.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<f64>, nullable)]
+    pub longitude: Option<Option<f64>>,
+    /// Tests per day, 0 or more; `null` clears it.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<i64>, nullable, minimum = 0, maximum = 2147483647)]
+    pub capacity_per_day: Option<Option<i64>>,
+    /// Opening date (YYYY-MM-DD); `null` clears it.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub opened_on: Option<Option<NaiveDate>>,
+    /// Operating organization, up to 300 characters; `null` clears it.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub operator: Option<Option<String>>,
+    /// Replaces the whole accreditation; `null` removes it.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<Accreditation>, nullable)]
+    pub accreditation: Option<Option<Accreditation>>,
+    /// Replaces the whole list (`[]` for none; `null` is refused).
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Vec<Discipline>, required = false)]
+    pub disciplines: Option<Option<Vec<Discipline>>>,
+}
+
+define_page!(LaboratoryPage, Laboratory, "A page of laboratories.");
+
+/// Fields a laboratory list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaboratorySort {
+    Name,
+    Code,
+    CreatedAt,
+    UpdatedAt,
+    /// Nulls sort as −1: first ascending, last descending.
+    CapacityPerDay,
+}
+
+impl SortField for LaboratorySort {
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("name", Self::Name),
+        ("code", Self::Code),
+        ("created_at", Self::CreatedAt),
+        ("updated_at", Self::UpdatedAt),
+        ("capacity_per_day", Self::CapacityPerDay),
+    ];
+    const DEFAULT: Self = Self::CreatedAt;
+}
+
+/// Which laboratories an `accredited` filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccreditedFilter {
+    /// `true`: valid on `on`; `false`: no accreditation or expired before `on`.
+    pub accredited: bool,
+    pub on: NaiveDate,
+}
+
+/// Filters of a laboratory list (already parsed).
+#[derive(Debug, Clone, Default)]
+pub struct LaboratoryFilter {
+    pub region_ids: Option<Vec<RegionId>>,
+    /// Only laboratories in the whole subtree of this region (itself included).
+    pub subtree_root: Option<RegionId>,
+    pub kinds: Option<Vec<LaboratoryKind>>,
+    pub statuses: Option<Vec<LaboratoryStatus>>,
+    pub parent_ids: Option<Vec<LaboratoryId>>,
+    /// Only top-level laboratories (`parent_id=null`).
+    pub top_level_only: bool,
+    pub disciplines: Option<Vec<Discipline>>,
+    pub accredited: Option<AccreditedFilter>,
+    pub search: Option<String>,
+}

@@ -1,5 +1,9 @@
-//! Localizations: a vendor bringing (part of) its production into a country.
+//! Localizations: a vendor bringing (part of) its production into a country, with the
+//! history of its stage changes.
 
+pub mod handlers;
 pub mod model;
+pub mod repo;
+pub mod service;
 
-pub fn routes(_config: &mut utoipa_actix_web::service_config::ServiceConfig) {}
+pub use handlers::routes;

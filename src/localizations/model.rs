@@ -1,4 +1,403 @@
-use crate::define_id;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::types::Timestamp;
+use crate::error::ApiError;
+use crate::http::pagination::SortField;
+use crate::regions::model::RegionId;
+use crate::schema::{localization_scopes, localization_stage_changes, localizations};
+use crate::validation::merge_patch_field;
+use crate::vendors::model::VendorId;
+use crate::{define_id, define_page, text_enum};
 
 define_id!(LocalizationId, "localization");
 define_id!(StageChangeId, "stage change");
+
+text_enum!(
+    /// How far a localization has got.
+    ///
+    /// The five forward stages are the *open* ones. Allowed changes
+    /// (`POST /v1/localizations/{id}/stage-changes`):
+    ///
+    /// | from | to |
+    /// |---|---|
+    /// | `interest_declared` | `negotiating`, `suspended`, `cancelled` |
+    /// | `negotiating` | `agreement_signed`, `suspended`, `cancelled` |
+    /// | `agreement_signed` | `production_setup`, `suspended`, `cancelled` |
+    /// | `production_setup` | `producing`, `suspended`, `cancelled` |
+    /// | `producing` | `suspended`, `cancelled` |
+    /// | `suspended` | the stage it was suspended from (`suspended_from_stage`), `cancelled` |
+    /// | `cancelled` | nothing: it is final |
+    ///
+    /// Forward moves go one step at a time; nothing moves backwards; moving to the current
+    /// stage is not a change.
+    LocalizationStage {
+        InterestDeclared => "interest_declared",
+        Negotiating => "negotiating",
+        AgreementSigned => "agreement_signed",
+        ProductionSetup => "production_setup",
+        Producing => "producing",
+        Suspended => "suspended",
+        Cancelled => "cancelled",
+    }
+);
+
+impl LocalizationStage {
+    /// The forward path, in order.
+    pub const FORWARD: [Self; 5] = [
+        Self::InterestDeclared,
+        Self::Negotiating,
+        Self::AgreementSigned,
+        Self::ProductionSetup,
+        Self::Producing,
+    ];
+
+    /// One of the forward stages (neither suspended nor cancelled).
+    pub fn is_open(self) -> bool {
+        Self::FORWARD.contains(&self)
+    }
+
+    /// The next forward stage, if any.
+    pub fn next(self) -> Option<Self> {
+        let position = Self::FORWARD.iter().position(|s| *s == self)?;
+        Self::FORWARD.get(position + 1).copied()
+    }
+}
+
+text_enum!(
+    /// What part of its production the vendor localizes.
+    LocalizationScope {
+        Equipment => "equipment",
+        Reagents => "reagents",
+        Consumables => "consumables",
+    }
+);
+
+/// A `localizations` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = localizations, treat_none_as_null = true)]
+pub struct LocalizationRow {
+    pub id: LocalizationId,
+    pub vendor_id: VendorId,
+    pub country_code: String,
+    pub region_id: Option<RegionId>,
+    pub stage: String,
+    pub suspended_from_stage: Option<String>,
+    pub stage_changed_on: NaiveDate,
+    pub local_content_percent: Option<f64>,
+    pub target_date: Option<NaiveDate>,
+    pub partner: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+impl LocalizationRow {
+    pub fn stage(&self) -> Result<LocalizationStage, ApiError> {
+        LocalizationStage::from_db(&self.stage)
+    }
+
+    pub fn suspended_from_stage(&self) -> Result<Option<LocalizationStage>, ApiError> {
+        self.suspended_from_stage
+            .as_deref()
+            .map(LocalizationStage::from_db)
+            .transpose()
+    }
+}
+
+/// A `localization_scopes` row.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = localization_scopes)]
+pub struct ScopeRow {
+    pub localization_id: LocalizationId,
+    pub scope: String,
+}
+
+/// A `localization_stage_changes` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = localization_stage_changes)]
+pub struct StageChangeRow {
+    pub id: StageChangeId,
+    pub localization_id: LocalizationId,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub changed_on: NaiveDate,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A vendor bringing (part of) its production into a country.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a0f4-7a21-7c3d-9a10-2b3c4d5e6f80",
+    "vendor_id": "0193a0f4-6b10-7c3d-9a10-2b3c4d5e6f90",
+    "country_code": "RU",
+    "region_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+    "scope": ["reagents"],
+    "stage": "agreement_signed",
+    "suspended_from_stage": null,
+    "stage_changed_on": "2026-10-15",
+    "local_content_percent": 35.0,
+    "target_date": "2027-12-31",
+    "partner": "Медтехника",
+    "created_at": "2026-09-01T08:00:00Z",
+    "updated_at": "2026-10-15T12:40:00Z",
+    "version": 3
+}))]
+pub struct Localization {
+    pub id: LocalizationId,
+    /// The vendor that localizes.
+    pub vendor_id: VendorId,
+    /// ISO 3166-1 alpha-2 code of the country production moves into.
+    pub country_code: String,
+    /// The region of the production site, in `country_code`; `null` when not settled.
+    pub region_id: Option<RegionId>,
+    /// What is localized, in the order equipment, reagents, consumables.
+    pub scope: Vec<LocalizationScope>,
+    /// The current stage; change it through `POST /v1/localizations/{id}/stage-changes`.
+    pub stage: LocalizationStage,
+    /// For a `suspended` localization: the stage it was suspended from and resumes to;
+    /// otherwise `null`.
+    pub suspended_from_stage: Option<LocalizationStage>,
+    /// Date of the last stage change.
+    pub stage_changed_on: NaiveDate,
+    /// Share of local content in percent (0–100).
+    #[schema(minimum = 0, maximum = 100)]
+    pub local_content_percent: Option<f64>,
+    /// When production is planned to reach the next milestone.
+    pub target_date: Option<NaiveDate>,
+    /// The local partner (manufacturer, distributor), in any script.
+    pub partner: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Grows with every change, stage changes included; the ETag is derived from it.
+    pub version: i64,
+}
+
+impl Localization {
+    /// The resource from its row and its scopes (in any order; duplicates are dropped).
+    pub fn from_parts(
+        row: LocalizationRow,
+        mut scope: Vec<LocalizationScope>,
+    ) -> Result<Self, ApiError> {
+        scope.sort();
+        scope.dedup();
+        Ok(Self {
+            stage: row.stage()?,
+            suspended_from_stage: row.suspended_from_stage()?,
+            id: row.id,
+            vendor_id: row.vendor_id,
+            country_code: row.country_code,
+            region_id: row.region_id,
+            scope,
+            stage_changed_on: row.stage_changed_on,
+            local_content_percent: row.local_content_percent,
+            target_date: row.target_date,
+            partner: row.partner,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+}
+
+/// The body that creates a localization.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "vendor_id": "0193a0f4-6b10-7c3d-9a10-2b3c4d5e6f90",
+    "country_code": "RU",
+    "region_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+    "scope": ["reagents"],
+    "stage": "negotiating",
+    "stage_changed_on": "2026-09-01",
+    "local_content_percent": 20,
+    "target_date": "2027-12-31",
+    "partner": "Медтехника",
+    "note": "Talks on reagent production for the Kurgan pilot opened",
+    "source": "https://example.org/news/mindray-kurgan"
+}))]
+pub struct LocalizationCreate {
+    /// An existing vendor.
+    pub vendor_id: VendorId,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country_code: String,
+    /// An existing region in `country_code`.
+    #[serde(default)]
+    pub region_id: Option<RegionId>,
+    /// At least one, each at most once.
+    pub scope: Vec<LocalizationScope>,
+    /// The initial stage: one of the forward stages (not `suspended` or `cancelled`);
+    /// defaults to `interest_declared`.
+    #[serde(default)]
+    pub stage: Option<LocalizationStage>,
+    /// Date the initial stage was reached; defaults to today, never in the future.
+    #[serde(default)]
+    pub stage_changed_on: Option<NaiveDate>,
+    /// 0–100.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub local_content_percent: Option<f64>,
+    #[serde(default)]
+    pub target_date: Option<NaiveDate>,
+    /// At most 300 characters.
+    #[serde(default)]
+    pub partner: Option<String>,
+    /// Note of the first history entry (at most 2000 characters).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Source of the first history entry: a URL or document reference (at most 2000
+    /// characters).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A JSON Merge Patch of a localization: absent members stay, `null` clears an optional one.
+///
+/// `stage`, `suspended_from_stage` and `stage_changed_on` cannot be patched (422
+/// `read_only`); change the stage through `POST /v1/localizations/{id}/stage-changes`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"scope": ["reagents", "consumables"], "local_content_percent": 42.5}))]
+pub struct LocalizationPatch {
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<VendorId>)]
+    pub vendor_id: Option<Option<VendorId>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub country_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<RegionId>, nullable)]
+    pub region_id: Option<Option<RegionId>>,
+    /// Replaces the whole list.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<Vec<LocalizationScope>>)]
+    pub scope: Option<Option<Vec<LocalizationScope>>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<f64>, nullable, minimum = 0, maximum = 100)]
+    pub local_content_percent: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub target_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub partner: Option<Option<String>>,
+    /// Accepted only to refuse it with `read_only`: stages change through stage changes.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(ignore)]
+    pub stage: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(ignore)]
+    pub suspended_from_stage: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(ignore)]
+    pub stage_changed_on: Option<Option<serde_json::Value>>,
+}
+
+define_page!(LocalizationPage, Localization, "A page of localizations.");
+
+/// One accepted stage change, as kept in a localization's history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a0f4-8c32-7c3d-9a10-2b3c4d5e6fa0",
+    "localization_id": "0193a0f4-7a21-7c3d-9a10-2b3c4d5e6f80",
+    "from_stage": "negotiating",
+    "to_stage": "agreement_signed",
+    "changed_on": "2026-10-15",
+    "note": "Agreement with Медтехника signed for reagent production in Kurgan",
+    "source": "https://example.org/news/mindray-agreement",
+    "created_at": "2026-10-15T12:40:00Z"
+}))]
+pub struct StageChange {
+    pub id: StageChangeId,
+    pub localization_id: LocalizationId,
+    /// The stage before the change; `null` for the entry written when the localization was
+    /// created.
+    pub from_stage: Option<LocalizationStage>,
+    pub to_stage: LocalizationStage,
+    /// The date the change took effect.
+    pub changed_on: NaiveDate,
+    pub note: Option<String>,
+    /// Where the change is documented: a URL or a document reference.
+    pub source: Option<String>,
+    /// When the change was recorded.
+    pub created_at: Timestamp,
+}
+
+impl TryFrom<StageChangeRow> for StageChange {
+    type Error = ApiError;
+
+    fn try_from(row: StageChangeRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            from_stage: row
+                .from_stage
+                .as_deref()
+                .map(LocalizationStage::from_db)
+                .transpose()?,
+            to_stage: LocalizationStage::from_db(&row.to_stage)?,
+            id: row.id,
+            localization_id: row.localization_id,
+            changed_on: row.changed_on,
+            note: row.note,
+            source: row.source,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// The body of a stage change.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "stage": "agreement_signed",
+    "changed_on": "2026-10-15",
+    "note": "Agreement with Медтехника signed for reagent production in Kurgan",
+    "source": "https://example.org/news/mindray-agreement"
+}))]
+pub struct StageChangeCreate {
+    /// The stage to move to; see `LocalizationStage` for the allowed moves.
+    pub stage: LocalizationStage,
+    /// Defaults to today; not before the previous change and not in the future.
+    #[serde(default)]
+    pub changed_on: Option<NaiveDate>,
+    /// At most 2000 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// A URL or document reference, at most 2000 characters.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+define_page!(
+    StageChangePage,
+    StageChange,
+    "A page of a localization's stage changes, oldest first."
+);
+
+/// Fields a localization list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalizationSort {
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortField for LocalizationSort {
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("created_at", Self::CreatedAt),
+        ("updated_at", Self::UpdatedAt),
+    ];
+    const DEFAULT: Self = Self::CreatedAt;
+}
+
+/// Filters of a localization list (already parsed).
+#[derive(Debug, Clone, Default)]
+pub struct LocalizationFilter {
+    pub vendor_ids: Option<Vec<VendorId>>,
+    pub country_codes: Option<Vec<String>>,
+    pub region_ids: Option<Vec<RegionId>>,
+    pub stages: Option<Vec<LocalizationStage>>,
+    pub scopes: Option<Vec<LocalizationScope>>,
+}

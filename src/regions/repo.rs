@@ -65,7 +65,8 @@ pub fn update(conn: &mut DbConn, row: &RegionRow, expected_version: i64) -> Quer
     .map(|count| count == 1)
 }
 
-/// Rewrites the path prefix of every strict descendant after a move.
+/// Rewrites the path prefix of every strict descendant after a move. Their representation
+/// changes with it (`depth`, `updated_at`), so each gets a new version (and ETag).
 pub fn move_subtree(
     conn: &mut DbConn,
     old_path: &str,
@@ -84,6 +85,7 @@ pub fn move_subtree(
             .into_sql::<diesel::sql_types::Text>()
             .concat(substr(regions::path, old_length + 1))),
         regions::updated_at.eq(at),
+        regions::version.eq(regions::version + 1),
     ))
     .execute(conn)
 }

@@ -1,5 +1,8 @@
 //! Vendors: manufacturers of laboratory and medical equipment, reagents and consumables.
 
+pub mod handlers;
 pub mod model;
+pub mod repo;
+pub mod service;
 
-pub fn routes(_config: &mut utoipa_actix_web::service_config::ServiceConfig) {}
+pub use handlers::routes;

@@ -1,3 +1,166 @@
-use crate::define_id;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::types::Timestamp;
+use crate::error::ApiError;
+use crate::http::pagination::SortField;
+use crate::schema::{vendor_categories, vendors};
+use crate::validation::merge_patch_field;
+use crate::{define_id, define_page, text_enum};
 
 define_id!(VendorId, "vendor");
+
+text_enum!(
+    /// What a vendor makes; a vendor may make several.
+    ProductCategory {
+        LaboratoryEquipment => "laboratory_equipment",
+        MedicalEquipment => "medical_equipment",
+        Reagents => "reagents",
+        Consumables => "consumables",
+        Software => "software",
+    }
+);
+
+/// A `vendors` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = vendors, treat_none_as_null = true)]
+pub struct VendorRow {
+    pub id: VendorId,
+    pub name: String,
+    /// `search_key(name)`: the uniqueness key and the `q` search column.
+    pub name_key: String,
+    pub country_code: String,
+    pub website: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+/// A `vendor_categories` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = vendor_categories)]
+pub struct VendorCategoryRow {
+    pub vendor_id: VendorId,
+    pub category: String,
+}
+
+/// A vendor.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f80",
+    "name": "Mindray",
+    "country_code": "CN",
+    "website": "https://www.mindray.com",
+    "categories": ["laboratory_equipment", "medical_equipment", "reagents"],
+    "created_at": "2026-11-24T09:30:00Z",
+    "updated_at": "2026-11-24T09:30:00Z",
+    "version": 1
+}))]
+pub struct Vendor {
+    pub id: VendorId,
+    /// Name in any script; unique regardless of case.
+    pub name: String,
+    /// Home country, ISO 3166-1 alpha-2.
+    pub country_code: String,
+    /// Absolute http or https URL.
+    pub website: Option<String>,
+    /// Product categories in a fixed order (the order of the enumeration); may be empty.
+    pub categories: Vec<ProductCategory>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Grows with every change; the ETag is derived from it.
+    pub version: i64,
+}
+
+impl Vendor {
+    /// Joins a row with its categories (stored text), sorted in enumeration order.
+    pub fn from_parts(row: VendorRow, categories: &[String]) -> Result<Self, ApiError> {
+        let mut categories = categories
+            .iter()
+            .map(|text| ProductCategory::from_db(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        categories.sort();
+        categories.dedup();
+        Ok(Self {
+            id: row.id,
+            name: row.name,
+            country_code: row.country_code,
+            website: row.website,
+            categories,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+}
+
+/// The body that creates a vendor.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Mindray",
+    "country_code": "CN",
+    "website": "https://www.mindray.com",
+    "categories": ["laboratory_equipment", "reagents"]
+}))]
+pub struct VendorCreate {
+    /// Unique regardless of case (`Mindray` and `MINDRAY` are the same vendor).
+    pub name: String,
+    /// Home country, ISO 3166-1 alpha-2 in upper case.
+    pub country_code: String,
+    /// Absolute http or https URL.
+    #[serde(default)]
+    pub website: Option<String>,
+    /// Product categories, each at most once; defaults to none.
+    #[serde(default)]
+    pub categories: Vec<ProductCategory>,
+}
+
+/// A JSON Merge Patch of a vendor: absent members stay, `null` clears an optional one.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"website": null, "categories": ["reagents", "consumables"]}))]
+pub struct VendorPatch {
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub country_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub website: Option<Option<String>>,
+    /// Replaces the whole set; `null` or `[]` removes every category.
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<Vec<ProductCategory>>, nullable)]
+    pub categories: Option<Option<Vec<ProductCategory>>>,
+}
+
+define_page!(VendorPage, Vendor, "A page of vendors.");
+
+/// Fields a vendor list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorSort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortField for VendorSort {
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("name", Self::Name),
+        ("created_at", Self::CreatedAt),
+        ("updated_at", Self::UpdatedAt),
+    ];
+    const DEFAULT: Self = Self::CreatedAt;
+}
+
+/// Filters of a vendor list (already parsed).
+#[derive(Debug, Clone, Default)]
+pub struct VendorFilter {
+    pub country_codes: Option<Vec<String>>,
+    /// Vendors with at least one of these categories.
+    pub categories: Option<Vec<ProductCategory>>,
+    pub search: Option<String>,
+}

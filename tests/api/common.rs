@@ -386,3 +386,211 @@ pub fn names_field(problem: &Value, field: &str) -> bool {
         .as_array()
         .is_some_and(|errors| errors.iter().any(|e| e["field"] == field))
 }
+
+// ---- helpers for lists, raw database reads and database outages ----
+
+/// Follows `next_page_token` from `path` (which may already carry a query string) to the end
+/// and returns every item in order; fails if the walk does not finish within `max_pages`.
+pub async fn list_all(app: &TestApp, path: &str, max_pages: usize) -> Vec<Value> {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..max_pages {
+        let url = match &token {
+            Some(token) => format!("{path}{separator}page_token={token}"),
+            None => path.to_owned(),
+        };
+        let page = json_with_status(app.get(&url).await, 200).await;
+        items.extend(
+            page["items"]
+                .as_array()
+                .expect("items array")
+                .iter()
+                .cloned(),
+        );
+        match page["next_page_token"].as_str() {
+            Some(next) => token = Some(next.to_owned()),
+            None => {
+                assert!(page["next_page_token"].is_null(), "next_page_token: {page}");
+                return items;
+            }
+        }
+    }
+    panic!("{path} did not finish within {max_pages} pages");
+}
+
+impl TestApp {
+    /// The single text column `value` of every row a query returns, read straight from the
+    /// database (write `CAST(x AS TEXT) AS value` for other types; works on both backends).
+    pub async fn db_texts(&self, sql: &str) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let pool = self.pool.clone();
+        let sql = sql.to_owned();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().expect("connection");
+            diesel::sql_query(sql)
+                .load::<Text>(&mut conn)
+                .expect("query")
+                .into_iter()
+                .map(|row| row.value)
+                .collect::<Vec<_>>()
+        })
+        .await
+        .expect("database read")
+    }
+}
+
+/// A TCP proxy in front of a database server that can be switched off (no new connections
+/// and every live one cut) and on again, to simulate an outage.
+pub struct TcpProxy {
+    pub port: u16,
+    target: String,
+    tasks: std::sync::Arc<std::sync::Mutex<ProxyTasks>>,
+}
+
+#[derive(Default)]
+struct ProxyTasks {
+    listener: Option<tokio::task::JoinHandle<()>>,
+    connections: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl TcpProxy {
+    /// Starts forwarding from a fresh port on 127.0.0.1 to `target` (`host:port`).
+    pub async fn start(target: &str) -> Self {
+        let mut proxy = Self {
+            port: 0,
+            target: target.to_owned(),
+            tasks: Default::default(),
+        };
+        proxy.port = proxy.listen(0).await;
+        proxy
+    }
+
+    async fn listen(&self, port: u16) -> u16 {
+        let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        let mut attempts = 0;
+        let listener = loop {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.set_reuseaddr(true).expect("reuseaddr");
+            match socket.bind(address).and_then(|()| socket.listen(64)) {
+                Ok(listener) => break listener,
+                Err(error) if attempts < 50 => {
+                    attempts += 1;
+                    eprintln!("proxy cannot listen on {address} yet: {error}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("proxy cannot listen on {address}: {error}"),
+            }
+        };
+        let port = listener.local_addr().expect("proxy address").port();
+        let target = self.target.clone();
+        let tasks = std::sync::Arc::clone(&self.tasks);
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                let target = target.clone();
+                let forward = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                let mut tasks = tasks.lock().expect("proxy tasks");
+                tasks.connections.retain(|task| !task.is_finished());
+                tasks.connections.push(forward);
+            }
+        });
+        self.tasks.lock().expect("proxy tasks").listener = Some(accept);
+        port
+    }
+
+    /// Stops accepting and drops every live connection.
+    pub async fn switch_off(&self) {
+        let (listener, connections) = {
+            let mut tasks = self.tasks.lock().expect("proxy tasks");
+            (
+                tasks.listener.take(),
+                std::mem::take(&mut tasks.connections),
+            )
+        };
+        for task in listener.into_iter().chain(connections) {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Accepts connections again, on the same port.
+    pub async fn switch_on(&self) {
+        let port = self.listen(self.port).await;
+        assert_eq!(port, self.port, "proxy port");
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        if let Ok(mut tasks) = self.tasks.lock() {
+            for task in tasks
+                .listener
+                .take()
+                .into_iter()
+                .chain(tasks.connections.drain(..))
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+/// `host:port` of the PostgreSQL server the tests use.
+pub fn postgres_address() -> String {
+    let parsed = url::Url::parse(&admin_url()).expect("PostgreSQL URL");
+    format!(
+        "{}:{}",
+        parsed.host_str().unwrap_or("127.0.0.1"),
+        parsed.port().unwrap_or(5432)
+    )
+}
+
+/// Starts the application on a fresh PostgreSQL database that it reaches only through
+/// `proxy` (the test database itself is made and dropped directly).
+pub async fn spawn_app_via_proxy(proxy: &TcpProxy) -> TestApp {
+    let template = postgres_template();
+    let name = format!("labnet_t_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = PgConnection::establish(&admin_url()).expect("admin connection");
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .execute(&mut admin)
+        .expect("create test database");
+    let mut proxied = url::Url::parse(&with_database(&admin_url(), &name)).expect("database URL");
+    proxied.set_host(Some("127.0.0.1")).expect("proxy host");
+    proxied.set_port(Some(proxy.port)).expect("proxy port");
+    let url = DatabaseUrl::Postgres(proxied.to_string());
+    let settings = Settings {
+        database_url: proxied.to_string(),
+        pool_size: 8,
+        ..Settings::default()
+    };
+    let pool = db::build_pool(&url, settings.pool_size).expect("pool");
+    let state = AppState::new(pool.clone(), settings).expect("state");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+        .workers(2)
+        .listen(listener)
+        .expect("listen")
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    TestApp {
+        base_url: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        pool,
+        backend: Backend::Postgres,
+        database: TestDatabase::Postgres(name),
+        server: handle,
+    }
+}

@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod http;
+mod idempotency;
+mod laboratories;
+mod localizations;
 mod openapi;
 mod regions;
 mod vendors;
-mod laboratories;
-mod localizations;
-mod http;

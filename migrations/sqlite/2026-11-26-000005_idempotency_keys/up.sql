@@ -1,0 +1,13 @@
+-- Responses to POST requests sent with an Idempotency-Key, replayed for 24 hours. Kept in
+-- the database (not in process memory) so every instance behind a load balancer sees them.
+CREATE TABLE idempotency_keys (
+    idempotency_key  TEXT PRIMARY KEY,
+    -- SHA-256 of method, path, query and body: the same key with another request is refused.
+    fingerprint      TEXT NOT NULL,
+    -- NULL while the first request with this key is still being processed.
+    status_code      INTEGER,
+    response_headers TEXT,
+    response_body    TEXT,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX idempotency_keys_created_at_idx ON idempotency_keys (created_at);

@@ -1,0 +1,361 @@
+//! SQL for laboratories and their disciplines.
+
+use std::collections::HashMap;
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, LaboratorySort};
+use crate::apply_keyset;
+use crate::db::{coalesce_int, DbConn, MultiBackend};
+use crate::error::ApiError;
+use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
+use crate::http::query::like_pattern;
+use crate::regions::model::RegionId;
+use crate::regions::repo::timestamp_key;
+use crate::schema::{laboratories, laboratory_disciplines, regions};
+
+/// What a missing capacity sorts as; the same literal as in the `laboratories_capacity_idx`
+/// index expression, so both backends can walk that index.
+const NO_CAPACITY_SQL: &str = "-1";
+const NO_CAPACITY: i32 = -1;
+
+fn columns() -> <LaboratoryRow as Selectable<MultiBackend>>::SelectExpression {
+    <LaboratoryRow as Selectable<MultiBackend>>::construct_selection()
+}
+
+/// `COALESCE(capacity_per_day, -1)` with the fallback written as a literal rather than a bind
+/// parameter: an expression index only matches a textually equal expression.
+macro_rules! capacity_key {
+    () => {
+        coalesce_int(
+            laboratories::capacity_per_day,
+            sql::<Integer>(NO_CAPACITY_SQL),
+        )
+    };
+}
+
+pub fn find(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Option<LaboratoryRow>> {
+    laboratories::table
+        .find(id)
+        .select(columns())
+        .first(conn)
+        .optional()
+}
+
+/// The parent of a laboratory: `None` when the laboratory does not exist, `Some(None)` for a
+/// top-level one.
+pub fn parent_of(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Option<Option<LaboratoryId>>> {
+    laboratories::table
+        .find(id)
+        .select(laboratories::parent_id)
+        .first(conn)
+        .optional()
+}
+
+/// The id of the laboratory holding `code`, other than `except`.
+pub fn code_owner(
+    conn: &mut DbConn,
+    code: &str,
+    except: Option<LaboratoryId>,
+) -> QueryResult<Option<LaboratoryId>> {
+    let mut query = laboratories::table
+        .filter(laboratories::code.eq(code))
+        .select(laboratories::id)
+        .into_boxed::<MultiBackend>();
+    if let Some(id) = except {
+        query = query.filter(laboratories::id.ne(id));
+    }
+    query.first(conn).optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &LaboratoryRow) -> QueryResult<()> {
+    diesel::insert_into(laboratories::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes the row if its stored version is still `expected_version`; false when it moved on.
+pub fn update(conn: &mut DbConn, row: &LaboratoryRow, expected_version: i64) -> QueryResult<bool> {
+    diesel::update(
+        laboratories::table
+            .filter(laboratories::id.eq(row.id))
+            .filter(laboratories::version.eq(expected_version)),
+    )
+    .set(row)
+    .execute(conn)
+    .map(|count| count == 1)
+}
+
+/// Deletes the laboratory and its discipline rows (explicitly, so the result does not depend
+/// on the backend enforcing `ON DELETE CASCADE`).
+pub fn delete(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<usize> {
+    diesel::delete(
+        laboratory_disciplines::table.filter(laboratory_disciplines::laboratory_id.eq(id)),
+    )
+    .execute(conn)?;
+    diesel::delete(laboratories::table.find(id)).execute(conn)
+}
+
+/// Serializes changes to the hub hierarchy until the transaction ends, so two concurrent
+/// moves cannot each pass the cycle check and together close a loop. SQLite needs nothing:
+/// its write transactions (`BEGIN IMMEDIATE`) already run one at a time.
+pub fn lock_hierarchy(conn: &mut DbConn) -> QueryResult<()> {
+    // An arbitrary constant naming "the laboratory hub hierarchy" among advisory locks.
+    const HIERARCHY_LOCK: i64 = 0x4c61_6248_7562;
+    match conn {
+        DbConn::Pg(pg) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(HIERARCHY_LOCK)
+            .execute(pg)
+            .map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// How many laboratories name this one as their hub.
+pub fn child_count(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<i64> {
+    laboratories::table
+        .filter(laboratories::parent_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// The countries of the laboratories that name this one as their hub.
+pub fn child_countries(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Vec<String>> {
+    laboratories::table
+        .inner_join(regions::table)
+        .filter(laboratories::parent_id.eq(id))
+        .select(regions::country_code)
+        .distinct()
+        .load(conn)
+}
+
+pub fn disciplines_of(conn: &mut DbConn, id: LaboratoryId) -> Result<Vec<Discipline>, ApiError> {
+    laboratory_disciplines::table
+        .filter(laboratory_disciplines::laboratory_id.eq(id))
+        .select(laboratory_disciplines::discipline)
+        .load::<String>(conn)?
+        .iter()
+        .map(|text| Discipline::from_db(text))
+        .collect()
+}
+
+/// The disciplines of several laboratories in one query.
+pub fn disciplines_of_many(
+    conn: &mut DbConn,
+    ids: &[LaboratoryId],
+) -> Result<HashMap<LaboratoryId, Vec<Discipline>>, ApiError> {
+    let mut by_lab: HashMap<LaboratoryId, Vec<Discipline>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_lab);
+    }
+    let rows: Vec<(LaboratoryId, String)> = laboratory_disciplines::table
+        .filter(laboratory_disciplines::laboratory_id.eq_any(ids))
+        .select((
+            laboratory_disciplines::laboratory_id,
+            laboratory_disciplines::discipline,
+        ))
+        .load(conn)?;
+    for (id, text) in rows {
+        by_lab
+            .entry(id)
+            .or_default()
+            .push(Discipline::from_db(&text)?);
+    }
+    Ok(by_lab)
+}
+
+/// Replaces the laboratory's discipline set.
+pub fn replace_disciplines(
+    conn: &mut DbConn,
+    id: LaboratoryId,
+    disciplines: &[Discipline],
+) -> QueryResult<()> {
+    diesel::delete(
+        laboratory_disciplines::table.filter(laboratory_disciplines::laboratory_id.eq(id)),
+    )
+    .execute(conn)?;
+    // Row by row: the two-backend connection has no multi-row INSERT, and a laboratory has
+    // at most one row per discipline.
+    for discipline in disciplines {
+        diesel::insert_into(laboratory_disciplines::table)
+            .values((
+                laboratory_disciplines::laboratory_id.eq(id),
+                laboratory_disciplines::discipline.eq(discipline.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// One page of rows. `subtree_path` is the resolved path of `filter.subtree_root`.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &LaboratoryFilter,
+    subtree_path: Option<&str>,
+    sort: Sort<LaboratorySort>,
+    page: &PageRequest,
+) -> Result<Vec<LaboratoryRow>, ApiError> {
+    let mut query = laboratories::table
+        .select(columns())
+        .into_boxed::<MultiBackend>();
+    if let Some(ids) = &filter.region_ids {
+        query = query.filter(laboratories::region_id.eq_any(ids.clone()));
+    }
+    if let Some(path) = subtree_path {
+        // The same prefix match on the materialized path as `regions::repo::subtree_ids_query`,
+        // as a plain (not boxed) subquery: a boxed subquery cannot be rendered inside a
+        // two-backend filter.
+        query = query.filter(
+            laboratories::region_id.eq_any(
+                regions::table
+                    .filter(regions::path.like(format!("{path}%")))
+                    .select(regions::id),
+            ),
+        );
+    }
+    if let Some(kinds) = &filter.kinds {
+        query = query.filter(
+            laboratories::kind.eq_any(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(statuses) = &filter.statuses {
+        query = query.filter(
+            laboratories::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        );
+    }
+    if filter.top_level_only {
+        query = query.filter(laboratories::parent_id.is_null());
+    } else if let Some(parents) = &filter.parent_ids {
+        query = query.filter(laboratories::parent_id.eq_any(parents.clone()));
+    }
+    if let Some(disciplines) = &filter.disciplines {
+        let names: Vec<&'static str> = disciplines.iter().map(|d| d.as_str()).collect();
+        query = query.filter(
+            laboratories::id.eq_any(
+                laboratory_disciplines::table
+                    .filter(laboratory_disciplines::discipline.eq_any(names))
+                    .select(laboratory_disciplines::laboratory_id),
+            ),
+        );
+    }
+    if let Some(accredited) = filter.accredited {
+        query = if accredited.accredited {
+            query.filter(laboratories::accreditation_valid_until.ge(accredited.on))
+        } else {
+            query.filter(
+                laboratories::accreditation_valid_until
+                    .is_null()
+                    .or(laboratories::accreditation_valid_until.lt(accredited.on)),
+            )
+        };
+    }
+    if let Some(term) = &filter.search {
+        query = query.filter(
+            laboratories::search_text
+                .like(like_pattern(term))
+                .escape('\\'),
+        );
+    }
+    let after = page.after.as_ref();
+    let last_id = |cursor: &Cursor| LaboratoryId(cursor.id);
+    match sort.field {
+        LaboratorySort::Name => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                laboratories::name,
+                laboratories::id,
+                sort.descending,
+                after
+            );
+        }
+        LaboratorySort::Code => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                laboratories::code,
+                laboratories::id,
+                sort.descending,
+                after
+            );
+        }
+        LaboratorySort::CreatedAt => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                laboratories::created_at,
+                laboratories::id,
+                sort.descending,
+                after
+            );
+        }
+        LaboratorySort::UpdatedAt => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                laboratories::updated_at,
+                laboratories::id,
+                sort.descending,
+                after
+            );
+        }
+        LaboratorySort::CapacityPerDay => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((capacity_cursor_key(c)?, last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                capacity_key!(),
+                laboratories::id,
+                sort.descending,
+                after
+            );
+        }
+    }
+    Ok(query.limit(page.fetch_limit()).load(conn)?)
+}
+
+/// A capacity sort key from a page token: an integer in the column's range (or the null
+/// stand-in).
+fn capacity_cursor_key(cursor: &Cursor) -> Result<i32, ApiError> {
+    i32::try_from(cursor.key_int()?)
+        .ok()
+        .filter(|key| *key >= NO_CAPACITY)
+        .ok_or_else(|| {
+            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
+        })
+}
+
+/// The page-token cursor of a row under `sort`.
+pub fn cursor_of(row: &LaboratoryRow, sort: Sort<LaboratorySort>) -> Cursor {
+    let key = match sort.field {
+        LaboratorySort::Name => SortKey::Text(row.name.clone()),
+        LaboratorySort::Code => SortKey::Text(row.code.clone()),
+        LaboratorySort::CreatedAt => {
+            SortKey::Text(crate::db::types::format_timestamp(&row.created_at.0))
+        }
+        LaboratorySort::UpdatedAt => {
+            SortKey::Text(crate::db::types::format_timestamp(&row.updated_at.0))
+        }
+        LaboratorySort::CapacityPerDay => {
+            SortKey::Int(i64::from(row.capacity_per_day.unwrap_or(NO_CAPACITY)))
+        }
+    };
+    Cursor::new(&sort.token_name(), Some(key), row.id.0)
+}
+
+/// The country of a region, if the region exists.
+pub fn region_country(conn: &mut DbConn, id: RegionId) -> QueryResult<Option<String>> {
+    Ok(crate::regions::repo::find(conn, id)?.map(|region| region.country_code))
+}

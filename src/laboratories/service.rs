@@ -1,0 +1,482 @@
+//! Rules for laboratories: validation, the hub hierarchy, the status lifecycle, and
+//! transactions that write a laboratory together with its disciplines.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::model::{
+    Accreditation, Discipline, Laboratory, LaboratoryCreate, LaboratoryFilter, LaboratoryId,
+    LaboratoryKind, LaboratoryPatch, LaboratoryRow, LaboratorySort, LaboratoryStatus,
+};
+use super::repo;
+use crate::db::{self, types::now, DbConn, DbPool};
+use crate::error::ApiError;
+use crate::http::etag::Precondition;
+use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::regions::model::RegionId;
+use crate::validation::{search_key, Checks};
+
+const MAX_CODE_LENGTH: usize = 64;
+const MAX_NAME_LENGTH: usize = 300;
+const MAX_ADDRESS_LENGTH: usize = 500;
+const MAX_OPERATOR_LENGTH: usize = 300;
+const MAX_STANDARD_LENGTH: usize = 100;
+const MAX_CERTIFICATE_LENGTH: usize = 100;
+
+/// The fields a client controls, after merging and validation.
+#[derive(Debug, Clone)]
+struct LaboratoryFields {
+    region_id: RegionId,
+    code: String,
+    name: String,
+    kind: LaboratoryKind,
+    parent_id: Option<LaboratoryId>,
+    status: LaboratoryStatus,
+    address: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    capacity_per_day: Option<i64>,
+    opened_on: Option<NaiveDate>,
+    operator: Option<String>,
+    accreditation: Option<Accreditation>,
+    disciplines: Vec<Discipline>,
+}
+
+/// Normalizes the fields in place; every invalid field is reported at once.
+fn check_fields(fields: &mut LaboratoryFields, mut checks: Checks) -> Result<(), ApiError> {
+    fields.code = checks.text("code", &fields.code, MAX_CODE_LENGTH);
+    fields.name = checks.text("name", &fields.name, MAX_NAME_LENGTH);
+    fields.address = checks.optional_text("address", fields.address.as_deref(), MAX_ADDRESS_LENGTH);
+    fields.operator =
+        checks.optional_text("operator", fields.operator.as_deref(), MAX_OPERATOR_LENGTH);
+    checks.range_f64("latitude", fields.latitude, -90.0, 90.0);
+    checks.range_f64("longitude", fields.longitude, -180.0, 180.0);
+    match (fields.latitude, fields.longitude) {
+        (Some(_), None) => checks.push(
+            "longitude",
+            "required",
+            "latitude and longitude are given together (or both null)",
+        ),
+        (None, Some(_)) => checks.push(
+            "latitude",
+            "required",
+            "latitude and longitude are given together (or both null)",
+        ),
+        _ => {}
+    }
+    checks.range_i64(
+        "capacity_per_day",
+        fields.capacity_per_day,
+        0,
+        i64::from(i32::MAX),
+    );
+    if let Some(accreditation) = &mut fields.accreditation {
+        accreditation.standard = checks.text(
+            "accreditation.standard",
+            &accreditation.standard,
+            MAX_STANDARD_LENGTH,
+        );
+        accreditation.certificate_number = checks.text(
+            "accreditation.certificate_number",
+            &accreditation.certificate_number,
+            MAX_CERTIFICATE_LENGTH,
+        );
+    }
+    checks.unique_list("disciplines", &fields.disciplines);
+    checks.finish()?;
+    fields.disciplines.sort();
+    Ok(())
+}
+
+/// The region must exist; returns its country.
+fn region_country(conn: &mut DbConn, region_id: RegionId) -> Result<String, ApiError> {
+    repo::region_country(conn, region_id)?.ok_or_else(|| {
+        ApiError::invalid(
+            "region_id",
+            "not_found",
+            format!("region {region_id} does not exist"),
+        )
+    })
+}
+
+/// Checks the hub: it exists, is not the laboratory itself or below it in the hierarchy, can
+/// receive samples, and is in the laboratory's country.
+fn check_parent(
+    conn: &mut DbConn,
+    id: LaboratoryId,
+    parent_id: LaboratoryId,
+    country: &str,
+) -> Result<(), ApiError> {
+    if parent_id == id {
+        return Err(ApiError::cycle(
+            "parent_id",
+            "a laboratory cannot be its own hub",
+        ));
+    }
+    let parent = repo::find(conn, parent_id)?.ok_or_else(|| {
+        ApiError::invalid(
+            "parent_id",
+            "not_found",
+            format!("laboratory {parent_id} does not exist"),
+        )
+    })?;
+    // Walk up from the hub: meeting this laboratory means the chain would loop. The visited
+    // set stops the walk even if stored data already holds a loop.
+    let mut visited = HashSet::from([parent_id]);
+    let mut next = parent.parent_id;
+    while let Some(ancestor) = next {
+        if ancestor == id {
+            return Err(ApiError::cycle(
+                "parent_id",
+                format!(
+                    "laboratory {parent_id} already sends samples (directly or through other \
+                     hubs) to this laboratory; the chain would loop"
+                ),
+            ));
+        }
+        if !visited.insert(ancestor) {
+            break;
+        }
+        next = repo::parent_of(conn, ancestor)?.flatten();
+    }
+    if parent.kind()? == LaboratoryKind::CollectionPoint {
+        return Err(ApiError::invalid(
+            "parent_id",
+            "invalid",
+            format!("laboratory {parent_id} is a collection point and cannot be a hub"),
+        ));
+    }
+    let parent_country = region_country(conn, parent.region_id)?;
+    if parent_country != country {
+        return Err(ApiError::invalid(
+            "parent_id",
+            "invalid",
+            format!("the hub is in country {parent_country}, the laboratory in {country}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_code_free(
+    conn: &mut DbConn,
+    code: &str,
+    except: Option<LaboratoryId>,
+) -> Result<(), ApiError> {
+    match repo::code_owner(conn, code, except)? {
+        Some(owner) => Err(duplicate_code(code, Some(owner))),
+        None => Ok(()),
+    }
+}
+
+fn duplicate_code(code: &str, owner: Option<LaboratoryId>) -> ApiError {
+    let detail = match owner {
+        Some(owner) => format!("laboratory {owner} already has code {code}"),
+        None => format!("another laboratory already has code {code}"),
+    };
+    ApiError::duplicate("code", detail)
+}
+
+/// A concurrent write may take the code between the check and the write; the unique index
+/// then refuses it, and the client hears the same 409 as from the check.
+fn write_error(error: DieselError, code: &str) -> ApiError {
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            duplicate_code(code, None)
+        }
+        _ => ApiError::from(error),
+    }
+}
+
+fn transition_error(current: LaboratoryStatus, next: LaboratoryStatus) -> ApiError {
+    let allowed: Vec<String> = current
+        .allowed_transitions()
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    let detail = if allowed.is_empty() {
+        format!("cannot move from `{current}` to `{next}`: `{current}` is final")
+    } else {
+        format!(
+            "cannot move from `{current}` to `{next}`; allowed: {}",
+            allowed.join(", ")
+        )
+    };
+    ApiError::transition(detail, current.as_str(), allowed)
+}
+
+fn search_text(code: &str, name: &str) -> String {
+    search_key(&format!("{name} {code}"))
+}
+
+/// The row for `fields`, with the bookkeeping columns given.
+fn row_of(
+    id: LaboratoryId,
+    fields: &LaboratoryFields,
+    created_at: crate::db::types::Timestamp,
+    updated_at: crate::db::types::Timestamp,
+    version: i64,
+) -> LaboratoryRow {
+    let accreditation = fields.accreditation.as_ref();
+    LaboratoryRow {
+        id,
+        region_id: fields.region_id,
+        search_text: search_text(&fields.code, &fields.name),
+        code: fields.code.clone(),
+        name: fields.name.clone(),
+        kind: fields.kind.as_str().to_owned(),
+        parent_id: fields.parent_id,
+        status: fields.status.as_str().to_owned(),
+        address: fields.address.clone(),
+        latitude: fields.latitude,
+        longitude: fields.longitude,
+        // Range-checked by `check_fields`.
+        capacity_per_day: fields.capacity_per_day.and_then(|c| i32::try_from(c).ok()),
+        opened_on: fields.opened_on,
+        operator: fields.operator.clone(),
+        accreditation_standard: accreditation.map(|a| a.standard.clone()),
+        accreditation_certificate_number: accreditation.map(|a| a.certificate_number.clone()),
+        accreditation_valid_until: accreditation.map(|a| a.valid_until),
+        created_at,
+        updated_at,
+        version,
+    }
+}
+
+pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory, ApiError> {
+    let mut checks = Checks::new();
+    let status = input.status.unwrap_or(LaboratoryStatus::Planned);
+    if status == LaboratoryStatus::Closed {
+        checks.push(
+            "status",
+            "invalid",
+            "a new laboratory cannot start `closed`",
+        );
+    }
+    let mut fields = LaboratoryFields {
+        region_id: input.region_id,
+        code: input.code,
+        name: input.name,
+        kind: input.kind,
+        parent_id: input.parent_id,
+        status,
+        address: input.address,
+        latitude: input.latitude,
+        longitude: input.longitude,
+        capacity_per_day: input.capacity_per_day,
+        opened_on: input.opened_on,
+        operator: input.operator,
+        accreditation: input.accreditation,
+        disciplines: input.disciplines,
+    };
+    check_fields(&mut fields, checks)?;
+    db::write(pool, move |conn| {
+        let id = LaboratoryId::generate();
+        let country = region_country(conn, fields.region_id)?;
+        if let Some(parent_id) = fields.parent_id {
+            repo::lock_hierarchy(conn)?;
+            check_parent(conn, id, parent_id, &country)?;
+        }
+        check_code_free(conn, &fields.code, None)?;
+        let at = now();
+        let row = row_of(id, &fields, at, at, 1);
+        repo::insert(conn, &row).map_err(|e| write_error(e, &fields.code))?;
+        repo::replace_disciplines(conn, id, &fields.disciplines)?;
+        Laboratory::from_row(row, fields.disciplines)
+    })
+    .await
+}
+
+pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, ApiError> {
+    db::run(pool, move |conn| {
+        let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("laboratory", id))?;
+        let disciplines = repo::disciplines_of(conn, id)?;
+        Laboratory::from_row(row, disciplines)
+    })
+    .await
+}
+
+/// A required member of a merge patch may change but not be cleared.
+fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
+    match value {
+        None => current,
+        Some(Some(v)) => v,
+        Some(None) => {
+            checks.push(field, "required", "cannot be null");
+            current
+        }
+    }
+}
+
+/// The stored fields with the patch applied (not yet validated).
+fn merge(
+    current: &LaboratoryRow,
+    current_disciplines: Vec<Discipline>,
+    patch: LaboratoryPatch,
+    checks: &mut Checks,
+) -> Result<LaboratoryFields, ApiError> {
+    Ok(LaboratoryFields {
+        region_id: required("region_id", patch.region_id, current.region_id, checks),
+        code: required("code", patch.code, current.code.clone(), checks),
+        name: required("name", patch.name, current.name.clone(), checks),
+        kind: required("kind", patch.kind, current.kind()?, checks),
+        parent_id: patch.parent_id.unwrap_or(current.parent_id),
+        status: required("status", patch.status, current.status()?, checks),
+        address: patch.address.unwrap_or_else(|| current.address.clone()),
+        latitude: patch.latitude.unwrap_or(current.latitude),
+        longitude: patch.longitude.unwrap_or(current.longitude),
+        capacity_per_day: patch
+            .capacity_per_day
+            .unwrap_or(current.capacity_per_day.map(i64::from)),
+        opened_on: patch.opened_on.unwrap_or(current.opened_on),
+        operator: patch.operator.unwrap_or_else(|| current.operator.clone()),
+        accreditation: patch
+            .accreditation
+            .unwrap_or_else(|| current.accreditation()),
+        disciplines: required(
+            "disciplines",
+            patch.disciplines,
+            current_disciplines,
+            checks,
+        ),
+    })
+}
+
+pub async fn update(
+    pool: &DbPool,
+    id: LaboratoryId,
+    patch: LaboratoryPatch,
+    precondition: Precondition,
+) -> Result<Laboratory, ApiError> {
+    db::write(pool, move |conn| {
+        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("laboratory", id))?;
+        precondition.check(current.version)?;
+        let mut current_disciplines = repo::disciplines_of(conn, id)?;
+        current_disciplines.sort();
+        let mut checks = Checks::new();
+        let mut fields = merge(&current, current_disciplines.clone(), patch, &mut checks)?;
+        check_fields(&mut fields, checks)?;
+
+        let current_status = current.status()?;
+        if !current_status.can_become(fields.status) {
+            return Err(transition_error(current_status, fields.status));
+        }
+        let country = region_country(conn, fields.region_id)?;
+        let region_changed = fields.region_id != current.region_id;
+        let kind_changed = fields.kind != current.kind()?;
+        if fields.parent_id != current.parent_id || region_changed || kind_changed {
+            repo::lock_hierarchy(conn)?;
+        }
+        if let Some(parent_id) = fields.parent_id {
+            if fields.parent_id != current.parent_id || region_changed {
+                check_parent(conn, id, parent_id, &country)?;
+            }
+        }
+        // The laboratories that send samples here must still be able to.
+        if kind_changed && fields.kind == LaboratoryKind::CollectionPoint {
+            let children = repo::child_count(conn, id)?;
+            if children > 0 {
+                return Err(ApiError::rule_conflict(format!(
+                    "{children} laboratories send samples here; \
+                     a collection point cannot be their hub"
+                )));
+            }
+        }
+        if region_changed {
+            let foreign: Vec<String> = repo::child_countries(conn, id)?
+                .into_iter()
+                .filter(|c| *c != country)
+                .collect();
+            if !foreign.is_empty() {
+                return Err(ApiError::rule_conflict(format!(
+                    "laboratories in {} send samples here; the hub cannot move to {country}",
+                    foreign.join(", ")
+                )));
+            }
+        }
+        if fields.code != current.code {
+            check_code_free(conn, &fields.code, Some(id))?;
+        }
+
+        let unchanged = row_of(
+            id,
+            &fields,
+            current.created_at,
+            current.updated_at,
+            current.version,
+        );
+        if unchanged == current && fields.disciplines == current_disciplines {
+            // Nothing changes (e.g. a patch restating the current status): no write, and the
+            // version and ETag stay as they are.
+            return Laboratory::from_row(current, current_disciplines);
+        }
+        let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
+        if !repo::update(conn, &row, current.version).map_err(|e| write_error(e, &fields.code))? {
+            return Err(ApiError::PreconditionFailed(
+                "the laboratory was changed by another request; fetch it again".to_owned(),
+            ));
+        }
+        if fields.disciplines != current_disciplines {
+            repo::replace_disciplines(conn, id, &fields.disciplines)?;
+        }
+        Laboratory::from_row(row, fields.disciplines)
+    })
+    .await
+}
+
+pub async fn delete(
+    pool: &DbPool,
+    id: LaboratoryId,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    db::write(pool, move |conn| {
+        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("laboratory", id))?;
+        precondition.check(current.version)?;
+        let children = repo::child_count(conn, id)?;
+        if children > 0 {
+            let referenced_by = vec![format!("laboratories ({children})")];
+            return Err(ApiError::referenced(
+                format!(
+                    "laboratory {id} is the hub of {children} other laboratories; \
+                     reassign or delete them first"
+                ),
+                referenced_by,
+            ));
+        }
+        repo::delete(conn, id)?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn list(
+    pool: &DbPool,
+    filter: LaboratoryFilter,
+    sort: Sort<LaboratorySort>,
+    page: PageRequest,
+) -> Result<(Vec<Laboratory>, Option<String>), ApiError> {
+    db::run(pool, move |conn| {
+        let subtree_path = match filter.subtree_root {
+            Some(root) => match crate::regions::service::path_of(conn, root)? {
+                Some(path) => Some(path),
+                // An unknown region has no laboratories, like an unknown id in `region_id`.
+                None => return Ok((Vec::new(), None)),
+            },
+            None => None,
+        };
+        let rows = repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?;
+        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let ids: Vec<LaboratoryId> = rows.iter().map(|row| row.id).collect();
+        let mut disciplines = repo::disciplines_of_many(conn, &ids)?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let own = disciplines.remove(&row.id).unwrap_or_default();
+                Laboratory::from_row(row, own)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((items, token))
+    })
+    .await
+}

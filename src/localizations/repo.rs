@@ -1,0 +1,238 @@
+//! SQL for localizations, their scopes and their stage history.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::model::{
+    LocalizationFilter, LocalizationId, LocalizationRow, LocalizationScope, LocalizationSort,
+    ScopeRow, StageChangeId, StageChangeRow,
+};
+use crate::apply_keyset;
+use crate::db::types::{format_timestamp, parse_timestamp, Timestamp};
+use crate::db::{DbConn, MultiBackend};
+use crate::error::ApiError;
+use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
+use crate::schema::{localization_scopes, localization_stage_changes, localizations, vendors};
+use crate::vendors::model::VendorId;
+
+/// The sort name stored in history page tokens: the history is always ordered by id.
+pub const HISTORY_SORT: &str = "id";
+
+fn columns() -> <LocalizationRow as Selectable<MultiBackend>>::SelectExpression {
+    <LocalizationRow as Selectable<MultiBackend>>::construct_selection()
+}
+
+fn change_columns() -> <StageChangeRow as Selectable<MultiBackend>>::SelectExpression {
+    <StageChangeRow as Selectable<MultiBackend>>::construct_selection()
+}
+
+pub fn find(conn: &mut DbConn, id: LocalizationId) -> QueryResult<Option<LocalizationRow>> {
+    localizations::table
+        .find(id)
+        .select(columns())
+        .first(conn)
+        .optional()
+}
+
+pub fn exists(conn: &mut DbConn, id: LocalizationId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(localizations::table.find(id))).get_result(conn)
+}
+
+/// Vendors are owned by their own module; only their existence matters here.
+pub fn vendor_exists(conn: &mut DbConn, id: VendorId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(vendors::table.find(id))).get_result(conn)
+}
+
+pub fn insert(conn: &mut DbConn, row: &LocalizationRow) -> QueryResult<()> {
+    diesel::insert_into(localizations::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes the row if its stored version is still `expected_version`; false when it moved on.
+pub fn update(
+    conn: &mut DbConn,
+    row: &LocalizationRow,
+    expected_version: i64,
+) -> QueryResult<bool> {
+    diesel::update(
+        localizations::table
+            .filter(localizations::id.eq(row.id))
+            .filter(localizations::version.eq(expected_version)),
+    )
+    .set(row)
+    .execute(conn)
+    .map(|count| count == 1)
+}
+
+/// Replaces the scopes of a localization.
+pub fn replace_scopes(
+    conn: &mut DbConn,
+    id: LocalizationId,
+    scopes: &[LocalizationScope],
+) -> QueryResult<()> {
+    diesel::delete(localization_scopes::table.filter(localization_scopes::localization_id.eq(id)))
+        .execute(conn)?;
+    let rows: Vec<ScopeRow> = scopes
+        .iter()
+        .map(|scope| ScopeRow {
+            localization_id: id,
+            scope: scope.as_str().to_owned(),
+        })
+        .collect();
+    // One statement per row (at most three): the two-backend connection has no batch insert.
+    for row in &rows {
+        diesel::insert_into(localization_scopes::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The scopes of each of `ids`, in one query.
+pub fn scopes_of(
+    conn: &mut DbConn,
+    ids: &[LocalizationId],
+) -> Result<HashMap<LocalizationId, Vec<LocalizationScope>>, ApiError> {
+    let rows: Vec<(LocalizationId, String)> = localization_scopes::table
+        .filter(localization_scopes::localization_id.eq_any(ids))
+        .select((
+            localization_scopes::localization_id,
+            localization_scopes::scope,
+        ))
+        .load(conn)?;
+    let mut scopes: HashMap<LocalizationId, Vec<LocalizationScope>> = HashMap::new();
+    for (id, text) in rows {
+        scopes
+            .entry(id)
+            .or_default()
+            .push(LocalizationScope::from_db(&text)?);
+    }
+    Ok(scopes)
+}
+
+pub fn insert_change(conn: &mut DbConn, row: &StageChangeRow) -> QueryResult<()> {
+    diesel::insert_into(localization_stage_changes::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Removes a localization with its scopes and history.
+pub fn delete(conn: &mut DbConn, id: LocalizationId) -> QueryResult<usize> {
+    // Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only with its
+    // foreign-key pragma on.
+    diesel::delete(
+        localization_stage_changes::table
+            .filter(localization_stage_changes::localization_id.eq(id)),
+    )
+    .execute(conn)?;
+    diesel::delete(localization_scopes::table.filter(localization_scopes::localization_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(localizations::table.find(id)).execute(conn)
+}
+
+/// A page of a localization's history, oldest first (v7 ids are time-ordered).
+pub fn history(
+    conn: &mut DbConn,
+    id: LocalizationId,
+    page: &PageRequest,
+) -> QueryResult<Vec<StageChangeRow>> {
+    let mut query = localization_stage_changes::table
+        .filter(localization_stage_changes::localization_id.eq(id))
+        .select(change_columns())
+        .order(localization_stage_changes::id.asc())
+        .into_boxed::<MultiBackend>();
+    if let Some(cursor) = &page.after {
+        query = query.filter(localization_stage_changes::id.gt(StageChangeId(cursor.id)));
+    }
+    query.limit(page.fetch_limit()).load(conn)
+}
+
+pub fn history_cursor(row: &StageChangeRow) -> Cursor {
+    Cursor::new(HISTORY_SORT, None, row.id.0)
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &LocalizationFilter,
+    sort: Sort<LocalizationSort>,
+    page: &PageRequest,
+) -> Result<Vec<LocalizationRow>, ApiError> {
+    let mut query = localizations::table
+        .select(columns())
+        .into_boxed::<MultiBackend>();
+    if let Some(vendor_ids) = &filter.vendor_ids {
+        query = query.filter(localizations::vendor_id.eq_any(vendor_ids.clone()));
+    }
+    if let Some(codes) = &filter.country_codes {
+        query = query.filter(localizations::country_code.eq_any(codes.clone()));
+    }
+    if let Some(region_ids) = &filter.region_ids {
+        query = query.filter(localizations::region_id.eq_any(region_ids.clone()));
+    }
+    if let Some(stages) = &filter.stages {
+        query = query.filter(
+            localizations::stage.eq_any(stages.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(scopes) = &filter.scopes {
+        let texts: Vec<&'static str> = scopes.iter().map(|s| s.as_str()).collect();
+        query = query.filter(
+            localizations::id.eq_any(
+                localization_scopes::table
+                    .filter(localization_scopes::scope.eq_any(texts))
+                    .select(localization_scopes::localization_id),
+            ),
+        );
+    }
+    let after = page
+        .after
+        .as_ref()
+        .map(|cursor| Ok::<_, ApiError>((timestamp_key(cursor)?, LocalizationId(cursor.id))))
+        .transpose()?;
+    match sort.field {
+        LocalizationSort::CreatedAt => {
+            apply_keyset!(
+                query,
+                localizations::created_at,
+                localizations::id,
+                sort.descending,
+                after
+            );
+        }
+        LocalizationSort::UpdatedAt => {
+            apply_keyset!(
+                query,
+                localizations::updated_at,
+                localizations::id,
+                sort.descending,
+                after
+            );
+        }
+    }
+    Ok(query.limit(page.fetch_limit()).load(conn)?)
+}
+
+fn timestamp_key(cursor: &Cursor) -> Result<Timestamp, ApiError> {
+    parse_timestamp(cursor.key_text()?)
+        .map(Timestamp)
+        .map_err(|_| {
+            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
+        })
+}
+
+/// The page-token cursor of a row under `sort`.
+pub fn cursor_of(row: &LocalizationRow, sort: Sort<LocalizationSort>) -> Cursor {
+    let at = match sort.field {
+        LocalizationSort::CreatedAt => &row.created_at,
+        LocalizationSort::UpdatedAt => &row.updated_at,
+    };
+    Cursor::new(
+        &sort.token_name(),
+        Some(SortKey::Text(format_timestamp(&at.0))),
+        row.id.0,
+    )
+}

@@ -1,0 +1,506 @@
+//! Rules for localizations: validation, references to vendors and regions, the stage
+//! machine, and the transactions that keep a localization, its scopes and its history in step.
+
+use chrono::{NaiveDate, Utc};
+
+use super::model::{
+    Localization, LocalizationCreate, LocalizationFilter, LocalizationId, LocalizationPatch,
+    LocalizationRow, LocalizationScope, LocalizationSort, LocalizationStage, StageChange,
+    StageChangeCreate, StageChangeId, StageChangeRow,
+};
+use super::repo;
+use crate::db::{self, types::now, DbConn, DbPool};
+use crate::error::ApiError;
+use crate::http::etag::Precondition;
+use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::regions::model::RegionId;
+use crate::validation::Checks;
+use crate::vendors::model::VendorId;
+
+const MAX_PARTNER_LENGTH: usize = 300;
+const MAX_NOTE_LENGTH: usize = 2000;
+const MAX_SOURCE_LENGTH: usize = 2000;
+
+/// Dates of stage changes are calendar dates in UTC, like every timestamp of the service.
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// The stages a localization in `current` may move to, in declaration order (which is
+/// also the order clients see in `allowed_transitions`).
+pub fn allowed_moves(
+    current: LocalizationStage,
+    suspended_from: Option<LocalizationStage>,
+) -> Vec<LocalizationStage> {
+    use LocalizationStage::{Cancelled, Suspended};
+    match current {
+        Cancelled => Vec::new(),
+        // Resuming goes back to exactly where the localization was suspended from.
+        Suspended => suspended_from
+            .filter(|stage| stage.is_open())
+            .into_iter()
+            .chain([Cancelled])
+            .collect(),
+        open => open
+            .next()
+            .into_iter()
+            .chain([Suspended, Cancelled])
+            .collect(),
+    }
+}
+
+/// Why a move outside `allowed_moves` is refused, in words a client can act on.
+fn refusal(
+    from: LocalizationStage,
+    to: LocalizationStage,
+    suspended_from: Option<LocalizationStage>,
+) -> String {
+    use LocalizationStage::{Cancelled, Suspended};
+    if from == to {
+        return format!("the localization is already `{from}`; the same stage is not a change");
+    }
+    match (from, suspended_from) {
+        (Cancelled, _) => format!("cannot move from `cancelled` to `{to}`: cancelled is final"),
+        (Suspended, Some(back)) => format!(
+            "cannot move from `suspended` to `{to}`: a suspended localization resumes to \
+             `{back}`, where it was suspended from, or is cancelled"
+        ),
+        _ if to.is_open() && from.is_open() && to < from => {
+            format!("cannot move from `{from}` back to `{to}`: stages never move backwards")
+        }
+        _ => match from.next() {
+            Some(next) => format!(
+                "cannot move from `{from}` to `{to}`: forward moves go one step at a time, \
+                 the next stage is `{next}`"
+            ),
+            None => format!("cannot move from `{from}` to `{to}`"),
+        },
+    }
+}
+
+/// The fields a client controls through create and patch, after validation.
+struct LocalizationFields {
+    vendor_id: VendorId,
+    country_code: String,
+    region_id: Option<RegionId>,
+    scope: Vec<LocalizationScope>,
+    local_content_percent: Option<f64>,
+    target_date: Option<NaiveDate>,
+    partner: Option<String>,
+}
+
+fn check_fields(fields: &mut LocalizationFields, checks: &mut Checks) {
+    fields.country_code = checks.country_code("country_code", &fields.country_code);
+    if fields.scope.is_empty() {
+        checks.push(
+            "scope",
+            "required",
+            "list at least one of equipment, reagents, consumables",
+        );
+    }
+    checks.unique_list("scope", &fields.scope);
+    checks.range_f64(
+        "local_content_percent",
+        fields.local_content_percent,
+        0.0,
+        100.0,
+    );
+    fields.partner = checks.optional_text("partner", fields.partner.as_deref(), MAX_PARTNER_LENGTH);
+}
+
+fn check_vendor(
+    conn: &mut DbConn,
+    vendor_id: VendorId,
+    checks: &mut Checks,
+) -> Result<(), ApiError> {
+    if !repo::vendor_exists(conn, vendor_id)? {
+        checks.push(
+            "vendor_id",
+            "not_found",
+            format!("vendor {vendor_id} does not exist"),
+        );
+    }
+    Ok(())
+}
+
+/// The site region must exist and lie in the localization's country.
+fn check_region(
+    conn: &mut DbConn,
+    region_id: Option<RegionId>,
+    country_code: &str,
+    checks: &mut Checks,
+) -> Result<(), ApiError> {
+    let Some(region_id) = region_id else {
+        return Ok(());
+    };
+    match crate::regions::repo::find(conn, region_id)? {
+        None => checks.push(
+            "region_id",
+            "not_found",
+            format!("region {region_id} does not exist"),
+        ),
+        Some(region) if region.country_code != country_code => checks.push(
+            "region_id",
+            "invalid",
+            format!(
+                "region {} is in country {}, not {country_code}",
+                region.code, region.country_code
+            ),
+        ),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+fn check_change_date(checks: &mut Checks, field: &str, date: NaiveDate, today: NaiveDate) {
+    if date > today {
+        checks.push(
+            field,
+            "out_of_range",
+            format!("must not be in the future (today is {today})"),
+        );
+    }
+}
+
+/// A required member of a merge patch may change but not be cleared.
+fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
+    match value {
+        None => current,
+        Some(Some(v)) => v,
+        Some(None) => {
+            checks.push(field, "required", "cannot be null");
+            current
+        }
+    }
+}
+
+fn scopes_for(conn: &mut DbConn, id: LocalizationId) -> Result<Vec<LocalizationScope>, ApiError> {
+    Ok(repo::scopes_of(conn, &[id])?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+fn load(conn: &mut DbConn, id: LocalizationId) -> Result<LocalizationRow, ApiError> {
+    repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("localization", id))
+}
+
+fn stale(id: LocalizationId) -> ApiError {
+    ApiError::PreconditionFailed(format!(
+        "localization {id} was changed by another request; fetch it again"
+    ))
+}
+
+pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localization, ApiError> {
+    let today = today();
+    let mut checks = Checks::new();
+    let mut fields = LocalizationFields {
+        vendor_id: input.vendor_id,
+        country_code: input.country_code,
+        region_id: input.region_id,
+        scope: input.scope,
+        local_content_percent: input.local_content_percent,
+        target_date: input.target_date,
+        partner: input.partner,
+    };
+    check_fields(&mut fields, &mut checks);
+    let stage = input.stage.unwrap_or(LocalizationStage::InterestDeclared);
+    if !stage.is_open() {
+        checks.push(
+            "stage",
+            "invalid",
+            "a localization starts in one of interest_declared, negotiating, agreement_signed, \
+             production_setup, producing; suspend or cancel it through a stage change",
+        );
+    }
+    let stage_changed_on = input.stage_changed_on.unwrap_or(today);
+    check_change_date(&mut checks, "stage_changed_on", stage_changed_on, today);
+    let note = checks.optional_text("note", input.note.as_deref(), MAX_NOTE_LENGTH);
+    let source = checks.optional_text("source", input.source.as_deref(), MAX_SOURCE_LENGTH);
+    checks.finish()?;
+    db::write(pool, move |conn| {
+        let mut checks = Checks::new();
+        check_vendor(conn, fields.vendor_id, &mut checks)?;
+        check_region(conn, fields.region_id, &fields.country_code, &mut checks)?;
+        checks.finish()?;
+        let id = LocalizationId::generate();
+        let at = now();
+        let row = LocalizationRow {
+            id,
+            vendor_id: fields.vendor_id,
+            country_code: fields.country_code,
+            region_id: fields.region_id,
+            stage: stage.as_str().to_owned(),
+            suspended_from_stage: None,
+            stage_changed_on,
+            local_content_percent: fields.local_content_percent,
+            target_date: fields.target_date,
+            partner: fields.partner,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        repo::insert(conn, &row)?;
+        repo::replace_scopes(conn, id, &fields.scope)?;
+        // The history starts with the stage the localization was registered in.
+        repo::insert_change(
+            conn,
+            &StageChangeRow {
+                id: StageChangeId::generate(),
+                localization_id: id,
+                from_stage: None,
+                to_stage: stage.as_str().to_owned(),
+                changed_on: stage_changed_on,
+                note,
+                source,
+                created_at: at,
+            },
+        )?;
+        Localization::from_parts(row, fields.scope)
+    })
+    .await
+}
+
+pub async fn get(pool: &DbPool, id: LocalizationId) -> Result<Localization, ApiError> {
+    db::run(pool, move |conn| {
+        let row = load(conn, id)?;
+        let scope = scopes_for(conn, id)?;
+        Localization::from_parts(row, scope)
+    })
+    .await
+}
+
+pub async fn update(
+    pool: &DbPool,
+    id: LocalizationId,
+    patch: LocalizationPatch,
+    precondition: Precondition,
+) -> Result<Localization, ApiError> {
+    db::write(pool, move |conn| {
+        let current = load(conn, id)?;
+        precondition.check(current.version)?;
+        let current_scope = scopes_for(conn, id)?;
+        let mut checks = Checks::new();
+        for (field, present) in [
+            ("stage", patch.stage.is_some()),
+            ("suspended_from_stage", patch.suspended_from_stage.is_some()),
+            ("stage_changed_on", patch.stage_changed_on.is_some()),
+        ] {
+            if present {
+                checks.push(
+                    field,
+                    "read_only",
+                    "the stage changes only through POST /v1/localizations/{id}/stage-changes",
+                );
+            }
+        }
+        let mut fields = LocalizationFields {
+            vendor_id: required("vendor_id", patch.vendor_id, current.vendor_id, &mut checks),
+            country_code: required(
+                "country_code",
+                patch.country_code,
+                current.country_code.clone(),
+                &mut checks,
+            ),
+            region_id: patch.region_id.unwrap_or(current.region_id),
+            scope: required("scope", patch.scope, current_scope.clone(), &mut checks),
+            local_content_percent: patch
+                .local_content_percent
+                .unwrap_or(current.local_content_percent),
+            target_date: patch.target_date.unwrap_or(current.target_date),
+            partner: patch.partner.unwrap_or(current.partner.clone()),
+        };
+        check_fields(&mut fields, &mut checks);
+        checks.finish()?;
+        let mut checks = Checks::new();
+        if fields.vendor_id != current.vendor_id {
+            check_vendor(conn, fields.vendor_id, &mut checks)?;
+        }
+        if fields.region_id != current.region_id || fields.country_code != current.country_code {
+            check_region(conn, fields.region_id, &fields.country_code, &mut checks)?;
+        }
+        checks.finish()?;
+        let row = LocalizationRow {
+            vendor_id: fields.vendor_id,
+            country_code: fields.country_code,
+            region_id: fields.region_id,
+            local_content_percent: fields.local_content_percent,
+            target_date: fields.target_date,
+            partner: fields.partner,
+            updated_at: now(),
+            version: current.version + 1,
+            ..current.clone()
+        };
+        if !repo::update(conn, &row, current.version)? {
+            return Err(stale(id));
+        }
+        let mut scope = fields.scope;
+        scope.sort();
+        let mut stored = current_scope;
+        stored.sort();
+        if scope != stored {
+            repo::replace_scopes(conn, id, &scope)?;
+        }
+        Localization::from_parts(row, scope)
+    })
+    .await
+}
+
+pub async fn delete(
+    pool: &DbPool,
+    id: LocalizationId,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    db::write(pool, move |conn| {
+        let current = load(conn, id)?;
+        precondition.check(current.version)?;
+        repo::delete(conn, id)?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn list(
+    pool: &DbPool,
+    filter: LocalizationFilter,
+    sort: Sort<LocalizationSort>,
+    page: PageRequest,
+) -> Result<(Vec<Localization>, Option<String>), ApiError> {
+    db::run(pool, move |conn| {
+        let rows = repo::list(conn, &filter, sort, &page)?;
+        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let ids: Vec<LocalizationId> = rows.iter().map(|row| row.id).collect();
+        let mut scopes = repo::scopes_of(conn, &ids)?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let scope = scopes.remove(&row.id).unwrap_or_default();
+                Localization::from_parts(row, scope)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((items, token))
+    })
+    .await
+}
+
+/// Applies a stage change and records it; returns the history entry and the localization's
+/// new version.
+pub async fn change_stage(
+    pool: &DbPool,
+    id: LocalizationId,
+    input: StageChangeCreate,
+    precondition: Precondition,
+) -> Result<(StageChange, i64), ApiError> {
+    let today = today();
+    let mut checks = Checks::new();
+    let changed_on = input.changed_on.unwrap_or(today);
+    check_change_date(&mut checks, "changed_on", changed_on, today);
+    let note = checks.optional_text("note", input.note.as_deref(), MAX_NOTE_LENGTH);
+    let source = checks.optional_text("source", input.source.as_deref(), MAX_SOURCE_LENGTH);
+    checks.finish()?;
+    let to = input.stage;
+    db::write(pool, move |conn| {
+        let current = load(conn, id)?;
+        precondition.check(current.version)?;
+        let from = current.stage()?;
+        let suspended_from = current.suspended_from_stage()?;
+        let allowed = allowed_moves(from, suspended_from);
+        if !allowed.contains(&to) {
+            return Err(ApiError::transition(
+                refusal(from, to, suspended_from),
+                from.as_str(),
+                allowed.iter().map(|s| s.as_str().to_owned()).collect(),
+            ));
+        }
+        if changed_on < current.stage_changed_on {
+            return Err(ApiError::invalid(
+                "changed_on",
+                "out_of_range",
+                format!(
+                    "must not be before the previous stage change on {}",
+                    current.stage_changed_on
+                ),
+            ));
+        }
+        let at = now();
+        let row = LocalizationRow {
+            stage: to.as_str().to_owned(),
+            // Only a suspension remembers where to return; any other move clears it.
+            suspended_from_stage: (to == LocalizationStage::Suspended)
+                .then(|| from.as_str().to_owned()),
+            stage_changed_on: changed_on,
+            updated_at: at,
+            version: current.version + 1,
+            ..current.clone()
+        };
+        if !repo::update(conn, &row, current.version)? {
+            return Err(stale(id));
+        }
+        let change = StageChangeRow {
+            id: StageChangeId::generate(),
+            localization_id: id,
+            from_stage: Some(from.as_str().to_owned()),
+            to_stage: to.as_str().to_owned(),
+            changed_on,
+            note,
+            source,
+            created_at: at,
+        };
+        repo::insert_change(conn, &change)?;
+        Ok((StageChange::try_from(change)?, row.version))
+    })
+    .await
+}
+
+/// A page of a localization's history, oldest first.
+pub async fn history(
+    pool: &DbPool,
+    id: LocalizationId,
+    page: PageRequest,
+) -> Result<(Vec<StageChange>, Option<String>), ApiError> {
+    db::run(pool, move |conn| {
+        if !repo::exists(conn, id)? {
+            return Err(ApiError::not_found("localization", id));
+        }
+        let rows = repo::history(conn, id, &page)?;
+        let (rows, token) = finish_page(rows, &page, repo::history_cursor);
+        let items = rows
+            .into_iter()
+            .map(StageChange::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((items, token))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_moves;
+    use super::LocalizationStage::*;
+
+    #[test]
+    fn forward_stages_move_one_step_or_suspend_or_cancel() {
+        assert_eq!(
+            allowed_moves(InterestDeclared, None),
+            vec![Negotiating, Suspended, Cancelled]
+        );
+        assert_eq!(
+            allowed_moves(ProductionSetup, None),
+            vec![Producing, Suspended, Cancelled]
+        );
+        assert_eq!(allowed_moves(Producing, None), vec![Suspended, Cancelled]);
+    }
+
+    #[test]
+    fn suspended_resumes_only_where_it_came_from() {
+        assert_eq!(
+            allowed_moves(Suspended, Some(AgreementSigned)),
+            vec![AgreementSigned, Cancelled]
+        );
+        assert_eq!(allowed_moves(Suspended, None), vec![Cancelled]);
+    }
+
+    #[test]
+    fn cancelled_is_final() {
+        assert!(allowed_moves(Cancelled, None).is_empty());
+    }
+}

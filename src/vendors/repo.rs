@@ -1,0 +1,204 @@
+//! SQL for vendors and their categories.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::model::{
+    ProductCategory, VendorCategoryRow, VendorFilter, VendorId, VendorRow, VendorSort,
+};
+use crate::apply_keyset;
+use crate::db::types::{format_timestamp, parse_timestamp, Timestamp};
+use crate::db::{DbConn, MultiBackend};
+use crate::error::ApiError;
+use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
+use crate::http::query::like_pattern;
+use crate::schema::{localizations, vendor_categories, vendors};
+
+fn columns() -> <VendorRow as Selectable<MultiBackend>>::SelectExpression {
+    <VendorRow as Selectable<MultiBackend>>::construct_selection()
+}
+
+pub fn find(conn: &mut DbConn, id: VendorId) -> QueryResult<Option<VendorRow>> {
+    vendors::table
+        .find(id)
+        .select(columns())
+        .first(conn)
+        .optional()
+}
+
+/// The id of the vendor whose normalized name is `name_key`, other than `except`.
+pub fn name_key_owner(
+    conn: &mut DbConn,
+    name_key: &str,
+    except: Option<VendorId>,
+) -> QueryResult<Option<VendorId>> {
+    let mut query = vendors::table
+        .filter(vendors::name_key.eq(name_key))
+        .select(vendors::id)
+        .into_boxed::<MultiBackend>();
+    if let Some(id) = except {
+        query = query.filter(vendors::id.ne(id));
+    }
+    query.first(conn).optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &VendorRow) -> QueryResult<()> {
+    diesel::insert_into(vendors::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes the row if its stored version is still `expected_version`; false when it moved on.
+pub fn update(conn: &mut DbConn, row: &VendorRow, expected_version: i64) -> QueryResult<bool> {
+    diesel::update(
+        vendors::table
+            .filter(vendors::id.eq(row.id))
+            .filter(vendors::version.eq(expected_version)),
+    )
+    .set(row)
+    .execute(conn)
+    .map(|count| count == 1)
+}
+
+pub fn delete(conn: &mut DbConn, id: VendorId) -> QueryResult<usize> {
+    diesel::delete(vendors::table.find(id)).execute(conn)
+}
+
+/// Replaces the vendor's whole category set.
+pub fn replace_categories(
+    conn: &mut DbConn,
+    id: VendorId,
+    categories: &[ProductCategory],
+) -> QueryResult<()> {
+    delete_categories(conn, id)?;
+    // Multi-row VALUES is not available through the two-backend connection; the set has at
+    // most one row per category, so a handful of single inserts in the caller's transaction.
+    for category in categories {
+        diesel::insert_into(vendor_categories::table)
+            .values(VendorCategoryRow {
+                vendor_id: id,
+                category: category.as_str().to_owned(),
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn delete_categories(conn: &mut DbConn, id: VendorId) -> QueryResult<usize> {
+    diesel::delete(vendor_categories::table.filter(vendor_categories::vendor_id.eq(id)))
+        .execute(conn)
+}
+
+/// The stored categories of every vendor in `ids`, in one query.
+pub fn categories_of(
+    conn: &mut DbConn,
+    ids: &[VendorId],
+) -> QueryResult<HashMap<VendorId, Vec<String>>> {
+    let mut by_vendor: HashMap<VendorId, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_vendor);
+    }
+    let rows: Vec<VendorCategoryRow> = vendor_categories::table
+        .filter(vendor_categories::vendor_id.eq_any(ids))
+        .select(VendorCategoryRow::as_select())
+        .load(conn)?;
+    for row in rows {
+        by_vendor
+            .entry(row.vendor_id)
+            .or_default()
+            .push(row.category);
+    }
+    Ok(by_vendor)
+}
+
+/// Localizations that refer to the vendor.
+pub fn localization_count(conn: &mut DbConn, id: VendorId) -> QueryResult<i64> {
+    localizations::table
+        .filter(localizations::vendor_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &VendorFilter,
+    sort: Sort<VendorSort>,
+    page: &PageRequest,
+) -> Result<Vec<VendorRow>, ApiError> {
+    let mut query = vendors::table
+        .select(columns())
+        .into_boxed::<MultiBackend>();
+    if let Some(codes) = &filter.country_codes {
+        query = query.filter(vendors::country_code.eq_any(codes.clone()));
+    }
+    if let Some(categories) = &filter.categories {
+        // A semi-join: each vendor appears once however many of the categories it has.
+        let texts: Vec<&'static str> = categories.iter().map(|c| c.as_str()).collect();
+        query = query.filter(
+            vendors::id.eq_any(
+                vendor_categories::table
+                    .filter(vendor_categories::category.eq_any(texts))
+                    .select(vendor_categories::vendor_id),
+            ),
+        );
+    }
+    if let Some(term) = &filter.search {
+        query = query.filter(vendors::name_key.like(like_pattern(term)).escape('\\'));
+    }
+    let after = page.after.as_ref();
+    let last_id = |cursor: &Cursor| VendorId(cursor.id);
+    match sort.field {
+        VendorSort::Name => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
+                .transpose()?;
+            apply_keyset!(query, vendors::name, vendors::id, sort.descending, after);
+        }
+        VendorSort::CreatedAt => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                vendors::created_at,
+                vendors::id,
+                sort.descending,
+                after
+            );
+        }
+        VendorSort::UpdatedAt => {
+            let after = after
+                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .transpose()?;
+            apply_keyset!(
+                query,
+                vendors::updated_at,
+                vendors::id,
+                sort.descending,
+                after
+            );
+        }
+    }
+    Ok(query.limit(page.fetch_limit()).load(conn)?)
+}
+
+/// A timestamp sort key from a page token.
+fn timestamp_key(cursor: &Cursor) -> Result<Timestamp, ApiError> {
+    parse_timestamp(cursor.key_text()?)
+        .map(Timestamp)
+        .map_err(|_| {
+            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
+        })
+}
+
+/// The page-token cursor of a row under `sort`.
+pub fn cursor_of(row: &VendorRow, sort: Sort<VendorSort>) -> Cursor {
+    let key = match sort.field {
+        VendorSort::Name => SortKey::Text(row.name.clone()),
+        VendorSort::CreatedAt => SortKey::Text(format_timestamp(&row.created_at.0)),
+        VendorSort::UpdatedAt => SortKey::Text(format_timestamp(&row.updated_at.0)),
+    };
+    Cursor::new(&sort.token_name(), Some(key), row.id.0)
+}

@@ -1,0 +1,252 @@
+//! Rules for vendors: validation, the case-insensitive unique name, and transactions that
+//! keep a vendor and its categories together.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::model::{
+    ProductCategory, Vendor, VendorCreate, VendorFilter, VendorId, VendorPatch, VendorRow,
+    VendorSort,
+};
+use super::repo;
+use crate::db::{self, types::now, DbConn, DbPool};
+use crate::error::ApiError;
+use crate::http::etag::Precondition;
+use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::validation::{search_key, Checks};
+
+const MAX_NAME_LENGTH: usize = 200;
+
+/// The fields a client controls, after validation.
+struct VendorFields {
+    name: String,
+    country_code: String,
+    website: Option<String>,
+    categories: Vec<ProductCategory>,
+}
+
+fn check_fields(fields: &mut VendorFields, checks: &mut Checks) {
+    fields.name = checks.text("name", &fields.name, MAX_NAME_LENGTH);
+    fields.country_code = checks.country_code("country_code", &fields.country_code);
+    fields.website = checks.url("website", fields.website.as_deref());
+    checks.unique_list("categories", &fields.categories);
+    fields.categories.sort();
+}
+
+fn name_taken(owner: VendorId, name: &str) -> ApiError {
+    ApiError::duplicate(
+        "name",
+        format!("vendor {owner} already has the name `{name}` (names are compared ignoring case)"),
+    )
+}
+
+fn check_name_free(
+    conn: &mut DbConn,
+    name: &str,
+    name_key: &str,
+    except: Option<VendorId>,
+) -> Result<(), ApiError> {
+    match repo::name_key_owner(conn, name_key, except)? {
+        Some(owner) => Err(name_taken(owner, name)),
+        None => Ok(()),
+    }
+}
+
+/// The pre-check cannot see a concurrent transaction that takes the same name; its unique
+/// index violation is reported the same way.
+fn map_name_race(error: DieselError, name: &str) -> ApiError {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::duplicate(
+            "name",
+            format!(
+                "another vendor already has the name `{name}` (names are compared ignoring case)"
+            ),
+        ),
+        other => other.into(),
+    }
+}
+
+pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, ApiError> {
+    let mut fields = VendorFields {
+        name: input.name,
+        country_code: input.country_code,
+        website: input.website,
+        categories: input.categories,
+    };
+    let mut checks = Checks::new();
+    check_fields(&mut fields, &mut checks);
+    checks.finish()?;
+    db::write(pool, move |conn| {
+        let name_key = search_key(&fields.name);
+        check_name_free(conn, &fields.name, &name_key, None)?;
+        let at = now();
+        let row = VendorRow {
+            id: VendorId::generate(),
+            name: fields.name,
+            name_key,
+            country_code: fields.country_code,
+            website: fields.website,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        repo::insert(conn, &row).map_err(|e| map_name_race(e, &row.name))?;
+        repo::replace_categories(conn, row.id, &fields.categories)?;
+        Ok(vendor_of(row, &fields.categories))
+    })
+    .await
+}
+
+/// The response of a row whose categories are already known and checked.
+fn vendor_of(row: VendorRow, categories: &[ProductCategory]) -> Vendor {
+    let mut categories = categories.to_vec();
+    categories.sort();
+    Vendor {
+        id: row.id,
+        name: row.name,
+        country_code: row.country_code,
+        website: row.website,
+        categories,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        version: row.version,
+    }
+}
+
+fn load_one(conn: &mut DbConn, row: VendorRow) -> Result<Vendor, ApiError> {
+    let mut categories = repo::categories_of(conn, &[row.id])?;
+    let stored = categories.remove(&row.id).unwrap_or_default();
+    Vendor::from_parts(row, &stored)
+}
+
+pub async fn get(pool: &DbPool, id: VendorId) -> Result<Vendor, ApiError> {
+    db::run(pool, move |conn| {
+        let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
+        load_one(conn, row)
+    })
+    .await
+}
+
+/// A required member of a merge patch may change but not be cleared.
+fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
+    match value {
+        None => current,
+        Some(Some(v)) => v,
+        Some(None) => {
+            checks.push(field, "required", "cannot be null");
+            current
+        }
+    }
+}
+
+pub async fn update(
+    pool: &DbPool,
+    id: VendorId,
+    patch: VendorPatch,
+    precondition: Precondition,
+) -> Result<Vendor, ApiError> {
+    db::write(pool, move |conn| {
+        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
+        precondition.check(current.version)?;
+        let replace_categories = patch.categories.is_some();
+        let categories = match patch.categories {
+            Some(new) => new.unwrap_or_default(),
+            None => {
+                let mut stored = repo::categories_of(conn, &[id])?;
+                stored
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|text| ProductCategory::from_db(text))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let mut checks = Checks::new();
+        let mut fields = VendorFields {
+            name: required("name", patch.name, current.name.clone(), &mut checks),
+            country_code: required(
+                "country_code",
+                patch.country_code,
+                current.country_code.clone(),
+                &mut checks,
+            ),
+            website: patch.website.unwrap_or(current.website.clone()),
+            categories,
+        };
+        check_fields(&mut fields, &mut checks);
+        checks.finish()?;
+        let name_key = search_key(&fields.name);
+        if name_key != current.name_key {
+            check_name_free(conn, &fields.name, &name_key, Some(id))?;
+        }
+        let row = VendorRow {
+            id,
+            name: fields.name,
+            name_key,
+            country_code: fields.country_code,
+            website: fields.website,
+            created_at: current.created_at,
+            updated_at: now(),
+            version: current.version + 1,
+        };
+        if !repo::update(conn, &row, current.version).map_err(|e| map_name_race(e, &row.name))? {
+            return Err(ApiError::PreconditionFailed(
+                "the vendor was changed by another request; fetch it again".to_owned(),
+            ));
+        }
+        if replace_categories {
+            repo::replace_categories(conn, id, &fields.categories)?;
+        }
+        Ok(vendor_of(row, &fields.categories))
+    })
+    .await
+}
+
+pub async fn delete(
+    pool: &DbPool,
+    id: VendorId,
+    precondition: Precondition,
+) -> Result<(), ApiError> {
+    db::write(pool, move |conn| {
+        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
+        precondition.check(current.version)?;
+        let localizations = repo::localization_count(conn, id)?;
+        if localizations > 0 {
+            let referenced_by = vec![format!("localizations ({localizations})")];
+            return Err(ApiError::referenced(
+                format!(
+                    "vendor {id} is still referenced by {}",
+                    referenced_by.join(", ")
+                ),
+                referenced_by,
+            ));
+        }
+        // The foreign key cascades too; deleting first keeps the intent visible here.
+        repo::delete_categories(conn, id)?;
+        repo::delete(conn, id)?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn list(
+    pool: &DbPool,
+    filter: VendorFilter,
+    sort: Sort<VendorSort>,
+    page: PageRequest,
+) -> Result<(Vec<Vendor>, Option<String>), ApiError> {
+    db::run(pool, move |conn| {
+        let rows = repo::list(conn, &filter, sort, &page)?;
+        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let ids: Vec<VendorId> = rows.iter().map(|row| row.id).collect();
+        let mut categories = repo::categories_of(conn, &ids)?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let stored = categories.remove(&row.id).unwrap_or_default();
+                Vendor::from_parts(row, &stored)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((items, token))
+    })
+    .await
+}
