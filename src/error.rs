@@ -174,6 +174,30 @@ impl ApiError {
         }
     }
 
+    /// Refuses a delete while other rows refer to the resource; `counts` pairs each
+    /// referring collection with how many of its rows refer.
+    pub fn refuse_if_referenced(
+        resource: &str,
+        id: impl fmt::Display,
+        counts: &[(&str, i64)],
+    ) -> Result<(), Self> {
+        let referenced_by: Vec<String> = counts
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(what, count)| format!("{what} ({count})"))
+            .collect();
+        if referenced_by.is_empty() {
+            return Ok(());
+        }
+        Err(Self::referenced(
+            format!(
+                "{resource} {id} is still referenced by {}; reassign or delete them first",
+                referenced_by.join(", ")
+            ),
+            referenced_by,
+        ))
+    }
+
     pub fn transition(detail: impl Into<String>, current: &str, allowed: Vec<String>) -> Self {
         Self::Conflict {
             detail: detail.into(),

@@ -3,7 +3,7 @@
 
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{OpenApi as OpenApiDoc, Required};
+use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Required};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -53,10 +53,45 @@ pub fn base() -> OpenApiDoc {
     ApiDoc::openapi()
 }
 
-/// Final touches applied after the paths are collected: every POST documents the
-/// `Idempotency-Key` header that the idempotency layer honours.
+/// Final touches applied after the paths are collected. The error responses that follow
+/// from shared layers are added here, once, instead of on every handler: every `/v1`
+/// operation may answer 500 and 503; one with a body 400, 413, 415 and 422; one with an id
+/// in its path 404. Every POST documents the `Idempotency-Key` header.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
-    for item in spec.paths.paths.values_mut() {
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let has_id = path.contains("{id}");
+        let versioned = path.starts_with("/v1/");
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            let has_body = operation.request_body.is_some();
+            let mut shared = Vec::new();
+            if has_body {
+                shared.extend([
+                    ("400", "BadRequest"),
+                    ("413", "PayloadTooLarge"),
+                    ("415", "UnsupportedMediaType"),
+                    ("422", "ValidationFailed"),
+                ]);
+            }
+            if has_id {
+                shared.push(("404", "NotFound"));
+            }
+            if versioned {
+                shared.extend([("500", "InternalError"), ("503", "ServiceUnavailable")]);
+            }
+            for (status, name) in shared {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+        }
         if let Some(operation) = item.post.as_mut() {
             operation
                 .parameters

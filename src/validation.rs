@@ -138,6 +138,19 @@ impl Checks {
         }
     }
 
+    /// A required member of a merge patch: absent keeps `current`, a value replaces it, and
+    /// `null` is refused (the field cannot be cleared).
+    pub fn patched<T>(&mut self, field: &str, value: Option<Option<T>>, current: T) -> T {
+        match value {
+            None => current,
+            Some(Some(v)) => v,
+            Some(None) => {
+                self.push(field, "required", "cannot be null");
+                current
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::ApiError;
@@ -198,6 +198,31 @@ where
                 }
             }
         }
+    }
+}
+
+/// A tree whose changes must not interleave.
+#[derive(Debug, Clone, Copy)]
+pub enum Hierarchy {
+    Regions,
+    LaboratoryHubs,
+}
+
+/// Serializes changes to a hierarchy until the transaction ends, so two concurrent moves
+/// cannot each pass the cycle check and together close a loop. SQLite needs nothing: its
+/// write transactions (`BEGIN IMMEDIATE`) already run one at a time.
+pub fn lock_hierarchy(conn: &mut DbConn, hierarchy: Hierarchy) -> diesel::QueryResult<()> {
+    // Arbitrary constants naming each tree among PostgreSQL's advisory locks.
+    let lock_id: i64 = match hierarchy {
+        Hierarchy::Regions => 0x4c61_6252_6567,
+        Hierarchy::LaboratoryHubs => 0x4c61_6248_7562,
+    };
+    match conn {
+        DbConn::Pg(pg) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(lock_id)
+            .execute(pg)
+            .map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
     }
 }
 

@@ -147,9 +147,7 @@ fn parse_filter(query: &LaboratoryListQuery) -> Result<LaboratoryFilter, ApiErro
     params(LaboratoryListQuery),
     responses(
         (status = 200, description = "A page of laboratories", body = LaboratoryPage),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
 #[get("")]
@@ -181,12 +179,7 @@ async fn list_laboratories(
         (status = 201, description = "Created", body = Laboratory,
             headers(("Location" = String, description = "URL of the new laboratory"), ("ETag" = String, description = "Version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 409, response = crate::http::responses::Conflict),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 409, response = crate::http::responses::Conflict)
     )
 )]
 #[post("")]
@@ -213,10 +206,7 @@ async fn create_laboratory(
     responses(
         (status = 200, description = "The laboratory", body = Laboratory,
             headers(("ETag" = String, description = "Version tag"))),
-        (status = 304, description = "The cached copy is current"),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 304, description = "The cached copy is current")
     )
 )]
 #[get("/{id}")]
@@ -261,14 +251,8 @@ async fn get_laboratory(
         (status = 200, description = "The updated laboratory", body = Laboratory,
             headers(("ETag" = String, description = "New version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[patch("/{id}")]
@@ -297,11 +281,8 @@ async fn update_laboratory(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[delete("/{id}")]

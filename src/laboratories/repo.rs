@@ -99,21 +99,6 @@ pub fn delete(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<usize> {
     diesel::delete(laboratories::table.find(id)).execute(conn)
 }
 
-/// Serializes changes to the hub hierarchy until the transaction ends, so two concurrent
-/// moves cannot each pass the cycle check and together close a loop. SQLite needs nothing:
-/// its write transactions (`BEGIN IMMEDIATE`) already run one at a time.
-pub fn lock_hierarchy(conn: &mut DbConn) -> QueryResult<()> {
-    // An arbitrary constant naming "the laboratory hub hierarchy" among advisory locks.
-    const HIERARCHY_LOCK: i64 = 0x4c61_6248_7562;
-    match conn {
-        DbConn::Pg(pg) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(HIERARCHY_LOCK)
-            .execute(pg)
-            .map(|_| ()),
-        DbConn::Sqlite(_) => Ok(()),
-    }
-}
-
 /// How many laboratories name this one as their hub.
 pub fn child_count(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<i64> {
     laboratories::table
@@ -205,7 +190,7 @@ pub fn list(
         query = query.filter(laboratories::region_id.eq_any(ids.clone()));
     }
     if let Some(path) = subtree_path {
-        // The same prefix match on the materialized path as `regions::repo::subtree_ids_query`,
+        // A prefix match on the regions' materialized path,
         // as a plain (not boxed) subquery: a boxed subquery cannot be rendered inside a
         // two-backend filter.
         query = query.filter(

@@ -275,7 +275,7 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
         let id = LaboratoryId::generate();
         let country = region_country(conn, fields.region_id)?;
         if let Some(parent_id) = fields.parent_id {
-            repo::lock_hierarchy(conn)?;
+            db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
             check_parent(conn, id, parent_id, &country)?;
         }
         check_code_free(conn, &fields.code, None)?;
@@ -297,18 +297,6 @@ pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, ApiError
     .await
 }
 
-/// A required member of a merge patch may change but not be cleared.
-fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
-    match value {
-        None => current,
-        Some(Some(v)) => v,
-        Some(None) => {
-            checks.push(field, "required", "cannot be null");
-            current
-        }
-    }
-}
-
 /// The stored fields with the patch applied (not yet validated).
 fn merge(
     current: &LaboratoryRow,
@@ -317,12 +305,12 @@ fn merge(
     checks: &mut Checks,
 ) -> Result<LaboratoryFields, ApiError> {
     Ok(LaboratoryFields {
-        region_id: required("region_id", patch.region_id, current.region_id, checks),
-        code: required("code", patch.code, current.code.clone(), checks),
-        name: required("name", patch.name, current.name.clone(), checks),
-        kind: required("kind", patch.kind, current.kind()?, checks),
+        region_id: checks.patched("region_id", patch.region_id, current.region_id),
+        code: checks.patched("code", patch.code, current.code.clone()),
+        name: checks.patched("name", patch.name, current.name.clone()),
+        kind: checks.patched("kind", patch.kind, current.kind()?),
         parent_id: patch.parent_id.unwrap_or(current.parent_id),
-        status: required("status", patch.status, current.status()?, checks),
+        status: checks.patched("status", patch.status, current.status()?),
         address: patch.address.unwrap_or_else(|| current.address.clone()),
         latitude: patch.latitude.unwrap_or(current.latitude),
         longitude: patch.longitude.unwrap_or(current.longitude),
@@ -334,12 +322,7 @@ fn merge(
         accreditation: patch
             .accreditation
             .unwrap_or_else(|| current.accreditation()),
-        disciplines: required(
-            "disciplines",
-            patch.disciplines,
-            current_disciplines,
-            checks,
-        ),
+        disciplines: checks.patched("disciplines", patch.disciplines, current_disciplines),
     })
 }
 
@@ -366,7 +349,7 @@ pub async fn update(
         let region_changed = fields.region_id != current.region_id;
         let kind_changed = fields.kind != current.kind()?;
         if fields.parent_id != current.parent_id || region_changed || kind_changed {
-            repo::lock_hierarchy(conn)?;
+            db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
         }
         if let Some(parent_id) = fields.parent_id {
             if fields.parent_id != current.parent_id || region_changed {
@@ -434,16 +417,7 @@ pub async fn delete(
         let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
         let children = repo::child_count(conn, id)?;
-        if children > 0 {
-            let referenced_by = vec![format!("laboratories ({children})")];
-            return Err(ApiError::referenced(
-                format!(
-                    "laboratory {id} is the hub of {children} other laboratories; \
-                     reassign or delete them first"
-                ),
-                referenced_by,
-            ));
-        }
+        ApiError::refuse_if_referenced("laboratory", id, &[("laboratories", children)])?;
         repo::delete(conn, id)?;
         Ok(())
     })

@@ -85,9 +85,7 @@ fn parse_filter(query: &LocalizationListQuery) -> Result<LocalizationFilter, Api
     params(LocalizationListQuery),
     responses(
         (status = 200, description = "A page of localizations", body = LocalizationPage),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
 #[get("")]
@@ -120,12 +118,7 @@ async fn list_localizations(
         (status = 201, description = "Created", body = Localization,
             headers(("Location" = String, description = "URL of the new localization"), ("ETag" = String, description = "Version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 409, response = crate::http::responses::Conflict),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 409, response = crate::http::responses::Conflict)
     )
 )]
 #[post("")]
@@ -152,10 +145,7 @@ async fn create_localization(
     responses(
         (status = 200, description = "The localization", body = Localization,
             headers(("ETag" = String, description = "Version tag"))),
-        (status = 304, description = "The cached copy is current"),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 304, description = "The cached copy is current")
     )
 )]
 #[get("/{id}")]
@@ -187,14 +177,8 @@ async fn get_localization(
         (status = 200, description = "The updated localization", body = Localization,
             headers(("ETag" = String, description = "New version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[patch("/{id}")]
@@ -222,10 +206,7 @@ async fn update_localization(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[delete("/{id}")]
@@ -272,7 +253,6 @@ async fn delete_localization(
         (status = 201, description = "The stage changed; the body is the new history entry", body = StageChange,
             headers(("Location" = String, description = "URL of the localization's history"), ("ETag" = String, description = "The localization's new version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, description = "The change is not allowed from the current stage",
             content_type = "application/problem+json", body = crate::error::Problem,
             example = json!({"type": "/problems/illegal-transition", "title": "The state change is not allowed",
@@ -282,12 +262,7 @@ async fn delete_localization(
                 "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
                 "current_state": "negotiating",
                 "allowed_transitions": ["agreement_signed", "suspended", "cancelled"]})),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[post("/{id}/stage-changes")]
@@ -329,10 +304,7 @@ pub struct HistoryQuery {
     params(("id" = String, Path, description = "Localization id (UUID)", format = Uuid), HistoryQuery),
     responses(
         (status = 200, description = "A page of stage changes, oldest first", body = StageChangePage),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
 #[get("/{id}/history")]

@@ -162,18 +162,6 @@ fn check_change_date(checks: &mut Checks, field: &str, date: NaiveDate, today: N
     }
 }
 
-/// A required member of a merge patch may change but not be cleared.
-fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
-    match value {
-        None => current,
-        Some(Some(v)) => v,
-        Some(None) => {
-            checks.push(field, "required", "cannot be null");
-            current
-        }
-    }
-}
-
 fn scopes_for(conn: &mut DbConn, id: LocalizationId) -> Result<Vec<LocalizationScope>, ApiError> {
     Ok(repo::scopes_of(conn, &[id])?
         .remove(&id)
@@ -294,15 +282,14 @@ pub async fn update(
             }
         }
         let mut fields = LocalizationFields {
-            vendor_id: required("vendor_id", patch.vendor_id, current.vendor_id, &mut checks),
-            country_code: required(
+            vendor_id: checks.patched("vendor_id", patch.vendor_id, current.vendor_id),
+            country_code: checks.patched(
                 "country_code",
                 patch.country_code,
                 current.country_code.clone(),
-                &mut checks,
             ),
             region_id: patch.region_id.unwrap_or(current.region_id),
-            scope: required("scope", patch.scope, current_scope.clone(), &mut checks),
+            scope: checks.patched("scope", patch.scope, current_scope.clone()),
             local_content_percent: patch
                 .local_content_percent
                 .unwrap_or(current.local_content_percent),

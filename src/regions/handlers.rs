@@ -87,9 +87,7 @@ fn parse_filter(query: &RegionListQuery) -> Result<RegionFilter, ApiError> {
     params(RegionListQuery),
     responses(
         (status = 200, description = "A page of regions", body = RegionPage),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
 #[get("")]
@@ -120,12 +118,7 @@ async fn list_regions(
         (status = 201, description = "Created", body = Region,
             headers(("Location" = String, description = "URL of the new region"), ("ETag" = String, description = "Version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 409, response = crate::http::responses::Conflict),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 409, response = crate::http::responses::Conflict)
     )
 )]
 #[post("")]
@@ -152,10 +145,7 @@ async fn create_region(
     responses(
         (status = 200, description = "The region", body = Region,
             headers(("ETag" = String, description = "Version tag"))),
-        (status = 304, description = "The cached copy is current"),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 304, description = "The cached copy is current")
     )
 )]
 #[get("/{id}")]
@@ -185,14 +175,8 @@ async fn get_region(
         (status = 200, description = "The updated region", body = Region,
             headers(("ETag" = String, description = "New version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[patch("/{id}")]
@@ -220,11 +204,8 @@ async fn update_region(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[delete("/{id}")]
@@ -247,10 +228,7 @@ async fn delete_region(
     operation_id = "listRegionAncestors",
     params(("id" = String, Path, description = "Region id (UUID)", format = Uuid)),
     responses(
-        (status = 200, description = "The ancestors, root first", body = RegionAncestors),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 200, description = "The ancestors, root first", body = RegionAncestors)
     )
 )]
 #[get("/{id}/ancestors")]
@@ -294,10 +272,7 @@ pub struct RegionDescendantsQuery {
     params(("id" = String, Path, description = "Region id (UUID)", format = Uuid), RegionDescendantsQuery),
     responses(
         (status = 200, description = "A page of descendants", body = RegionPage),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
 #[get("/{id}/descendants")]

@@ -135,17 +135,6 @@ pub fn reference_counts(conn: &mut DbConn, id: RegionId) -> QueryResult<(i64, i6
     Ok((children, labs, localization_count))
 }
 
-/// Ids of the regions in the subtree rooted at the region with `path` (itself included).
-pub fn subtree_ids_query(
-    path: &str,
-) -> regions::BoxedQuery<'static, MultiBackend, diesel::sql_types::Nullable<crate::db::types::Uuid>>
-{
-    regions::table
-        .filter(regions::path.like(format!("{path}%")))
-        .select(regions::id.nullable())
-        .into_boxed()
-}
-
 pub fn list(
     conn: &mut DbConn,
     filter: &RegionFilter,

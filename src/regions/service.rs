@@ -186,18 +186,6 @@ pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, ApiError> {
     .await
 }
 
-/// A required member of a merge patch may change but not be cleared.
-fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
-    match value {
-        None => current,
-        Some(Some(v)) => v,
-        Some(None) => {
-            checks.push(field, "required", "cannot be null");
-            current
-        }
-    }
-}
-
 pub async fn update(
     pool: &DbPool,
     id: RegionId,
@@ -205,25 +193,27 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<Region, ApiError> {
     db::write(pool, move |conn| {
+        // A move re-parents a subtree: moves run one at a time so two cannot close a loop.
+        if patch.parent_id.is_some() {
+            db::lock_hierarchy(conn, db::Hierarchy::Regions)?;
+        }
         let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
         precondition.check(current.version)?;
         let mut checks = Checks::new();
         let mut fields = RegionFields {
-            code: required("code", patch.code, current.code.clone(), &mut checks),
-            name: required("name", patch.name, current.name.clone(), &mut checks),
-            country_code: required(
+            code: checks.patched("code", patch.code, current.code.clone()),
+            name: checks.patched("name", patch.name, current.name.clone()),
+            country_code: checks.patched(
                 "country_code",
                 patch.country_code,
                 current.country_code.clone(),
-                &mut checks,
             ),
             parent_id: patch.parent_id.unwrap_or(current.parent_id),
-            level: required("level", patch.level, current.level()?, &mut checks),
-            rollout_stage: required(
+            level: checks.patched("level", patch.level, current.level()?),
+            rollout_stage: checks.patched(
                 "rollout_stage",
                 patch.rollout_stage,
                 RolloutStage::from_db(&current.rollout_stage)?,
-                &mut checks,
             ),
             rollout_target_year: patch
                 .rollout_target_year
@@ -293,25 +283,15 @@ pub async fn delete(
         let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
         precondition.check(current.version)?;
         let (children, labs, localizations) = repo::reference_counts(conn, id)?;
-        let mut referenced_by = Vec::new();
-        for (count, what) in [
-            (children, "regions"),
-            (labs, "laboratories"),
-            (localizations, "localizations"),
-        ] {
-            if count > 0 {
-                referenced_by.push(format!("{what} ({count})"));
-            }
-        }
-        if !referenced_by.is_empty() {
-            return Err(ApiError::referenced(
-                format!(
-                    "region {id} is still referenced by {}",
-                    referenced_by.join(", ")
-                ),
-                referenced_by,
-            ));
-        }
+        ApiError::refuse_if_referenced(
+            "region",
+            id,
+            &[
+                ("regions", children),
+                ("laboratories", labs),
+                ("localizations", localizations),
+            ],
+        )?;
         repo::delete(conn, id)?;
         Ok(())
     })

@@ -67,9 +67,7 @@ fn parse_filter(query: &VendorListQuery) -> Result<VendorFilter, ApiError> {
     params(VendorListQuery),
     responses(
         (status = 200, description = "A page of vendors", body = VendorPage),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
 #[get("")]
@@ -99,12 +97,7 @@ async fn list_vendors(
         (status = 201, description = "Created", body = Vendor,
             headers(("Location" = String, description = "URL of the new vendor"), ("ETag" = String, description = "Version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 409, response = crate::http::responses::Conflict),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 409, response = crate::http::responses::Conflict)
     )
 )]
 #[post("")]
@@ -131,10 +124,7 @@ async fn create_vendor(
     responses(
         (status = 200, description = "The vendor", body = Vendor,
             headers(("ETag" = String, description = "Version tag"))),
-        (status = 304, description = "The cached copy is current"),
-        (status = 404, response = crate::http::responses::NotFound),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 304, description = "The cached copy is current")
     )
 )]
 #[get("/{id}")]
@@ -164,14 +154,8 @@ async fn get_vendor(
         (status = 200, description = "The updated vendor", body = Vendor,
             headers(("ETag" = String, description = "New version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 413, response = crate::http::responses::PayloadTooLarge),
-        (status = 415, response = crate::http::responses::UnsupportedMediaType),
-        (status = 422, response = crate::http::responses::ValidationFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[patch("/{id}")]
@@ -199,11 +183,8 @@ async fn update_vendor(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
-        (status = 503, response = crate::http::responses::ServiceUnavailable),
-        (status = 500, response = crate::http::responses::InternalError)
+        (status = 412, response = crate::http::responses::PreconditionFailed)
     )
 )]
 #[delete("/{id}")]

@@ -126,18 +126,6 @@ pub async fn get(pool: &DbPool, id: VendorId) -> Result<Vendor, ApiError> {
     .await
 }
 
-/// A required member of a merge patch may change but not be cleared.
-fn required<T>(field: &str, value: Option<Option<T>>, current: T, checks: &mut Checks) -> T {
-    match value {
-        None => current,
-        Some(Some(v)) => v,
-        Some(None) => {
-            checks.push(field, "required", "cannot be null");
-            current
-        }
-    }
-}
-
 pub async fn update(
     pool: &DbPool,
     id: VendorId,
@@ -162,12 +150,11 @@ pub async fn update(
         };
         let mut checks = Checks::new();
         let mut fields = VendorFields {
-            name: required("name", patch.name, current.name.clone(), &mut checks),
-            country_code: required(
+            name: checks.patched("name", patch.name, current.name.clone()),
+            country_code: checks.patched(
                 "country_code",
                 patch.country_code,
                 current.country_code.clone(),
-                &mut checks,
             ),
             website: patch.website.unwrap_or(current.website.clone()),
             categories,
@@ -210,16 +197,7 @@ pub async fn delete(
         let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
         precondition.check(current.version)?;
         let localizations = repo::localization_count(conn, id)?;
-        if localizations > 0 {
-            let referenced_by = vec![format!("localizations ({localizations})")];
-            return Err(ApiError::referenced(
-                format!(
-                    "vendor {id} is still referenced by {}",
-                    referenced_by.join(", ")
-                ),
-                referenced_by,
-            ));
-        }
+        ApiError::refuse_if_referenced("vendor", id, &[("localizations", localizations)])?;
         // The foreign key cascades too; deleting first keeps the intent visible here.
         repo::delete_categories(conn, id)?;
         repo::delete(conn, id)?;
