@@ -3,6 +3,7 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod generate;
 pub mod http;
 pub mod openapi;
 pub mod ops;

@@ -28,6 +28,30 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document to stdout.
     Openapi,
+    /// Fill an empty database (`DATABASE_URL`) with a synthetic network, for benchmarks.
+    Generate(GenerateArgs),
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// Regions, spread over several countries and nested four levels deep.
+    #[arg(long, default_value_t = 2000)]
+    regions: usize,
+    /// Laboratories: a few large hubs, many collection points.
+    #[arg(long, default_value_t = 10_000)]
+    laboratories: usize,
+    /// Vendors.
+    #[arg(long, default_value_t = 500)]
+    vendors: usize,
+    /// Localizations, at every stage, each with its history.
+    #[arg(long, default_value_t = 5_000)]
+    localizations: usize,
+    /// Seed of the random generator (the same seed gives the same data).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 10_000)]
+    batch_size: usize,
 }
 
 fn main() -> ExitCode {
@@ -37,6 +61,10 @@ fn main() -> ExitCode {
         Command::Migrate => Settings::load().and_then(|settings| {
             telemetry::init_tracing(settings.log_format);
             migrate(&settings).map(|_| ())
+        }),
+        Command::Generate(args) => Settings::load().and_then(|settings| {
+            telemetry::init_tracing(settings.log_format);
+            generate(&settings, &args)
         }),
         Command::Serve => Settings::load().and_then(|settings| {
             telemetry::init_tracing(settings.log_format);
@@ -68,6 +96,27 @@ fn migrate(settings: &Settings) -> Result<db::DbPool, String> {
     tracing::info!(backend = url.backend_name(), applied, "migrations applied");
     drop(conn);
     Ok(pool)
+}
+
+fn generate(settings: &Settings, args: &GenerateArgs) -> Result<(), String> {
+    let pool = migrate(settings)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let options = labnet::generate::GenerateOptions {
+        regions: args.regions,
+        laboratories: args.laboratories,
+        vendors: args.vendors,
+        localizations: args.localizations,
+        seed: args.seed,
+        batch_size: args.batch_size.max(1),
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let report = labnet::generate::generate(&mut conn, options)?;
+    for line in report.lines {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 fn serve(settings: Settings) -> Result<(), String> {

@@ -25,6 +25,11 @@ pub fn search_key(text: &str) -> String {
         .join(" ")
 }
 
+/// The search column of a resource known by a name and a code: `q` matches either.
+pub fn name_and_code_key(name: &str, code: &str) -> String {
+    search_key(&format!("{name} {code}"))
+}
+
 /// Collects field errors while a body is checked.
 #[derive(Debug, Default)]
 pub struct Checks {

@@ -80,7 +80,7 @@ text_enum!(
 
 /// A `laboratories` row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = laboratories, treat_none_as_null = true)]
+#[diesel(table_name = laboratories, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LaboratoryRow {
     pub id: LaboratoryId,
     pub region_id: RegionId,

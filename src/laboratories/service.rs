@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::http::etag::Precondition;
 use crate::http::pagination::{finish_page, PageRequest, Sort};
 use crate::regions::model::RegionId;
-use crate::validation::{search_key, Checks};
+use crate::validation::{name_and_code_key, Checks};
 
 const MAX_CODE_LENGTH: usize = 64;
 const MAX_NAME_LENGTH: usize = 300;
@@ -206,10 +206,6 @@ fn transition_error(current: LaboratoryStatus, next: LaboratoryStatus) -> ApiErr
     ApiError::transition(detail, current.as_str(), allowed)
 }
 
-fn search_text(code: &str, name: &str) -> String {
-    search_key(&format!("{name} {code}"))
-}
-
 /// The row for `fields`, with the bookkeeping columns given.
 fn row_of(
     id: LaboratoryId,
@@ -222,7 +218,7 @@ fn row_of(
     LaboratoryRow {
         id,
         region_id: fields.region_id,
-        search_text: search_text(&fields.code, &fields.name),
+        search_text: name_and_code_key(&fields.name, &fields.code),
         code: fields.code.clone(),
         name: fields.name.clone(),
         kind: fields.kind.as_str().to_owned(),

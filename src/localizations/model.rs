@@ -77,7 +77,7 @@ text_enum!(
 
 /// A `localizations` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = localizations, treat_none_as_null = true)]
+#[diesel(table_name = localizations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LocalizationRow {
     pub id: LocalizationId,
     pub vendor_id: VendorId,
@@ -117,7 +117,7 @@ pub struct ScopeRow {
 
 /// A `localization_stage_changes` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = localization_stage_changes)]
+#[diesel(table_name = localization_stage_changes, treat_none_as_default_value = false)]
 pub struct StageChangeRow {
     pub id: StageChangeId,
     pub localization_id: LocalizationId,

@@ -41,7 +41,7 @@ text_enum!(
 
 /// A `regions` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = regions, treat_none_as_null = true)]
+#[diesel(table_name = regions, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct RegionRow {
     pub id: RegionId,
     pub code: String,

@@ -9,7 +9,7 @@ use crate::db::{self, types::now, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::http::etag::Precondition;
 use crate::http::pagination::{finish_page, PageRequest, Sort};
-use crate::validation::{search_key, Checks};
+use crate::validation::{name_and_code_key, Checks};
 
 const MAX_CODE_LENGTH: usize = 32;
 const MAX_NAME_LENGTH: usize = 200;
@@ -136,10 +136,6 @@ fn check_code_free(
     }
 }
 
-fn search_text(code: &str, name: &str) -> String {
-    search_key(&format!("{name} {code}"))
-}
-
 pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiError> {
     let mut fields = RegionFields {
         code: input.code,
@@ -158,7 +154,7 @@ pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiErr
         let at = now();
         let row = RegionRow {
             id,
-            search_text: search_text(&fields.code, &fields.name),
+            search_text: name_and_code_key(&fields.name, &fields.code),
             code: fields.code,
             name: fields.name,
             country_code: fields.country_code,
@@ -251,7 +247,7 @@ pub async fn update(
         }
         let row = RegionRow {
             id,
-            search_text: search_text(&fields.code, &fields.name),
+            search_text: name_and_code_key(&fields.name, &fields.code),
             code: fields.code,
             name: fields.name,
             country_code: fields.country_code,

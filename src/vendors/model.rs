@@ -24,7 +24,7 @@ text_enum!(
 
 /// A `vendors` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = vendors, treat_none_as_null = true)]
+#[diesel(table_name = vendors, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct VendorRow {
     pub id: VendorId,
     pub name: String,

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod generate;
 mod http;
 mod idempotency;
 mod laboratories;

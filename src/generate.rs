@@ -1,0 +1,944 @@
+//! `labnet generate`: fills an empty database with a realistic synthetic network, for
+//! benchmarks and demonstrations. Rows go through the same schema and constraints as the
+//! service writes; PostgreSQL loads with `COPY`, SQLite with multi-row inserts, each batch in
+//! one transaction.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate, TimeDelta};
+use diesel::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::db::types::{now, Timestamp};
+use crate::db::DbConn;
+use crate::laboratories::model::{Discipline, LaboratoryId, LaboratoryKind, LaboratoryRow};
+use crate::localizations::model::{
+    LocalizationId, LocalizationRow, LocalizationScope, LocalizationStage, StageChangeId,
+    StageChangeRow,
+};
+use crate::regions::model::{RegionId, RegionLevel, RegionRow, RolloutStage};
+use crate::schema::{
+    laboratories, laboratory_disciplines, localization_scopes, localization_stage_changes,
+    localizations, regions, vendor_categories, vendors,
+};
+use crate::validation::{name_and_code_key, search_key};
+use crate::vendors::model::{ProductCategory, VendorId, VendorRow};
+
+/// How much to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct GenerateOptions {
+    pub regions: usize,
+    pub laboratories: usize,
+    pub vendors: usize,
+    pub localizations: usize,
+    pub seed: u64,
+    /// Rows per transaction.
+    pub batch_size: usize,
+    pub progress: bool,
+}
+
+/// Rows written per table, and how long each took.
+#[derive(Debug, Default)]
+pub struct GenerateReport {
+    pub lines: Vec<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = laboratory_disciplines, treat_none_as_default_value = false)]
+struct DisciplineRow {
+    laboratory_id: LaboratoryId,
+    discipline: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = vendor_categories, treat_none_as_default_value = false)]
+struct CategoryRow {
+    vendor_id: VendorId,
+    category: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = localization_scopes, treat_none_as_default_value = false)]
+struct ScopeRow {
+    localization_id: LocalizationId,
+    scope: String,
+}
+
+/// Writes a batch of rows: `COPY` on PostgreSQL, chunked multi-row `INSERT` on SQLite (whose
+/// statements take a bounded number of bound values).
+macro_rules! bulk_insert {
+    ($conn:expr, $table:path, $rows:expr) => {{
+        let rows = $rows;
+        let written: QueryResult<usize> = match $conn {
+            DbConn::Pg(pg) => diesel::copy_from($table).from_insertable(rows).execute(pg),
+            DbConn::Sqlite(lite) => {
+                let mut total = 0;
+                for chunk in rows.chunks(400) {
+                    total += diesel::insert_into($table).values(chunk).execute(lite)?;
+                }
+                Ok(total)
+            }
+        };
+        written
+    }};
+}
+
+/// A country the generator spreads regions over: code, name, the script of its place
+/// names, its share of the regions, and a bounding box for coordinates.
+struct Country {
+    code: &'static str,
+    name: &'static str,
+    cyrillic: bool,
+    weight: f64,
+    latitude: (f64, f64),
+    longitude: (f64, f64),
+}
+
+const COUNTRIES: &[Country] = &[
+    Country {
+        code: "RU",
+        name: "Россия",
+        cyrillic: true,
+        weight: 0.55,
+        latitude: (43.0, 68.0),
+        longitude: (30.0, 135.0),
+    },
+    Country {
+        code: "KZ",
+        name: "Қазақстан",
+        cyrillic: true,
+        weight: 0.15,
+        latitude: (41.0, 55.0),
+        longitude: (47.0, 87.0),
+    },
+    Country {
+        code: "UZ",
+        name: "Oʻzbekiston",
+        cyrillic: false,
+        weight: 0.10,
+        latitude: (37.5, 45.5),
+        longitude: (56.0, 73.0),
+    },
+    Country {
+        code: "BY",
+        name: "Беларусь",
+        cyrillic: true,
+        weight: 0.08,
+        latitude: (51.5, 56.0),
+        longitude: (23.5, 32.5),
+    },
+    Country {
+        code: "KG",
+        name: "Кыргызстан",
+        cyrillic: true,
+        weight: 0.06,
+        latitude: (39.5, 43.0),
+        longitude: (69.5, 80.0),
+    },
+    Country {
+        code: "AM",
+        name: "Armenia",
+        cyrillic: false,
+        weight: 0.06,
+        latitude: (39.0, 41.2),
+        longitude: (43.5, 46.5),
+    },
+];
+
+const CYRILLIC_SYLLABLES: &[&str] = &[
+    "кур",
+    "ган",
+    "ом",
+    "тю",
+    "мен",
+    "ека",
+    "те",
+    "рин",
+    "бург",
+    "чел",
+    "ябин",
+    "ск",
+    "шад",
+    "ринск",
+    "кар",
+    "аган",
+    "да",
+    "пав",
+    "лодар",
+    "сем",
+    "ей",
+    "аст",
+    "ана",
+    "мин",
+    "ск",
+    "гом",
+    "ель",
+    "бре",
+    "ст",
+    "ош",
+    "нар",
+    "ын",
+    "тал",
+    "ас",
+    "вол",
+    "гор",
+    "ново",
+    "сиб",
+    "ир",
+    "бел",
+    "ая",
+];
+const LATIN_SYLLABLES: &[&str] = &[
+    "sam", "ar", "kand", "bu", "xo", "ro", "an", "di", "jon", "fer", "ga", "na", "ter", "mez",
+    "nuk", "us", "gyu", "mri", "van", "a", "dzor", "ka", "pan", "ar", "ma", "vir", "lo", "ri",
+];
+const VENDOR_STEMS: &[&str] = &[
+    "Mindray",
+    "Sinovision",
+    "Canon",
+    "Philips",
+    "Medison",
+    "Sysmex",
+    "Roche",
+    "Beckman",
+    "Abbott",
+    "Siemens",
+    "Snibe",
+    "Dirui",
+    "Urit",
+    "Erba",
+    "Vector",
+    "Helix",
+    "Biocard",
+    "МедТех",
+    "Эйлитон",
+    "Диакон",
+    "Ютес",
+    "Хема",
+    "Алкор",
+    "Вектор",
+    "Бест",
+    "Медполимер",
+    "Labcore",
+    "Novamed",
+];
+const PARTNERS: &[&str] = &[
+    "Медтехника",
+    "Росэлектроника",
+    "Kazmedtech",
+    "Nazarbayev Med",
+    "Uzmedtech",
+    "Белмедпрепараты",
+];
+const OPERATORS: &[&str] = &[
+    "Лабораторные технологии",
+    "Национальный медицинский холдинг",
+    "Областная больница",
+    "Medical Lab Operator",
+    "Республиканский центр",
+];
+
+fn place_name(rng: &mut StdRng, cyrillic: bool) -> String {
+    let syllables = if cyrillic {
+        CYRILLIC_SYLLABLES
+    } else {
+        LATIN_SYLLABLES
+    };
+    let count = rng.random_range(2..=4);
+    let mut name = String::new();
+    for _ in 0..count {
+        if let Some(syllable) = syllables.choose(rng) {
+            name.push_str(syllable);
+        }
+    }
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => name,
+    }
+}
+
+/// A timestamp source that advances a little per row, so rows have distinct creation times
+/// spread over the past year.
+struct Clock {
+    current: Timestamp,
+}
+
+impl Clock {
+    fn starting_days_ago(days: i64) -> Self {
+        Self {
+            current: Timestamp(now().0 - Duration::days(days)),
+        }
+    }
+
+    fn tick(&mut self, rng: &mut StdRng) -> Timestamp {
+        self.current = Timestamp(self.current.0 + TimeDelta::microseconds(rng.random_range(1..40)));
+        self.current
+    }
+}
+
+fn progress(total: usize, label: &str, enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(label.to_owned());
+    bar
+}
+
+/// What the laboratories need to know about a region.
+struct RegionInfo {
+    id: RegionId,
+    country: usize,
+    name: String,
+    latitude: f64,
+    longitude: f64,
+}
+
+/// Fills an empty database; refuses one that already holds regions.
+pub fn generate(conn: &mut DbConn, options: GenerateOptions) -> Result<GenerateReport, String> {
+    let existing: i64 = regions::table
+        .count()
+        .get_result(conn)
+        .map_err(|e| format!("cannot read the database: {e}"))?;
+    if existing > 0 {
+        return Err("the database already holds data; generate into an empty database".to_owned());
+    }
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut report = GenerateReport::default();
+    let started = Instant::now();
+    let deferred = defer_search_indexes(conn)?;
+    let loaded = (|| {
+        let region_infos = generate_regions(conn, &mut rng, options, &mut report)?;
+        generate_laboratories(conn, &mut rng, options, &region_infos, &mut report)?;
+        let vendor_ids = generate_vendors(conn, &mut rng, options, &mut report)?;
+        generate_localizations(
+            conn,
+            &mut rng,
+            options,
+            &region_infos,
+            &vendor_ids,
+            &mut report,
+        )
+    })();
+    // The indexes come back whether or not the load went through.
+    let rebuilt_at = Instant::now();
+    let rebuilt = restore_indexes(conn, &deferred);
+    loaded?;
+    rebuilt?;
+    if !deferred.is_empty() {
+        report.lines.push(format!(
+            "search indexes rebuilt: {} in {:.2} s",
+            deferred.len(),
+            rebuilt_at.elapsed().as_secs_f64()
+        ));
+    }
+    report
+        .lines
+        .push(format!("total: {:.1} s", started.elapsed().as_secs_f64()));
+    Ok(report)
+}
+
+#[derive(QueryableByName)]
+struct IndexDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    indexname: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    indexdef: String,
+}
+
+/// On PostgreSQL, maintaining the trigram (GIN) search indexes row by row costs more than
+/// the rest of the load together, while building them once afterwards takes seconds. They
+/// are dropped for the load and rebuilt from their own definitions after it; unique and
+/// foreign-key constraints stay in force throughout. Commits need not wait for the disk.
+fn defer_search_indexes(conn: &mut DbConn) -> Result<Vec<IndexDefinition>, String> {
+    let DbConn::Pg(pg) = conn else {
+        return Ok(Vec::new());
+    };
+    let fail = |e: diesel::result::Error| format!("cannot prepare the load: {e}");
+    diesel::sql_query("SET synchronous_commit = off")
+        .execute(pg)
+        .map_err(fail)?;
+    diesel::sql_query("SET maintenance_work_mem = '256MB'")
+        .execute(pg)
+        .map_err(fail)?;
+    let definitions: Vec<IndexDefinition> = diesel::sql_query(
+        "SELECT indexname::text AS indexname, indexdef::text AS indexdef FROM pg_indexes \
+         WHERE schemaname = current_schema() AND indexdef LIKE '%USING gin%'",
+    )
+    .load(pg)
+    .map_err(fail)?;
+    for definition in &definitions {
+        diesel::sql_query(format!(
+            "DROP INDEX \"{}\"",
+            definition.indexname.replace('"', "")
+        ))
+        .execute(pg)
+        .map_err(fail)?;
+    }
+    Ok(definitions)
+}
+
+fn restore_indexes(conn: &mut DbConn, definitions: &[IndexDefinition]) -> Result<(), String> {
+    let DbConn::Pg(pg) = conn else {
+        return Ok(());
+    };
+    for definition in definitions {
+        diesel::sql_query(definition.indexdef.as_str())
+            .execute(pg)
+            .map_err(|e| format!("cannot rebuild index {}: {e}", definition.indexname))?;
+    }
+    Ok(())
+}
+
+fn record(report: &mut GenerateReport, table: &str, rows: usize, started: Instant) {
+    let seconds = started.elapsed().as_secs_f64().max(1e-9);
+    report.lines.push(format!(
+        "{table}: {rows} rows in {seconds:.2} s ({:.0} rows/s)",
+        rows as f64 / seconds
+    ));
+}
+
+fn in_transaction<F>(conn: &mut DbConn, work: F) -> Result<(), String>
+where
+    F: FnOnce(&mut DbConn) -> QueryResult<()>,
+{
+    crate::db::write_transaction(conn, work).map_err(|e| format!("load failed: {e}"))
+}
+
+fn generate_regions(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    options: GenerateOptions,
+    report: &mut GenerateReport,
+) -> Result<Vec<RegionInfo>, String> {
+    let started = Instant::now();
+    let total = options.regions.max(COUNTRIES.len());
+    let bar = progress(total, "regions", options.progress);
+    let mut clock = Clock::starting_days_ago(400);
+    let mut rows: Vec<RegionRow> = Vec::with_capacity(total);
+    let mut infos = Vec::with_capacity(total);
+    // Countries first, then per country: districts, regions, municipalities.
+    let mut by_level: Vec<Vec<usize>> = vec![Vec::new(); COUNTRIES.len()];
+    for (country_index, country) in COUNTRIES.iter().enumerate() {
+        let id = RegionId::generate();
+        let at = clock.tick(rng);
+        rows.push(RegionRow {
+            id,
+            code: country.code.to_owned(),
+            name: country.name.to_owned(),
+            search_text: name_and_code_key(country.name, country.code),
+            country_code: country.code.to_owned(),
+            parent_id: None,
+            level: RegionLevel::Country.as_str().to_owned(),
+            path: format!("/{id}/"),
+            rollout_stage: RolloutStage::InProgress.as_str().to_owned(),
+            rollout_target_year: Some(2028),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        });
+        by_level[country_index].push(rows.len() - 1);
+    }
+    let remaining = total - COUNTRIES.len();
+    let mut counters: HashMap<&str, usize> = HashMap::new();
+    for (country_index, country) in COUNTRIES.iter().enumerate() {
+        let share = ((remaining as f64) * country.weight).round() as usize;
+        // About 4% districts, 20% regions, the rest municipalities.
+        let districts = (share / 25).max(usize::from(share > 0));
+        let regions_count = (share / 5).max(usize::from(share > 1));
+        let municipalities = share.saturating_sub(districts + regions_count);
+        let country_row = by_level[country_index][0];
+        let mut parents_for_regions = Vec::new();
+        let mut parents_for_municipalities = Vec::new();
+        for (level, count) in [
+            (RegionLevel::District, districts),
+            (RegionLevel::Region, regions_count),
+            (RegionLevel::Municipality, municipalities),
+        ] {
+            for _ in 0..count {
+                let parent_index = match level {
+                    RegionLevel::District => country_row,
+                    RegionLevel::Region => *parents_for_regions.choose(rng).unwrap_or(&country_row),
+                    _ => *parents_for_municipalities
+                        .choose(rng)
+                        .unwrap_or(&country_row),
+                };
+                let parent = &rows[parent_index];
+                let counter = counters.entry(country.code).or_insert(0);
+                *counter += 1;
+                let prefix = match level {
+                    RegionLevel::District => "D",
+                    RegionLevel::Region => "R",
+                    _ => "M",
+                };
+                let code = format!("{}-{prefix}{:05}", country.code, counter);
+                let base = place_name(rng, country.cyrillic);
+                let name = match (level, country.cyrillic) {
+                    (RegionLevel::District, true) => format!("{base}ский федеральный округ"),
+                    (RegionLevel::Region, true) => format!("{base}ская область"),
+                    (_, true) => format!("Город {base}"),
+                    (RegionLevel::District, false) => format!("{base} District"),
+                    (RegionLevel::Region, false) => format!("{base} Province"),
+                    (_, false) => format!("{base} City"),
+                };
+                let id = RegionId::generate();
+                let at = clock.tick(rng);
+                let stage = [
+                    RolloutStage::NotPlanned,
+                    RolloutStage::Planned,
+                    RolloutStage::Pilot,
+                    RolloutStage::InProgress,
+                    RolloutStage::Completed,
+                ]
+                .choose(rng)
+                .copied()
+                .unwrap_or(RolloutStage::NotPlanned);
+                let row = RegionRow {
+                    id,
+                    search_text: name_and_code_key(&name, &code),
+                    code,
+                    name,
+                    country_code: country.code.to_owned(),
+                    parent_id: Some(parent.id),
+                    level: level.as_str().to_owned(),
+                    path: format!("{}{id}/", parent.path),
+                    rollout_stage: stage.as_str().to_owned(),
+                    rollout_target_year: Some(rng.random_range(2025..=2030)),
+                    created_at: at,
+                    updated_at: at,
+                    version: 1,
+                };
+                rows.push(row);
+                let index = rows.len() - 1;
+                match level {
+                    RegionLevel::District => parents_for_regions.push(index),
+                    RegionLevel::Region => parents_for_municipalities.push(index),
+                    _ => {}
+                }
+            }
+        }
+    }
+    for row in &rows {
+        let country = COUNTRIES
+            .iter()
+            .position(|c| c.code == row.country_code)
+            .unwrap_or(0);
+        let bounds = &COUNTRIES[country];
+        infos.push(RegionInfo {
+            id: row.id,
+            country,
+            name: row.name.clone(),
+            latitude: rng.random_range(bounds.latitude.0..bounds.latitude.1),
+            longitude: rng.random_range(bounds.longitude.0..bounds.longitude.1),
+        });
+    }
+    let count = rows.len();
+    // Parents precede children in `rows`, so batches satisfy the foreign key in order.
+    for chunk in rows.chunks(options.batch_size) {
+        in_transaction(conn, |conn| {
+            bulk_insert!(conn, regions::table, chunk).map(|_| ())
+        })?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    record(report, "regions", count, started);
+    Ok(infos)
+}
+
+/// A skewed pick: low indexes are chosen far more often (a few regions hold many labs).
+fn skewed_index(rng: &mut StdRng, len: usize) -> usize {
+    let u: f64 = rng.random_range(0.0..1.0);
+    ((u * u * u) * len as f64) as usize % len.max(1)
+}
+
+fn generate_laboratories(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    options: GenerateOptions,
+    region_infos: &[RegionInfo],
+    report: &mut GenerateReport,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let total = options.laboratories;
+    let bar = progress(total, "laboratories", options.progress);
+    let mut clock = Clock::starting_days_ago(300);
+    // Hubs per country and per region, for branches and collection points to send to.
+    let mut central_by_country: Vec<Vec<LaboratoryId>> = vec![Vec::new(); COUNTRIES.len()];
+    let mut hubs_by_region: HashMap<RegionId, Vec<LaboratoryId>> = HashMap::new();
+    let mut shuffled: Vec<usize> = (0..region_infos.len()).collect();
+    for i in (1..shuffled.len()).rev() {
+        let j = rng.random_range(0..=i);
+        shuffled.swap(i, j);
+    }
+    let mut written = 0;
+    let mut number = 0usize;
+    while written < total {
+        let batch = options.batch_size.min(total - written);
+        let mut rows = Vec::with_capacity(batch);
+        let mut disciplines = Vec::new();
+        for _ in 0..batch {
+            number += 1;
+            let region = &region_infos[shuffled[skewed_index(rng, shuffled.len())]];
+            let country = &COUNTRIES[region.country];
+            let roll: f64 = rng.random_range(0.0..1.0);
+            let mut kind = if roll < 0.02 {
+                LaboratoryKind::Central
+            } else if roll < 0.17 {
+                LaboratoryKind::Branch
+            } else if roll < 0.92 {
+                LaboratoryKind::CollectionPoint
+            } else {
+                LaboratoryKind::Mobile
+            };
+            let parent_id = match kind {
+                LaboratoryKind::Central => None,
+                LaboratoryKind::Branch => central_by_country[region.country].choose(rng).copied(),
+                _ => hubs_by_region
+                    .get(&region.id)
+                    .and_then(|hubs| hubs.choose(rng).copied())
+                    .or_else(|| central_by_country[region.country].choose(rng).copied()),
+            };
+            if parent_id.is_none() {
+                kind = LaboratoryKind::Central;
+            }
+            let id = LaboratoryId::generate();
+            match kind {
+                LaboratoryKind::Central => {
+                    central_by_country[region.country].push(id);
+                    hubs_by_region.entry(region.id).or_default().push(id);
+                }
+                LaboratoryKind::Branch => hubs_by_region.entry(region.id).or_default().push(id),
+                _ => {}
+            }
+            let code = format!("{}-L{number:07}", country.code);
+            let name = match (kind, country.cyrillic) {
+                (LaboratoryKind::Central, true) => {
+                    format!("Централизованная КДЛ «{}» №{number}", region.name)
+                }
+                (LaboratoryKind::Branch, true) => {
+                    format!("Филиал лаборатории «{}» №{number}", region.name)
+                }
+                (LaboratoryKind::CollectionPoint, true) => {
+                    format!("Пункт забора материала «{}» №{number}", region.name)
+                }
+                (LaboratoryKind::Mobile, true) => {
+                    format!("Мобильная лаборатория «{}» №{number}", region.name)
+                }
+                (LaboratoryKind::Central, false) => {
+                    format!("Central Laboratory {} No. {number}", region.name)
+                }
+                (LaboratoryKind::Branch, false) => {
+                    format!("Branch Laboratory {} No. {number}", region.name)
+                }
+                (LaboratoryKind::CollectionPoint, false) => {
+                    format!("Collection Point {} No. {number}", region.name)
+                }
+                (LaboratoryKind::Mobile, false) => {
+                    format!("Mobile Laboratory {} No. {number}", region.name)
+                }
+            };
+            let status_roll: f64 = rng.random_range(0.0..1.0);
+            let status = if status_roll < 0.70 {
+                "operational"
+            } else if status_roll < 0.80 {
+                "under_construction"
+            } else if status_roll < 0.90 {
+                "planned"
+            } else if status_roll < 0.95 {
+                "suspended"
+            } else {
+                "closed"
+            };
+            let capacity = match kind {
+                LaboratoryKind::Central => {
+                    Some((5000.0 * 10f64.powf(rng.random_range(0.0..1.0))) as i32)
+                }
+                LaboratoryKind::Branch => Some(rng.random_range(500..5000)),
+                LaboratoryKind::CollectionPoint => {
+                    (rng.random_range(0..4) > 0).then(|| rng.random_range(20..300))
+                }
+                LaboratoryKind::Mobile => Some(rng.random_range(50..200)),
+            };
+            let discipline_count = match kind {
+                LaboratoryKind::Central => rng.random_range(6..=Discipline::ALL.len()),
+                LaboratoryKind::Branch => rng.random_range(2..6),
+                LaboratoryKind::Mobile => rng.random_range(1..3),
+                LaboratoryKind::CollectionPoint => 0,
+            };
+            let start = rng.random_range(0..Discipline::ALL.len());
+            for offset in 0..discipline_count {
+                let discipline = Discipline::ALL[(start + offset) % Discipline::ALL.len()];
+                disciplines.push(DisciplineRow {
+                    laboratory_id: id,
+                    discipline: discipline.as_str().to_owned(),
+                });
+            }
+            let accredited = matches!(kind, LaboratoryKind::Central | LaboratoryKind::Branch)
+                && rng.random_range(0..10) < 4;
+            let valid_until = NaiveDate::from_ymd_opt(
+                rng.random_range(2025..2030),
+                rng.random_range(1..13),
+                rng.random_range(1..29),
+            );
+            let at = clock.tick(rng);
+            rows.push(LaboratoryRow {
+                id,
+                region_id: region.id,
+                search_text: name_and_code_key(&name, &code),
+                code,
+                name,
+                kind: kind.as_str().to_owned(),
+                parent_id,
+                status: status.to_owned(),
+                address: Some(format!(
+                    "{}, {} {}",
+                    region.name,
+                    if country.cyrillic {
+                        "ул. Ленина,"
+                    } else {
+                        "Main St."
+                    },
+                    rng.random_range(1..200)
+                )),
+                latitude: Some((region.latitude + rng.random_range(-0.5..0.5)).clamp(-90.0, 90.0)),
+                longitude: Some(
+                    (region.longitude + rng.random_range(-0.5..0.5)).clamp(-180.0, 180.0),
+                ),
+                capacity_per_day: capacity,
+                opened_on: (status == "operational" || status == "suspended")
+                    .then(|| {
+                        NaiveDate::from_ymd_opt(
+                            rng.random_range(2005..2026),
+                            rng.random_range(1..13),
+                            rng.random_range(1..29),
+                        )
+                    })
+                    .flatten(),
+                operator: OPERATORS.choose(rng).map(|o| (*o).to_owned()),
+                accreditation_standard: accredited.then(|| "ISO 15189".to_owned()),
+                accreditation_certificate_number: accredited
+                    .then(|| format!("RA.{}.{number:07}", country.code)),
+                accreditation_valid_until: if accredited { valid_until } else { None },
+                created_at: at,
+                updated_at: at,
+                version: 1,
+            });
+        }
+        in_transaction(conn, |conn| {
+            bulk_insert!(conn, laboratories::table, &rows)?;
+            bulk_insert!(conn, laboratory_disciplines::table, &disciplines)?;
+            Ok(())
+        })?;
+        written += batch;
+        bar.inc(batch as u64);
+    }
+    bar.finish_and_clear();
+    record(report, "laboratories", total, started);
+    Ok(())
+}
+
+fn generate_vendors(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    options: GenerateOptions,
+    report: &mut GenerateReport,
+) -> Result<Vec<(VendorId, usize)>, String> {
+    let started = Instant::now();
+    let bar = progress(options.vendors, "vendors", options.progress);
+    let mut clock = Clock::starting_days_ago(200);
+    let mut ids = Vec::with_capacity(options.vendors);
+    let mut written = 0;
+    while written < options.vendors {
+        let batch = options.batch_size.min(options.vendors - written);
+        let mut rows = Vec::with_capacity(batch);
+        let mut categories = Vec::new();
+        for offset in 0..batch {
+            let number = written + offset;
+            let stem = VENDOR_STEMS[number % VENDOR_STEMS.len()];
+            // The first round uses the plain names; later ones are numbered to stay unique.
+            let name = if number < VENDOR_STEMS.len() {
+                stem.to_owned()
+            } else {
+                format!("{stem} {}", number / VENDOR_STEMS.len())
+            };
+            let home = rng.random_range(0..COUNTRIES.len());
+            let id = VendorId::generate();
+            let at = clock.tick(rng);
+            let all = ProductCategory::ALL;
+            let first = rng.random_range(0..all.len());
+            for step in 0..rng.random_range(1..=3) {
+                categories.push(CategoryRow {
+                    vendor_id: id,
+                    category: all[(first + step) % all.len()].as_str().to_owned(),
+                });
+            }
+            let website = format!(
+                "https://www.{}.example",
+                search_key(&name).replace(' ', "-")
+            );
+            rows.push(VendorRow {
+                id,
+                name_key: search_key(&name),
+                name,
+                country_code: ["CN", "DE", "JP", "US", "KR", "RU", "KZ"][rng.random_range(0..7)]
+                    .to_owned(),
+                website: website.is_ascii().then_some(website),
+                created_at: at,
+                updated_at: at,
+                version: 1,
+            });
+            ids.push((id, home));
+        }
+        in_transaction(conn, |conn| {
+            bulk_insert!(conn, vendors::table, &rows)?;
+            bulk_insert!(conn, vendor_categories::table, &categories)?;
+            Ok(())
+        })?;
+        written += batch;
+        bar.inc(batch as u64);
+    }
+    bar.finish_and_clear();
+    record(report, "vendors", options.vendors, started);
+    Ok(ids)
+}
+
+fn generate_localizations(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    options: GenerateOptions,
+    region_infos: &[RegionInfo],
+    vendor_ids: &[(VendorId, usize)],
+    report: &mut GenerateReport,
+) -> Result<(), String> {
+    if vendor_ids.is_empty() || options.localizations == 0 {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let bar = progress(options.localizations, "localizations", options.progress);
+    let mut clock = Clock::starting_days_ago(150);
+    let mut regions_by_country: Vec<Vec<RegionId>> = vec![Vec::new(); COUNTRIES.len()];
+    for info in region_infos {
+        regions_by_country[info.country].push(info.id);
+    }
+    let forward = [
+        LocalizationStage::InterestDeclared,
+        LocalizationStage::Negotiating,
+        LocalizationStage::AgreementSigned,
+        LocalizationStage::ProductionSetup,
+        LocalizationStage::Producing,
+    ];
+    let mut written = 0;
+    let mut history_rows = 0;
+    while written < options.localizations {
+        let batch = options.batch_size.min(options.localizations - written);
+        let mut rows = Vec::with_capacity(batch);
+        let mut scopes = Vec::new();
+        let mut history = Vec::new();
+        for _ in 0..batch {
+            let (vendor_id, _) = vendor_ids[skewed_index(rng, vendor_ids.len())];
+            let country_index = rng.random_range(0..COUNTRIES.len());
+            let country = &COUNTRIES[country_index];
+            let id = LocalizationId::generate();
+            // Walk the stage path day by day, then maybe suspend or cancel.
+            let reached = rng.random_range(0..forward.len());
+            let mut day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()
+                + Duration::days(rng.random_range(0..300));
+            let mut from: Option<LocalizationStage> = None;
+            let mut push_change = |to: LocalizationStage,
+                                   from: Option<LocalizationStage>,
+                                   day: NaiveDate,
+                                   rng: &mut StdRng,
+                                   clock: &mut Clock| {
+                history.push(StageChangeRow {
+                    id: StageChangeId::generate(),
+                    localization_id: id,
+                    from_stage: from.map(|s| s.as_str().to_owned()),
+                    to_stage: to.as_str().to_owned(),
+                    changed_on: day,
+                    note: Some(format!("Этап: {}", to.as_str())),
+                    source: Some(format!(
+                        "https://news.example/{}",
+                        rng.random_range(1000..99999)
+                    )),
+                    created_at: clock.tick(rng),
+                });
+            };
+            for stage in forward.iter().take(reached + 1) {
+                push_change(*stage, from, day, rng, &mut clock);
+                from = Some(*stage);
+                day += Duration::days(rng.random_range(10..120));
+            }
+            let current_forward = forward[reached];
+            let ending: f64 = rng.random_range(0.0..1.0);
+            let (stage, suspended_from) = if ending < 0.08 {
+                push_change(LocalizationStage::Suspended, from, day, rng, &mut clock);
+                (LocalizationStage::Suspended, Some(current_forward))
+            } else if ending < 0.13 {
+                push_change(LocalizationStage::Cancelled, from, day, rng, &mut clock);
+                (LocalizationStage::Cancelled, None)
+            } else {
+                day -= Duration::days(1);
+                (current_forward, None)
+            };
+            let scope_count = rng.random_range(1..=LocalizationScope::ALL.len());
+            let first = rng.random_range(0..LocalizationScope::ALL.len());
+            for step in 0..scope_count {
+                scopes.push(ScopeRow {
+                    localization_id: id,
+                    scope: LocalizationScope::ALL[(first + step) % LocalizationScope::ALL.len()]
+                        .as_str()
+                        .to_owned(),
+                });
+            }
+            let at = clock.tick(rng);
+            rows.push(LocalizationRow {
+                id,
+                vendor_id,
+                country_code: country.code.to_owned(),
+                region_id: if rng.random_range(0..3) > 0 {
+                    regions_by_country[country_index].choose(rng).copied()
+                } else {
+                    None
+                },
+                stage: stage.as_str().to_owned(),
+                suspended_from_stage: suspended_from.map(|s| s.as_str().to_owned()),
+                stage_changed_on: day,
+                local_content_percent: Some(f64::from(rng.random_range(0..=80))),
+                target_date: NaiveDate::from_ymd_opt(
+                    rng.random_range(2026..2031),
+                    rng.random_range(1..13),
+                    1,
+                ),
+                partner: PARTNERS.choose(rng).map(|p| (*p).to_owned()),
+                created_at: at,
+                updated_at: at,
+                version: 1,
+            });
+        }
+        history_rows += history.len();
+        in_transaction(conn, |conn| {
+            bulk_insert!(conn, localizations::table, &rows)?;
+            bulk_insert!(conn, localization_scopes::table, &scopes)?;
+            bulk_insert!(conn, localization_stage_changes::table, &history)?;
+            Ok(())
+        })?;
+        written += batch;
+        bar.inc(batch as u64);
+    }
+    bar.finish_and_clear();
+    record(report, "localizations", options.localizations, started);
+    report
+        .lines
+        .push(format!("localization history: {history_rows} rows"));
+    Ok(())
+}
