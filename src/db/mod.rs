@@ -94,37 +94,92 @@ impl ConnectionManager {
 const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
      PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
 
+/// A pooled connection, remembering whether it lost its server. Checking every connection
+/// with a query at checkout would cost a round trip per request; instead a connection whose
+/// query failed for want of a server is marked here and dropped when it returns to the pool.
+pub struct PooledConn {
+    conn: DbConn,
+    lost: bool,
+}
+
+impl std::ops::Deref for PooledConn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConn;
+    type Connection = PooledConn;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<DbConn, ConnectError> {
-        match &self.url {
+    fn connect(&self) -> Result<PooledConn, ConnectError> {
+        let conn = match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConn::Pg)
-                .map_err(|e| ConnectError(e.to_string())),
+                .map_err(|e| ConnectError(e.to_string()))?,
             DatabaseUrl::Sqlite(path) => {
                 let path_text = path.to_string_lossy();
                 let mut conn = SqliteConnection::establish(&path_text)
                     .map_err(|e| ConnectError(e.to_string()))?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(|e| ConnectError(e.to_string()))?;
-                Ok(DbConn::Sqlite(conn))
+                DbConn::Sqlite(conn)
             }
-        }
+        };
+        Ok(PooledConn { conn, lost: false })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut PooledConn) -> Result<(), ConnectError> {
+        conn.conn
+            .batch_execute("SELECT 1")
             .map_err(|e| ConnectError(e.to_string()))
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    fn has_broken(&self, conn: &mut PooledConn) -> bool {
+        conn.lost
+            || <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(
+                &mut conn.conn,
+            )
     }
 }
 
-pub type DbPool = r2d2::Pool<ConnectionManager>;
+/// The connection pool, with a fair queue in front of it. Requests wait for a permit in
+/// arrival order on the async side, so at most `max_size` blocking tasks ever ask r2d2 for a
+/// connection; r2d2's own wait is not first-come-first-served, and under load that showed as
+/// a long latency tail.
+#[derive(Clone)]
+pub struct DbPool {
+    connections: r2d2::Pool<ConnectionManager>,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// How long a request waits for a free connection before it is answered with 503.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl DbPool {
+    /// A connection, waiting at most the pool's connection timeout.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, r2d2::Error> {
+        self.connections.get()
+    }
+
+    pub fn get_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<r2d2::PooledConnection<ConnectionManager>, r2d2::Error> {
+        self.connections.get_timeout(timeout)
+    }
+
+    pub fn state(&self) -> r2d2::State {
+        self.connections.state()
+    }
+}
 
 /// Builds the pool without opening a connection, so the service starts (and `/readyz`
 /// reports) even while the database is still coming up.
@@ -132,13 +187,18 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, String> {
     if let DatabaseUrl::Sqlite(path) = url {
         ensure_parent_dir(path)?;
     }
-    Ok(r2d2::Pool::builder()
+    let connections = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(3))
-        .test_on_check_out(true)
+        .test_on_check_out(false)
         .error_handler(Box::new(r2d2::LoggingErrorHandler))
-        .build_unchecked(ConnectionManager::new(url.clone())))
+        .build_unchecked(ConnectionManager::new(url.clone()));
+    let permits = usize::try_from(max_size).unwrap_or(1).max(1);
+    Ok(DbPool {
+        connections,
+        permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)),
+    })
 }
 
 fn ensure_parent_dir(path: &Path) -> Result<(), String> {
@@ -234,14 +294,23 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
+    let permit = tokio::time::timeout(QUEUE_TIMEOUT, pool.permits.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError::unavailable("all database connections are busy; retry"))?
+        .map_err(|_| ApiError::unavailable("the database pool is closed"))?;
     let span = tracing::Span::current();
     actix_web::web::block(move || {
+        let _permit = permit;
         let _entered = span.enter();
         let mut conn = pool.get().map_err(|e| {
             tracing::warn!(error = %e, "database connection unavailable");
             ApiError::unavailable("the database is unavailable")
         })?;
-        work(&mut conn)
+        let result = work(&mut conn.conn);
+        if matches!(result, Err(ApiError::Unavailable(_))) {
+            conn.lost = true;
+        }
+        result
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?

@@ -117,6 +117,28 @@ pub fn child_countries(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Vec<S
         .load(conn)
 }
 
+/// A laboratory with its disciplines, in one round trip (a left join: one row per
+/// discipline, or one row with none).
+pub fn find_with_disciplines(
+    conn: &mut DbConn,
+    id: LaboratoryId,
+) -> Result<Option<(LaboratoryRow, Vec<Discipline>)>, ApiError> {
+    let rows: Vec<(LaboratoryRow, Option<String>)> = laboratories::table
+        .left_join(laboratory_disciplines::table)
+        .filter(laboratories::id.eq(id))
+        .select((columns(), laboratory_disciplines::discipline.nullable()))
+        .load(conn)?;
+    let mut disciplines = Vec::with_capacity(rows.len());
+    let mut laboratory = None;
+    for (row, discipline) in rows {
+        if let Some(text) = discipline {
+            disciplines.push(Discipline::from_db(&text)?);
+        }
+        laboratory.get_or_insert(row);
+    }
+    Ok(laboratory.map(|row| (row, disciplines)))
+}
+
 pub fn disciplines_of(conn: &mut DbConn, id: LaboratoryId) -> Result<Vec<Discipline>, ApiError> {
     laboratory_disciplines::table
         .filter(laboratory_disciplines::laboratory_id.eq(id))

@@ -286,8 +286,8 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
 
 pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, ApiError> {
     db::run(pool, move |conn| {
-        let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("laboratory", id))?;
-        let disciplines = repo::disciplines_of(conn, id)?;
+        let (row, disciplines) = repo::find_with_disciplines(conn, id)?
+            .ok_or_else(|| ApiError::not_found("laboratory", id))?;
         Laboratory::from_row(row, disciplines)
     })
     .await

@@ -290,7 +290,7 @@ impl TestApp {
         actix_web::web::block(move || {
             let mut conn = pool.get().expect("connection");
             diesel::sql_query(sql)
-                .get_result::<Count>(&mut conn)
+                .get_result::<Count>(&mut **conn)
                 .expect("count")
                 .count
         })
@@ -433,7 +433,7 @@ impl TestApp {
         actix_web::web::block(move || {
             let mut conn = pool.get().expect("connection");
             diesel::sql_query(sql)
-                .load::<Text>(&mut conn)
+                .load::<Text>(&mut **conn)
                 .expect("query")
                 .into_iter()
                 .map(|row| row.value)

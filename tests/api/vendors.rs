@@ -58,7 +58,7 @@ async fn insert_localization(app: &TestApp, vendor_id: &str) {
     let pool = app.pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get().unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
+        diesel::sql_query(sql).execute(&mut **conn).unwrap();
     })
     .await
     .unwrap();
