@@ -40,7 +40,7 @@ impl Default for Settings {
         Self {
             database_url: "sqlite://data/labnet.db".to_owned(),
             bind: "127.0.0.1:8080".to_owned(),
-            pool_size: 16,
+            pool_size: 8,
             body_limit: 1024 * 1024,
             cors_origins: String::new(),
             shutdown_timeout: 30,

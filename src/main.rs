@@ -93,6 +93,7 @@ fn migrate(settings: &Settings) -> Result<db::DbPool, String> {
         .get_timeout(Duration::from_secs(10))
         .map_err(|e| format!("cannot connect to the {} database: {e}", url.backend_name()))?;
     let applied = db::run_migrations(&mut conn)?;
+    db::refresh_statistics(&mut conn)?;
     tracing::info!(backend = url.backend_name(), applied, "migrations applied");
     drop(conn);
     Ok(pool)

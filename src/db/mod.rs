@@ -220,6 +220,17 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
         .map_err(|e| format!("migration failed: {e}"))
 }
 
+/// Lets SQLite refresh the statistics its query planner relies on (cheap when they are
+/// current); PostgreSQL's autovacuum does this by itself.
+pub fn refresh_statistics(conn: &mut DbConn) -> Result<(), String> {
+    match conn {
+        DbConn::Sqlite(lite) => lite
+            .batch_execute("PRAGMA optimize")
+            .map_err(|e| format!("PRAGMA optimize failed: {e}")),
+        DbConn::Pg(_) => Ok(()),
+    }
+}
+
 /// True when every embedded migration has been applied (used by `/readyz`).
 pub fn migrations_complete(conn: &mut DbConn) -> Result<bool, String> {
     let pending = match conn {
@@ -336,21 +347,39 @@ diesel::define_sql_function! {
     fn coalesce_int(value: diesel::sql_types::Nullable<diesel::sql_types::Integer>, fallback: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
 }
 
-/// Applies the keyset condition (`key > x OR (key = x AND id > y)`, reversed when descending)
-/// and the matching `ORDER BY key, id` to a boxed query. `$after` is `Option<(key, id)>`.
+/// A multi-row `INSERT`, which the two-backend connection type cannot express: the
+/// statement is built for the concrete backend. An empty `$rows` writes nothing.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::RunQueryDsl;
+        match $conn {
+            $crate::db::DbConn::Pg(pg) => diesel::insert_into($table).values($rows).execute(pg),
+            $crate::db::DbConn::Sqlite(lite) => {
+                diesel::insert_into($table).values($rows).execute(lite)
+            }
+        }
+    }};
+}
+
+/// Applies the keyset condition and the matching `ORDER BY key, id` to a boxed query.
+/// `$after` is `Option<(key, id)>`. The condition is written
+/// `key >= x AND (key > x OR (key = x AND id > y))` (reversed when descending): the first
+/// term is redundant for the result but gives both databases an index range to start from,
+/// so a deep page costs what the first page costs.
 #[macro_export]
 macro_rules! apply_keyset {
     ($query:ident, $column:expr, $id_column:expr, $descending:expr, $after:expr) => {{
         use diesel::prelude::*;
         if let Some((key, last_id)) = $after {
             $query = if $descending {
-                $query.filter(
+                $query.filter($column.le(key.clone())).filter(
                     $column
                         .lt(key.clone())
                         .or($column.eq(key).and($id_column.lt(last_id))),
                 )
             } else {
-                $query.filter(
+                $query.filter($column.ge(key.clone())).filter(
                     $column
                         .gt(key.clone())
                         .or($column.eq(key).and($id_column.gt(last_id))),

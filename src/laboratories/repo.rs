@@ -184,17 +184,25 @@ pub fn replace_disciplines(
         laboratory_disciplines::table.filter(laboratory_disciplines::laboratory_id.eq(id)),
     )
     .execute(conn)?;
-    // Row by row: the two-backend connection has no multi-row INSERT, and a laboratory has
-    // at most one row per discipline.
-    for discipline in disciplines {
-        diesel::insert_into(laboratory_disciplines::table)
-            .values((
+    insert_disciplines(conn, id, disciplines)
+}
+
+/// Adds the disciplines of a laboratory in one statement.
+pub fn insert_disciplines(
+    conn: &mut DbConn,
+    id: LaboratoryId,
+    disciplines: &[Discipline],
+) -> QueryResult<()> {
+    let rows: Vec<_> = disciplines
+        .iter()
+        .map(|discipline| {
+            (
                 laboratory_disciplines::laboratory_id.eq(id),
                 laboratory_disciplines::discipline.eq(discipline.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+            )
+        })
+        .collect();
+    crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
 }
 
 /// One page of rows. `subtree_path` is the resolved path of `filter.subtree_root`.

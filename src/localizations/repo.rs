@@ -82,13 +82,7 @@ pub fn replace_scopes(
             scope: scope.as_str().to_owned(),
         })
         .collect();
-    // One statement per row (at most three): the two-backend connection has no batch insert.
-    for row in &rows {
-        diesel::insert_into(localization_scopes::table)
-            .values(row)
-            .execute(conn)?;
-    }
-    Ok(())
+    crate::insert_rows!(conn, localization_scopes::table, &rows).map(|_| ())
 }
 
 /// The scopes of each of `ids`, in one query.

@@ -73,17 +73,14 @@ pub fn replace_categories(
     categories: &[ProductCategory],
 ) -> QueryResult<()> {
     delete_categories(conn, id)?;
-    // Multi-row VALUES is not available through the two-backend connection; the set has at
-    // most one row per category, so a handful of single inserts in the caller's transaction.
-    for category in categories {
-        diesel::insert_into(vendor_categories::table)
-            .values(VendorCategoryRow {
-                vendor_id: id,
-                category: category.as_str().to_owned(),
-            })
-            .execute(conn)?;
-    }
-    Ok(())
+    let rows: Vec<VendorCategoryRow> = categories
+        .iter()
+        .map(|category| VendorCategoryRow {
+            vendor_id: id,
+            category: category.as_str().to_owned(),
+        })
+        .collect();
+    crate::insert_rows!(conn, vendor_categories::table, &rows).map(|_| ())
 }
 
 pub fn delete_categories(conn: &mut DbConn, id: VendorId) -> QueryResult<usize> {
