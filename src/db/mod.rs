@@ -347,6 +347,21 @@ diesel::define_sql_function! {
     fn coalesce_int(value: diesel::sql_types::Nullable<diesel::sql_types::Integer>, fallback: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
 }
 
+/// Adds `column IN (values)` to a boxed query, written `column = value` when there is one
+/// value: PostgreSQL (before 17) cannot read an index in order under `= ANY(...)`, so a
+/// single-value filter would otherwise sort every matching row before the page is cut.
+#[macro_export]
+macro_rules! filter_any_of {
+    ($query:ident, $column:expr, $values:expr) => {{
+        use diesel::prelude::*;
+        let values: Vec<_> = $values;
+        $query = match values.as_slice() {
+            [single] => $query.filter($column.eq(single.clone())),
+            _ => $query.filter($column.eq_any(values)),
+        };
+    }};
+}
+
 /// A multi-row `INSERT`, which the two-backend connection type cannot express: the
 /// statement is built for the concrete backend. An empty `$rows` writes nothing.
 #[macro_export]

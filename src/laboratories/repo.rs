@@ -217,7 +217,7 @@ pub fn list(
         .select(columns())
         .into_boxed::<MultiBackend>();
     if let Some(ids) = &filter.region_ids {
-        query = query.filter(laboratories::region_id.eq_any(ids.clone()));
+        crate::filter_any_of!(query, laboratories::region_id, ids.clone());
     }
     if let Some(path) = subtree_path {
         // A prefix match on the regions' materialized path,
@@ -232,19 +232,23 @@ pub fn list(
         );
     }
     if let Some(kinds) = &filter.kinds {
-        query = query.filter(
-            laboratories::kind.eq_any(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
+        crate::filter_any_of!(
+            query,
+            laboratories::kind,
+            kinds.iter().map(|k| k.as_str()).collect()
         );
     }
     if let Some(statuses) = &filter.statuses {
-        query = query.filter(
-            laboratories::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        crate::filter_any_of!(
+            query,
+            laboratories::status,
+            statuses.iter().map(|s| s.as_str()).collect()
         );
     }
     if filter.top_level_only {
         query = query.filter(laboratories::parent_id.is_null());
     } else if let Some(parents) = &filter.parent_ids {
-        query = query.filter(laboratories::parent_id.eq_any(parents.clone()));
+        crate::filter_any_of!(query, laboratories::parent_id, parents.clone());
     }
     if let Some(disciplines) = &filter.disciplines {
         let names: Vec<&'static str> = disciplines.iter().map(|d| d.as_str()).collect();

@@ -159,17 +159,19 @@ pub fn list(
         .select(columns())
         .into_boxed::<MultiBackend>();
     if let Some(vendor_ids) = &filter.vendor_ids {
-        query = query.filter(localizations::vendor_id.eq_any(vendor_ids.clone()));
+        crate::filter_any_of!(query, localizations::vendor_id, vendor_ids.clone());
     }
     if let Some(codes) = &filter.country_codes {
-        query = query.filter(localizations::country_code.eq_any(codes.clone()));
+        crate::filter_any_of!(query, localizations::country_code, codes.clone());
     }
     if let Some(region_ids) = &filter.region_ids {
-        query = query.filter(localizations::region_id.eq_any(region_ids.clone()));
+        crate::filter_any_of!(query, localizations::region_id, region_ids.clone());
     }
     if let Some(stages) = &filter.stages {
-        query = query.filter(
-            localizations::stage.eq_any(stages.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        crate::filter_any_of!(
+            query,
+            localizations::stage,
+            stages.iter().map(|s| s.as_str()).collect()
         );
     }
     if let Some(scopes) = &filter.scopes {

@@ -145,20 +145,25 @@ pub fn list(
         .select(columns())
         .into_boxed::<MultiBackend>();
     if let Some(codes) = &filter.country_codes {
-        query = query.filter(regions::country_code.eq_any(codes.clone()));
+        crate::filter_any_of!(query, regions::country_code, codes.clone());
     }
     if filter.roots_only {
         query = query.filter(regions::parent_id.is_null());
     } else if let Some(parents) = &filter.parent_ids {
-        query = query.filter(regions::parent_id.eq_any(parents.clone()));
+        crate::filter_any_of!(query, regions::parent_id, parents.clone());
     }
     if let Some(levels) = &filter.levels {
-        query = query
-            .filter(regions::level.eq_any(levels.iter().map(|l| l.as_str()).collect::<Vec<_>>()));
+        crate::filter_any_of!(
+            query,
+            regions::level,
+            levels.iter().map(|l| l.as_str()).collect()
+        );
     }
     if let Some(stages) = &filter.rollout_stages {
-        query = query.filter(
-            regions::rollout_stage.eq_any(stages.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        crate::filter_any_of!(
+            query,
+            regions::rollout_stage,
+            stages.iter().map(|s| s.as_str()).collect()
         );
     }
     if let Some(term) = &filter.search {

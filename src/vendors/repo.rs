@@ -128,7 +128,7 @@ pub fn list(
         .select(columns())
         .into_boxed::<MultiBackend>();
     if let Some(codes) = &filter.country_codes {
-        query = query.filter(vendors::country_code.eq_any(codes.clone()));
+        crate::filter_any_of!(query, vendors::country_code, codes.clone());
     }
     if let Some(categories) = &filter.categories {
         // A semi-join: each vendor appears once however many of the categories it has.
