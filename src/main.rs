@@ -101,9 +101,6 @@ fn migrate(settings: &Settings) -> Result<db::DbPool, String> {
 
 fn generate(settings: &Settings, args: &GenerateArgs) -> Result<(), String> {
     let pool = migrate(settings)?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let options = labnet::generate::GenerateOptions {
         regions: args.regions,
         laboratories: args.laboratories,
@@ -113,7 +110,7 @@ fn generate(settings: &Settings, args: &GenerateArgs) -> Result<(), String> {
         batch_size: args.batch_size.max(1),
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    let report = labnet::generate::generate(&mut conn, options)?;
+    let report = labnet::generate::generate(&pool, options)?;
     for line in report.lines {
         println!("{line}");
     }

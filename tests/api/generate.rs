@@ -17,13 +17,10 @@ async fn generated_data_follows_the_rules(backend: Backend) {
         batch_size: 500,
         progress: false,
     };
-    let report = actix_web::web::block(move || {
-        let mut conn = pool.get().unwrap();
-        generate(&mut conn, options)
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let report = actix_web::web::block(move || generate(&pool, options))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         report
             .lines
@@ -42,12 +39,9 @@ async fn generated_data_follows_the_rules(backend: Backend) {
 
     // A second run into the same database is refused, and writes nothing.
     let pool = app.pool.clone();
-    let refused = actix_web::web::block(move || {
-        let mut conn = pool.get().unwrap();
-        generate(&mut conn, options)
-    })
-    .await
-    .unwrap();
+    let refused = actix_web::web::block(move || generate(&pool, options))
+        .await
+        .unwrap();
     assert!(refused.is_err());
     assert_eq!(app.count_rows("laboratories").await, 1500);
 
