@@ -131,9 +131,9 @@ pub struct VendorPatch {
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = Option<String>, nullable)]
     pub website: Option<Option<String>>,
-    /// Replaces the whole set; `null` or `[]` removes every category.
+    /// Replaces the whole set; `[]` removes every category (`null` is refused).
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<Vec<ProductCategory>>, nullable)]
+    #[schema(value_type = Option<Vec<ProductCategory>>)]
     pub categories: Option<Option<Vec<ProductCategory>>>,
 }
 

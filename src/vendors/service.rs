@@ -137,7 +137,14 @@ pub async fn update(
         precondition.check(current.version)?;
         let replace_categories = patch.categories.is_some();
         let categories = match patch.categories {
-            Some(new) => new.unwrap_or_default(),
+            Some(Some(new)) => new,
+            Some(None) => {
+                return Err(ApiError::invalid(
+                    "categories",
+                    "required",
+                    "cannot be null; send [] to remove every category",
+                ))
+            }
             None => {
                 let mut stored = repo::categories_of(conn, &[id])?;
                 stored

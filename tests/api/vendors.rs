@@ -375,6 +375,7 @@ async fn patch_cannot_clear_required_fields(backend: Backend) {
         (json!({"country_code": "ru"}), "country_code"),
         (json!({"website": "ftp://x"}), "website"),
         (json!({"categories": ["toys"]}), "categories[0]"),
+        (json!({"categories": null}), "categories"),
         (json!({"id": "x"}), "id"),
     ] {
         let body_problem = problem(app.patch(&path, &body).await, 422).await;
