@@ -424,3 +424,37 @@ macro_rules! apply_keyset {
         };
     }};
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+    use std::path::PathBuf;
+
+    #[test]
+    fn database_urls_pick_the_backend_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/labnet.db"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from("data/labnet.db")))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/labnet/labnet.db"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(
+                "/var/lib/labnet/labnet.db"
+            )))
+        );
+        for url in ["postgres://u:p@db:5432/labnet", "postgresql://db/labnet"] {
+            assert_eq!(
+                DatabaseUrl::parse(url),
+                Ok(DatabaseUrl::Postgres(url.to_owned()))
+            );
+        }
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        let refused = DatabaseUrl::parse("mysql://root:secret@db/labnet");
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|message| !message.contains("secret")),
+            "{refused:?}"
+        );
+    }
+}
