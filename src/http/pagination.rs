@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::db::types::{format_timestamp, parse_timestamp, Timestamp};
 use crate::error::ApiError;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -35,6 +36,13 @@ pub struct Cursor {
 pub enum SortKey {
     Int(i64),
     Text(String),
+}
+
+impl SortKey {
+    /// The key of a timestamp sort.
+    pub fn timestamp(value: &Timestamp) -> Self {
+        Self::Text(format_timestamp(&value.0))
+    }
 }
 
 impl Cursor {
@@ -65,6 +73,13 @@ impl Cursor {
             Some(SortKey::Text(text)) => Ok(text),
             _ => Err(bad_token()),
         }
+    }
+
+    /// A timestamp sort key (carried as RFC 3339 text).
+    pub fn key_timestamp(&self) -> Result<Timestamp, ApiError> {
+        parse_timestamp(self.key_text()?)
+            .map(Timestamp)
+            .map_err(|_| bad_token())
     }
 
     pub fn key_int(&self) -> Result<i64, ApiError> {

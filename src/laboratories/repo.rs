@@ -13,7 +13,6 @@ use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
 use crate::http::query::like_pattern;
 use crate::regions::model::RegionId;
-use crate::regions::repo::timestamp_key;
 use crate::schema::{laboratories, laboratory_disciplines, regions};
 
 /// What a missing capacity sorts as; the same literal as in the `laboratories_capacity_idx`
@@ -307,7 +306,7 @@ pub fn list(
         }
         LaboratorySort::CreatedAt => {
             let after = after
-                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
                 .transpose()?;
             apply_keyset!(
                 query,
@@ -319,7 +318,7 @@ pub fn list(
         }
         LaboratorySort::UpdatedAt => {
             let after = after
-                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
                 .transpose()?;
             apply_keyset!(
                 query,
@@ -361,12 +360,8 @@ pub fn cursor_of(row: &LaboratoryRow, sort: Sort<LaboratorySort>) -> Cursor {
     let key = match sort.field {
         LaboratorySort::Name => SortKey::Text(row.name.clone()),
         LaboratorySort::Code => SortKey::Text(row.code.clone()),
-        LaboratorySort::CreatedAt => {
-            SortKey::Text(crate::db::types::format_timestamp(&row.created_at.0))
-        }
-        LaboratorySort::UpdatedAt => {
-            SortKey::Text(crate::db::types::format_timestamp(&row.updated_at.0))
-        }
+        LaboratorySort::CreatedAt => SortKey::timestamp(&row.created_at),
+        LaboratorySort::UpdatedAt => SortKey::timestamp(&row.updated_at),
         LaboratorySort::CapacityPerDay => {
             SortKey::Int(i64::from(row.capacity_per_day.unwrap_or(NO_CAPACITY)))
         }

@@ -9,7 +9,6 @@ use super::model::{
     ScopeRow, StageChangeId, StageChangeRow,
 };
 use crate::apply_keyset;
-use crate::db::types::{format_timestamp, parse_timestamp, Timestamp};
 use crate::db::{DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
@@ -187,7 +186,7 @@ pub fn list(
     let after = page
         .after
         .as_ref()
-        .map(|cursor| Ok::<_, ApiError>((timestamp_key(cursor)?, LocalizationId(cursor.id))))
+        .map(|cursor| Ok::<_, ApiError>((cursor.key_timestamp()?, LocalizationId(cursor.id))))
         .transpose()?;
     match sort.field {
         LocalizationSort::CreatedAt => {
@@ -212,23 +211,11 @@ pub fn list(
     Ok(query.limit(page.fetch_limit()).load(conn)?)
 }
 
-fn timestamp_key(cursor: &Cursor) -> Result<Timestamp, ApiError> {
-    parse_timestamp(cursor.key_text()?)
-        .map(Timestamp)
-        .map_err(|_| {
-            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
-        })
-}
-
 /// The page-token cursor of a row under `sort`.
 pub fn cursor_of(row: &LocalizationRow, sort: Sort<LocalizationSort>) -> Cursor {
     let at = match sort.field {
         LocalizationSort::CreatedAt => &row.created_at,
         LocalizationSort::UpdatedAt => &row.updated_at,
     };
-    Cursor::new(
-        &sort.token_name(),
-        Some(SortKey::Text(format_timestamp(&at.0))),
-        row.id.0,
-    )
+    Cursor::new(&sort.token_name(), Some(SortKey::timestamp(at)), row.id.0)
 }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::model::{RegionFilter, RegionId, RegionRow, RegionSort};
 use crate::apply_keyset;
-use crate::db::types::{parse_timestamp, Timestamp};
+use crate::db::types::Timestamp;
 use crate::db::{substr, DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
@@ -191,7 +191,7 @@ pub fn list(
         }
         RegionSort::CreatedAt => {
             let after = after
-                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
                 .transpose()?;
             apply_keyset!(
                 query,
@@ -203,7 +203,7 @@ pub fn list(
         }
         RegionSort::UpdatedAt => {
             let after = after
-                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
                 .transpose()?;
             apply_keyset!(
                 query,
@@ -217,26 +217,13 @@ pub fn list(
     Ok(query.limit(page.fetch_limit()).load(conn)?)
 }
 
-/// A timestamp sort key from a page token.
-pub fn timestamp_key(cursor: &Cursor) -> Result<Timestamp, ApiError> {
-    parse_timestamp(cursor.key_text()?)
-        .map(Timestamp)
-        .map_err(|_| {
-            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
-        })
-}
-
 /// The page-token cursor of a row under `sort`.
 pub fn cursor_of(row: &RegionRow, sort: Sort<RegionSort>) -> Cursor {
     let key = match sort.field {
         RegionSort::Name => SortKey::Text(row.name.clone()),
         RegionSort::Code => SortKey::Text(row.code.clone()),
-        RegionSort::CreatedAt => {
-            SortKey::Text(crate::db::types::format_timestamp(&row.created_at.0))
-        }
-        RegionSort::UpdatedAt => {
-            SortKey::Text(crate::db::types::format_timestamp(&row.updated_at.0))
-        }
+        RegionSort::CreatedAt => SortKey::timestamp(&row.created_at),
+        RegionSort::UpdatedAt => SortKey::timestamp(&row.updated_at),
     };
     Cursor::new(&sort.token_name(), Some(key), row.id.0)
 }

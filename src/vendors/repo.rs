@@ -8,7 +8,6 @@ use super::model::{
     ProductCategory, VendorCategoryRow, VendorFilter, VendorId, VendorRow, VendorSort,
 };
 use crate::apply_keyset;
-use crate::db::types::{format_timestamp, parse_timestamp, Timestamp};
 use crate::db::{DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
@@ -155,7 +154,7 @@ pub fn list(
         }
         VendorSort::CreatedAt => {
             let after = after
-                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
                 .transpose()?;
             apply_keyset!(
                 query,
@@ -167,7 +166,7 @@ pub fn list(
         }
         VendorSort::UpdatedAt => {
             let after = after
-                .map(|c| Ok::<_, ApiError>((timestamp_key(c)?, last_id(c))))
+                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
                 .transpose()?;
             apply_keyset!(
                 query,
@@ -181,21 +180,12 @@ pub fn list(
     Ok(query.limit(page.fetch_limit()).load(conn)?)
 }
 
-/// A timestamp sort key from a page token.
-fn timestamp_key(cursor: &Cursor) -> Result<Timestamp, ApiError> {
-    parse_timestamp(cursor.key_text()?)
-        .map(Timestamp)
-        .map_err(|_| {
-            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
-        })
-}
-
 /// The page-token cursor of a row under `sort`.
 pub fn cursor_of(row: &VendorRow, sort: Sort<VendorSort>) -> Cursor {
     let key = match sort.field {
         VendorSort::Name => SortKey::Text(row.name.clone()),
-        VendorSort::CreatedAt => SortKey::Text(format_timestamp(&row.created_at.0)),
-        VendorSort::UpdatedAt => SortKey::Text(format_timestamp(&row.updated_at.0)),
+        VendorSort::CreatedAt => SortKey::timestamp(&row.created_at),
+        VendorSort::UpdatedAt => SortKey::timestamp(&row.updated_at),
     };
     Cursor::new(&sort.token_name(), Some(key), row.id.0)
 }
