@@ -204,6 +204,32 @@ pub fn insert_disciplines(
     crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
 }
 
+/// Above this many candidates the trigram index is not worth it on SQLite.
+const SELECTIVE_SEARCH_CANDIDATES: i64 = 2000;
+
+/// On SQLite, whether `term` is rare enough for the trigram index to pay: a common term
+/// (say a word of every other name) is found sooner by reading the list in sort order and
+/// testing each name, while the index would hand over and sort most of the table. SQLite
+/// cannot estimate a virtual table's result, so the index is asked, up to a bound.
+fn sqlite_search_is_selective(conn: &mut DbConn, term: &str) -> Result<bool, ApiError> {
+    let DbConn::Sqlite(lite) = conn else {
+        return Ok(false);
+    };
+    #[derive(QueryableByName)]
+    struct Candidates {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        candidates: i64,
+    }
+    let found: Candidates = diesel::sql_query(
+        "SELECT COUNT(*) AS candidates FROM (SELECT rowid FROM laboratory_search \
+         WHERE search_text LIKE ? LIMIT ?)",
+    )
+    .bind::<diesel::sql_types::Text, _>(format!("%{term}%"))
+    .bind::<diesel::sql_types::BigInt, _>(SELECTIVE_SEARCH_CANDIDATES)
+    .get_result(lite)?;
+    Ok(found.candidates < SELECTIVE_SEARCH_CANDIDATES)
+}
+
 /// One page of rows. `subtree_path` is the resolved path of `filter.subtree_root`.
 pub fn list(
     conn: &mut DbConn,
@@ -271,6 +297,17 @@ pub fn list(
         };
     }
     if let Some(term) = &filter.search {
+        if sqlite_search_is_selective(conn, term)? {
+            // SQLite: candidates come from the FTS5 trigram index (migration 7). It serves a
+            // LIKE only without an ESCAPE clause, so there `%` and `_` in the term act as
+            // wildcards and may admit extra rows; the exact match below removes them.
+            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "laboratories.id IN (SELECT laboratory_id FROM laboratory_search_rows \
+                 WHERE row_number IN (SELECT rowid FROM laboratory_search WHERE search_text LIKE ",
+            )
+            .bind::<diesel::sql_types::Text, _>(format!("%{term}%"))
+            .sql("))"));
+        }
         query = query.filter(
             laboratories::search_text
                 .like(like_pattern(term))

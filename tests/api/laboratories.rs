@@ -4,6 +4,7 @@ use crate::backend_tests;
 use crate::common::{json_with_status, names_field, problem, spawn_app, Backend, TestApp};
 
 backend_tests!(
+    search_follows_renames_deletes_and_literal_wildcards,
     create_get_and_cache_round_trip_every_field,
     minimal_create_shows_nulls_and_defaults,
     patch_round_trips_and_replaces_accreditation_and_disciplines,
@@ -1229,4 +1230,97 @@ async fn bad_query_parameters_are_400(backend: Backend) {
     problem(app.get("/v1/laboratories?parent_id=nope").await, 400).await;
     let empty = json_with_status(app.get("/v1/laboratories").await, 200).await;
     assert_eq!(empty, json!({"items": [], "next_page_token": null}));
+}
+
+/// `q` stays exact through every write: the SQLite search index follows renames and
+/// deletes, and `%` / `_` in a term match only themselves.
+async fn search_follows_renames_deletes_and_literal_wildcards(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let country = app.create_country("RU", "Россия").await;
+    let region = app
+        .create_region(&country, "RU-KGN", "Курганская область", "region")
+        .await;
+    let percent = app
+        .create_laboratory(
+            &region,
+            "KGN-1",
+            json!({"name": "Лаборатория 100% контроля"}),
+        )
+        .await;
+    app.create_laboratory(&region, "KGN-2", json!({"name": "Лаборатория 1000 тестов"}))
+        .await;
+    let underscore = app
+        .create_laboratory(&region, "KGN-3", json!({"name": "Пункт a_b"}))
+        .await;
+    app.create_laboratory(&region, "KGN-4", json!({"name": "Пункт axb"}))
+        .await;
+
+    let codes = |page: Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|lab| lab["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let search = |term: &str| {
+        let encoded: String = url_encode(term);
+        format!("/v1/laboratories?q={encoded}&sort=code")
+    };
+    assert_eq!(
+        codes(json_with_status(app.get(&search("100%")).await, 200).await),
+        ["KGN-1"]
+    );
+    assert_eq!(
+        codes(json_with_status(app.get(&search("a_b")).await, 200).await),
+        ["KGN-3"]
+    );
+    assert_eq!(
+        codes(json_with_status(app.get(&search("ЛАБОРАТОРИЯ")).await, 200).await),
+        ["KGN-1", "KGN-2"]
+    );
+
+    // A rename moves the laboratory from one search to another.
+    let path = format!("/v1/laboratories/{}", percent["id"].as_str().unwrap());
+    json_with_status(
+        app.patch(&path, &json!({"name": "Центр иммунологии"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        codes(json_with_status(app.get(&search("100%")).await, 200).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        codes(json_with_status(app.get(&search("иммунолог")).await, 200).await),
+        ["KGN-1"]
+    );
+
+    // A deleted laboratory is no longer found.
+    let path = format!("/v1/laboratories/{}", underscore["id"].as_str().unwrap());
+    assert_eq!(app.delete(&path).await.status(), 204);
+    assert_eq!(
+        codes(json_with_status(app.get(&search("a_b")).await, 200).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        codes(json_with_status(app.get(&search("пункт")).await, 200).await),
+        ["KGN-4"]
+    );
+    if backend == Backend::Sqlite {
+        assert_eq!(
+            app.count_rows("laboratory_search_rows").await,
+            app.count_rows("laboratories").await
+        );
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

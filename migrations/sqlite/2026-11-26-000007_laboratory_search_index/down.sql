@@ -1,0 +1,8 @@
+DROP TRIGGER laboratories_search_deleted;
+DROP TRIGGER laboratories_search_updated;
+DROP TRIGGER laboratories_search_inserted;
+DROP TRIGGER laboratory_search_rows_updated;
+DROP TRIGGER laboratory_search_rows_deleted;
+DROP TRIGGER laboratory_search_rows_inserted;
+DROP TABLE laboratory_search;
+DROP TABLE laboratory_search_rows;
