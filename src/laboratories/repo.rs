@@ -301,12 +301,14 @@ pub fn list(
             // SQLite: candidates come from the FTS5 trigram index (migration 7). It serves a
             // LIKE only without an ESCAPE clause, so there `%` and `_` in the term act as
             // wildcards and may admit extra rows; the exact match below removes them.
-            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "laboratories.id IN (SELECT laboratory_id FROM laboratory_search_rows \
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "laboratories.id IN (SELECT laboratory_id FROM laboratory_search_rows \
                  WHERE row_number IN (SELECT rowid FROM laboratory_search WHERE search_text LIKE ",
-            )
-            .bind::<diesel::sql_types::Text, _>(format!("%{term}%"))
-            .sql("))"));
+                )
+                .bind::<diesel::sql_types::Text, _>(format!("%{term}%"))
+                .sql("))"),
+            );
         }
         query = query.filter(
             laboratories::search_text
