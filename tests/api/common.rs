@@ -191,6 +191,11 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         .await
         .expect("migrate");
     }
+    serve(pool, settings, backend, database)
+}
+
+/// Starts the application the way `main` does, on a random port.
+fn serve(pool: DbPool, settings: Settings, backend: Backend, database: TestDatabase) -> TestApp {
     let state = AppState::new(pool.clone(), settings).expect("state");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -575,22 +580,10 @@ pub async fn spawn_app_via_proxy(proxy: &TcpProxy) -> TestApp {
         ..Settings::default()
     };
     let pool = db::build_pool(&url, settings.pool_size).expect("pool");
-    let state = AppState::new(pool.clone(), settings).expect("state");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let server = actix_web::HttpServer::new(move || build_app(state.clone()))
-        .workers(2)
-        .listen(listener)
-        .expect("listen")
-        .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    TestApp {
-        base_url: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::new(),
+    serve(
         pool,
-        backend: Backend::Postgres,
-        database: TestDatabase::Postgres(name),
-        server: handle,
-    }
+        settings,
+        Backend::Postgres,
+        TestDatabase::Postgres(name),
+    )
 }
