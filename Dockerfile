@@ -53,6 +53,9 @@ WORKDIR /var/lib/labnet
 USER labnet
 
 ENV LABNET_BIND=0.0.0.0:8080
+# Two malloc arenas instead of one per thread: with the embedded SQLite database this kept
+# peak memory under 100 MiB at 1M laboratories (131 MiB without); see docs/performance.md.
+ENV MALLOC_ARENA_MAX=2
 EXPOSE 8080
 
 ENTRYPOINT ["labnet"]
