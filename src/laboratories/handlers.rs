@@ -32,6 +32,9 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LaboratoryListQuery {
+    /// Only the laboratories with these registry codes (exact, comma-separated for any of).
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["KGN-001"]))]
+    pub code: Option<String>,
     /// Only laboratories in these regions (comma-separated ids for any of). With
     /// `include_subregions=true`, exactly one id.
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
@@ -125,6 +128,7 @@ fn parse_filter(query: &LaboratoryListQuery) -> Result<LaboratoryFilter, ApiErro
         }),
     };
     Ok(LaboratoryFilter {
+        codes: parse_list("code", &query.code, "a registry code")?,
         region_ids,
         subtree_root,
         kinds: parse_list("kind", &query.kind, "a laboratory kind")?,

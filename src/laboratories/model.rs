@@ -417,6 +417,7 @@ pub struct AccreditedFilter {
 /// Filters of a laboratory list (already parsed).
 #[derive(Debug, Clone, Default)]
 pub struct LaboratoryFilter {
+    pub codes: Option<Vec<String>>,
     pub region_ids: Option<Vec<RegionId>>,
     /// Only laboratories in the whole subtree of this region (itself included).
     pub subtree_root: Option<RegionId>,

@@ -241,6 +241,9 @@ pub fn list(
     let mut query = laboratories::table
         .select(columns())
         .into_boxed::<MultiBackend>();
+    if let Some(codes) = &filter.codes {
+        crate::filter_any_of!(query, laboratories::code, codes.clone());
+    }
     if let Some(ids) = &filter.region_ids {
         crate::filter_any_of!(query, laboratories::region_id, ids.clone());
     }

@@ -33,6 +33,9 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RegionListQuery {
+    /// Only the regions with these codes (exact, case-insensitive, comma-separated for any of).
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["RU-KGN"]))]
+    pub code: Option<String>,
     /// Only regions of these countries (ISO 3166-1 alpha-2, comma-separated for any of).
     #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["RU", "KZ"]))]
     pub country_code: Option<String>,
@@ -68,6 +71,8 @@ fn parse_filter(query: &RegionListQuery) -> Result<RegionFilter, ApiError> {
         ),
     };
     Ok(RegionFilter {
+        codes: parse_list::<String>("code", &query.code, "a region code")?
+            .map(|codes| codes.iter().map(|code| code.to_uppercase()).collect()),
         country_codes: parse_country_list("country_code", &query.country_code)?,
         parent_ids,
         roots_only,

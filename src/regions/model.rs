@@ -214,6 +214,7 @@ impl SortField for RegionSort {
 /// Filters of a region list (already parsed).
 #[derive(Debug, Clone, Default)]
 pub struct RegionFilter {
+    pub codes: Option<Vec<String>>,
     pub country_codes: Option<Vec<String>>,
     pub parent_ids: Option<Vec<RegionId>>,
     /// Only roots (`parent_id=null`).

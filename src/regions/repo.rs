@@ -144,6 +144,9 @@ pub fn list(
     let mut query = regions::table
         .select(columns())
         .into_boxed::<MultiBackend>();
+    if let Some(codes) = &filter.codes {
+        crate::filter_any_of!(query, regions::code, codes.clone());
+    }
     if let Some(codes) = &filter.country_codes {
         crate::filter_any_of!(query, regions::country_code, codes.clone());
     }

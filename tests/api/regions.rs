@@ -17,6 +17,7 @@ use crate::common::{
 };
 
 backend_tests!(
+    regions_are_found_by_exact_code,
     create_and_get_region,
     create_normalizes_and_fills_defaults,
     patch_is_a_merge_patch,
@@ -1516,4 +1517,29 @@ async fn pages_stay_correct_while_rows_come_and_go(backend: Backend) {
         let stored = app.count_rows("regions").await;
         assert_eq!(stored, i64::try_from(live.len()).unwrap() + 1);
     }
+}
+
+async fn regions_are_found_by_exact_code(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    app.create_region(&ru, "RU-KGN", "Курганская область", "region")
+        .await;
+    app.create_region(&ru, "RU-KGNX", "Другая область", "region")
+        .await;
+    let page = json_with_status(app.get("/v1/regions?code=ru-kgn").await, 200).await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Курганская область"]);
+    let page = json_with_status(app.get("/v1/regions?code=RU-KGN,RU&sort=code").await, 200).await;
+    let codes: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["RU", "RU-KGN"]);
 }
