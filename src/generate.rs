@@ -350,7 +350,7 @@ pub fn generate(pool: &DbPool, options: GenerateOptions) -> Result<GenerateRepor
     })();
     // The indexes come back whether or not the load went through.
     let rebuilt_at = Instant::now();
-    let rebuilt = restore_indexes(conn, &deferred);
+    let rebuilt = restore_indexes(pool, &deferred);
     loaded?;
     rebuilt?;
     // Fresh statistics, so the query planners pick the list indexes from the first request.
@@ -364,7 +364,7 @@ pub fn generate(pool: &DbPool, options: GenerateOptions) -> Result<GenerateRepor
     ));
     if !deferred.is_empty() {
         report.lines.push(format!(
-            "search indexes rebuilt: {} in {:.2} s",
+            "deferred indexes rebuilt: {} in {:.2} s",
             deferred.len(),
             rebuilt_at.elapsed().as_secs_f64()
         ));
@@ -383,10 +383,11 @@ struct IndexDefinition {
     indexdef: String,
 }
 
-/// On PostgreSQL, maintaining the trigram (GIN) search indexes row by row costs more than
-/// the rest of the load together, while building them once afterwards takes seconds. They
-/// are dropped for the load and rebuilt from their own definitions after it; unique and
-/// foreign-key constraints stay in force throughout.
+/// On PostgreSQL, maintaining the secondary indexes row by row (the trigram (GIN) search
+/// indexes above all) costs more than the rest of the load, while building them once
+/// afterwards takes seconds. The search indexes, and the other non-unique indexes of the two
+/// largest tables, are dropped for the load and rebuilt from their own definitions after it;
+/// primary keys, unique, foreign-key and check constraints stay in force throughout.
 fn defer_search_indexes(conn: &mut DbConn) -> Result<Vec<IndexDefinition>, String> {
     let DbConn::Pg(pg) = conn else {
         return Ok(Vec::new());
@@ -397,7 +398,9 @@ fn defer_search_indexes(conn: &mut DbConn) -> Result<Vec<IndexDefinition>, Strin
         .map_err(fail)?;
     let definitions: Vec<IndexDefinition> = diesel::sql_query(
         "SELECT indexname::text AS indexname, indexdef::text AS indexdef FROM pg_indexes \
-         WHERE schemaname = current_schema() AND indexdef LIKE '%USING gin%'",
+         WHERE schemaname = current_schema() AND (indexdef LIKE '%USING gin%' \
+         OR (tablename IN ('laboratories', 'laboratory_disciplines') \
+             AND indexdef NOT LIKE 'CREATE UNIQUE%'))",
     )
     .load(pg)
     .map_err(fail)?;
@@ -412,16 +415,44 @@ fn defer_search_indexes(conn: &mut DbConn) -> Result<Vec<IndexDefinition>, Strin
     Ok(definitions)
 }
 
-fn restore_indexes(conn: &mut DbConn, definitions: &[IndexDefinition]) -> Result<(), String> {
-    let DbConn::Pg(pg) = conn else {
+/// Rebuilds the deferred indexes, two at a time (one per core) on separate connections.
+fn restore_indexes(pool: &DbPool, definitions: &[IndexDefinition]) -> Result<(), String> {
+    if definitions.is_empty() {
         return Ok(());
-    };
-    for definition in definitions {
-        diesel::sql_query(definition.indexdef.as_str())
-            .execute(pg)
-            .map_err(|e| format!("cannot rebuild index {}: {e}", definition.indexname))?;
     }
-    Ok(())
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<(), String> {
+        let builders: Vec<_> = (0..2)
+            .map(|_| {
+                let next = &next;
+                scope.spawn(move || -> Result<(), String> {
+                    let mut conn = loading_connection(pool)?;
+                    let DbConn::Pg(pg) = &mut **conn else {
+                        return Ok(());
+                    };
+                    diesel::sql_query("SET maintenance_work_mem = '256MB'")
+                        .execute(pg)
+                        .map_err(|e| format!("cannot prepare the index rebuild: {e}"))?;
+                    while let Some(definition) =
+                        definitions.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        diesel::sql_query(definition.indexdef.as_str())
+                            .execute(pg)
+                            .map_err(|e| {
+                                format!("cannot rebuild index {}: {e}", definition.indexname)
+                            })?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for builder in builders {
+            builder
+                .join()
+                .map_err(|_| "an index builder panicked".to_owned())??;
+        }
+        Ok(())
+    })
 }
 
 fn record(report: &mut GenerateReport, table: &str, rows: usize, started: Instant) {
