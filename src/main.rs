@@ -100,7 +100,12 @@ fn migrate(settings: &Settings) -> Result<db::DbPool, String> {
 }
 
 fn generate(settings: &Settings, args: &GenerateArgs) -> Result<(), String> {
-    let pool = migrate(settings)?;
+    // The load uses up to three connections at once (one, plus two loaders or index builders).
+    let settings = Settings {
+        pool_size: settings.pool_size.max(3),
+        ..settings.clone()
+    };
+    let pool = migrate(&settings)?;
     let options = labnet::generate::GenerateOptions {
         regions: args.regions,
         laboratories: args.laboratories,
