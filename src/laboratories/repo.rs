@@ -204,6 +204,13 @@ pub fn insert_disciplines(
     crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
 }
 
+/// The pattern the SQLite trigram index is asked with. The index serves a LIKE only
+/// without an ESCAPE clause, so `%` and `_` in the term act as wildcards here and may admit
+/// extra candidates; the exact, escaped match on `laboratories` removes them.
+fn trigram_candidates_pattern(term: &str) -> String {
+    format!("%{term}%")
+}
+
 /// Above this many candidates the trigram index is not worth it on SQLite.
 const SELECTIVE_SEARCH_CANDIDATES: i64 = 2000;
 
@@ -224,7 +231,7 @@ fn sqlite_search_is_selective(conn: &mut DbConn, term: &str) -> Result<bool, Api
         "SELECT COUNT(*) AS candidates FROM (SELECT rowid FROM laboratory_search \
          WHERE search_text LIKE ? LIMIT ?)",
     )
-    .bind::<diesel::sql_types::Text, _>(format!("%{term}%"))
+    .bind::<diesel::sql_types::Text, _>(trigram_candidates_pattern(term))
     .bind::<diesel::sql_types::BigInt, _>(SELECTIVE_SEARCH_CANDIDATES)
     .get_result(lite)?;
     Ok(found.candidates < SELECTIVE_SEARCH_CANDIDATES)
@@ -301,15 +308,14 @@ pub fn list(
     }
     if let Some(term) = &filter.search {
         if sqlite_search_is_selective(conn, term)? {
-            // SQLite: candidates come from the FTS5 trigram index (migration 7). It serves a
-            // LIKE only without an ESCAPE clause, so there `%` and `_` in the term act as
-            // wildcards and may admit extra rows; the exact match below removes them.
+            // SQLite: candidates come from the FTS5 trigram index (migration 7); the exact
+            // match below keeps only true matches.
             query = query.filter(
                 diesel::dsl::sql::<diesel::sql_types::Bool>(
                     "laboratories.id IN (SELECT laboratory_id FROM laboratory_search_rows \
                  WHERE row_number IN (SELECT rowid FROM laboratory_search WHERE search_text LIKE ",
                 )
-                .bind::<diesel::sql_types::Text, _>(format!("%{term}%"))
+                .bind::<diesel::sql_types::Text, _>(trigram_candidates_pattern(term))
                 .sql("))"),
             );
         }

@@ -90,7 +90,7 @@ pub fn move_subtree(
     .execute(conn)
 }
 
-/// The deepest level among the strict descendants (as stored text), if any.
+/// The distinct levels (as stored text) of the strict descendants; empty for a leaf.
 pub fn descendant_levels(conn: &mut DbConn, path: &str) -> QueryResult<Vec<String>> {
     regions::table
         .filter(regions::path.like(format!("{path}%")))
@@ -98,20 +98,6 @@ pub fn descendant_levels(conn: &mut DbConn, path: &str) -> QueryResult<Vec<Strin
         .select(regions::level)
         .distinct()
         .load(conn)
-}
-
-/// Countries used in the subtree (other than the region's own).
-pub fn subtree_has_other_country(
-    conn: &mut DbConn,
-    path: &str,
-    country: &str,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        regions::table
-            .filter(regions::path.like(format!("{path}%")))
-            .filter(regions::country_code.ne(country)),
-    ))
-    .get_result(conn)
 }
 
 pub fn delete(conn: &mut DbConn, id: RegionId) -> QueryResult<usize> {

@@ -222,24 +222,24 @@ pub async fn update(
             check_code_free(conn, &fields.code, Some(id))?;
         }
         // Children must stay deeper than their parent and in its country.
-        if fields.level != current.level()? {
-            for level_text in repo::descendant_levels(conn, &current.path)? {
-                let level = RegionLevel::from_db(&level_text)?;
-                if level.rank() <= fields.level.rank() {
+        let level_changed = fields.level != current.level()?;
+        let country_changed = fields.country_code != current.country_code;
+        if level_changed || country_changed {
+            let descendant_levels = repo::descendant_levels(conn, &current.path)?;
+            for level_text in &descendant_levels {
+                let level = RegionLevel::from_db(level_text)?;
+                if level_changed && level.rank() <= fields.level.rank() {
                     return Err(ApiError::rule_conflict(format!(
                         "the region contains a {level}; it cannot become a {}",
                         fields.level
                     )));
                 }
             }
-        }
-        if fields.country_code != current.country_code
-            && repo::subtree_has_other_country(conn, &current.path, &fields.country_code)?
-            && !repo::descendant_levels(conn, &current.path)?.is_empty()
-        {
-            return Err(ApiError::rule_conflict(
-                "the region has subregions in its current country; move or change them first",
-            ));
+            if country_changed && !descendant_levels.is_empty() {
+                return Err(ApiError::rule_conflict(
+                    "the region has subregions in its current country; move or change them first",
+                ));
+            }
         }
         let at = now();
         if path != current.path {
