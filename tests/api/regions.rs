@@ -17,6 +17,7 @@ use crate::common::{
 };
 
 backend_tests!(
+    changes_that_would_strand_subregions_are_refused,
     regions_are_found_by_exact_code,
     create_and_get_region,
     create_normalizes_and_fills_defaults,
@@ -1542,4 +1543,59 @@ async fn regions_are_found_by_exact_code(backend: Backend) {
         .map(|r| r["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["RU", "RU-KGN"]);
+}
+
+async fn changes_that_would_strand_subregions_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    let kurgan = app
+        .create_region(&ru, "RU-KGN", "Курганская область", "region")
+        .await;
+    app.create_region(&kurgan, "RU-KGN-SHD", "Шадринск", "municipality")
+        .await;
+    let path = format!("/v1/regions/{}", kurgan["id"].as_str().unwrap());
+
+    // A region holding a municipality cannot become one.
+    let refused = problem(
+        app.patch(&path, &json!({"level": "municipality"})).await,
+        409,
+    )
+    .await;
+    assert!(
+        refused["detail"].as_str().unwrap().contains("municipality"),
+        "{refused}"
+    );
+    // Nor move to another country while its subregions stay in this one.
+    app.create_country("KZ", "Қазақстан").await;
+    let refused = problem(
+        app.patch(
+            &path,
+            &json!({"country_code": "KZ", "code": "KZ-KGN", "parent_id": null}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(
+        refused["detail"].as_str().unwrap().contains("subregions"),
+        "{refused}"
+    );
+    let unchanged = json_with_status(app.get(&path).await, 200).await;
+    assert_eq!(unchanged, kurgan);
+
+    // A leaf may change both.
+    let leaf = app
+        .create_region(&ru, "RU-TYU", "Тюменская область", "region")
+        .await;
+    let leaf_path = format!("/v1/regions/{}", leaf["id"].as_str().unwrap());
+    let moved = json_with_status(
+        app.patch(
+            &leaf_path,
+            &json!({"country_code": "KZ", "code": "KZ-TYU", "parent_id": null}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(moved["country_code"], "KZ");
 }
