@@ -2,6 +2,7 @@
 //! HTTP to it, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
 mod common;
 mod generate;
 mod http;
