@@ -22,10 +22,10 @@ use crate::localizations::model::{
 };
 use crate::regions::model::{RegionId, RegionLevel, RegionRow, RolloutStage};
 use crate::schema::{
-    laboratories, laboratory_disciplines, localization_scopes, localization_stage_changes,
-    localizations, regions, vendor_categories, vendors,
+    laboratories, laboratory_disciplines, laboratory_search_terms, localization_scopes,
+    localization_stage_changes, localizations, regions, vendor_categories, vendors,
 };
-use crate::validation::{name_and_code_key, search_key};
+use crate::validation::{name_and_code_terms, search_column, search_key, search_terms};
 use crate::vendors::model::{ProductCategory, VendorId, VendorRow};
 
 /// How much to generate.
@@ -52,6 +52,14 @@ pub struct GenerateReport {
 struct DisciplineRow {
     laboratory_id: LaboratoryId,
     discipline: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = laboratory_search_terms, treat_none_as_default_value = false)]
+struct SearchTermRow {
+    term: String,
+    created_at: Timestamp,
+    laboratory_id: LaboratoryId,
 }
 
 #[derive(Insertable)]
@@ -491,7 +499,7 @@ fn generate_regions(
             id,
             code: country.code.to_owned(),
             name: country.name.to_owned(),
-            search_text: name_and_code_key(country.name, country.code),
+            search_text: search_column(&name_and_code_terms(country.name, country.code)),
             country_code: country.code.to_owned(),
             parent_id: None,
             level: RegionLevel::Country.as_str().to_owned(),
@@ -560,7 +568,7 @@ fn generate_regions(
                 .unwrap_or(RolloutStage::NotPlanned);
                 let row = RegionRow {
                     id,
-                    search_text: name_and_code_key(&name, &code),
+                    search_text: search_column(&name_and_code_terms(&name, &code)),
                     code,
                     name,
                     country_code: country.code.to_owned(),
@@ -630,7 +638,12 @@ struct LaboratoryGenerator<'a> {
     clock: Clock,
 }
 
-type LaboratoryBatch = (Vec<LaboratoryRow>, Vec<DisciplineRow>);
+/// Laboratories with their disciplines and search words.
+struct LaboratoryBatch {
+    laboratories: Vec<LaboratoryRow>,
+    disciplines: Vec<DisciplineRow>,
+    terms: Vec<SearchTermRow>,
+}
 
 impl LaboratoryGenerator<'_> {
     /// `count` hubs (when `hubs`) or spokes, with their disciplines.
@@ -640,7 +653,21 @@ impl LaboratoryGenerator<'_> {
         for _ in 0..count {
             self.one(rng, hubs, &mut rows, &mut disciplines);
         }
-        (rows, disciplines)
+        let mut terms = Vec::with_capacity(count * 4);
+        for row in &rows {
+            for term in name_and_code_terms(&row.name, &row.code) {
+                terms.push(SearchTermRow {
+                    term,
+                    created_at: row.created_at,
+                    laboratory_id: row.id,
+                });
+            }
+        }
+        LaboratoryBatch {
+            laboratories: rows,
+            disciplines,
+            terms,
+        }
     }
 
     fn one(
@@ -765,7 +792,7 @@ impl LaboratoryGenerator<'_> {
         rows.push(LaboratoryRow {
             id,
             region_id: region.id,
-            search_text: name_and_code_key(&name, &code),
+            search_text: search_column(&name_and_code_terms(&name, &code)),
             code,
             name,
             kind: kind.as_str().to_owned(),
@@ -807,8 +834,9 @@ impl LaboratoryGenerator<'_> {
 
 fn load_laboratories(conn: &mut DbConn, batch: &LaboratoryBatch) -> Result<(), String> {
     in_transaction(conn, |conn| {
-        bulk_insert!(conn, laboratories::table, &batch.0)?;
-        bulk_insert!(conn, laboratory_disciplines::table, &batch.1)?;
+        bulk_insert!(conn, laboratories::table, &batch.laboratories)?;
+        bulk_insert!(conn, laboratory_disciplines::table, &batch.disciplines)?;
+        bulk_insert!(conn, laboratory_search_terms::table, &batch.terms)?;
         Ok(())
     })
 }
@@ -872,7 +900,7 @@ fn generate_laboratories(
                             .recv();
                         let Ok(batch) = next else { return Ok(()) };
                         load_laboratories(&mut conn, &batch)?;
-                        bar.inc(batch.0.len() as u64);
+                        bar.inc(batch.laboratories.len() as u64);
                     }
                 })
             })
@@ -939,6 +967,7 @@ fn generate_vendors(
             rows.push(VendorRow {
                 id,
                 name_key: search_key(&name),
+                search_text: search_column(&search_terms(&name)),
                 name,
                 country_code: ["CN", "DE", "JP", "US", "KR", "RU", "KZ"][rng.random_range(0..7)]
                     .to_owned(),

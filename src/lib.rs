@@ -8,6 +8,7 @@ pub mod http;
 pub mod openapi;
 pub mod ops;
 pub mod schema;
+pub mod search_rebuild;
 pub mod telemetry;
 pub mod validation;
 

@@ -52,6 +52,19 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    /// The words of each laboratory's name and code (`validation::search_terms`), with the
+    /// laboratory's creation time so that a search can read its matches in list order.
+    laboratory_search_terms (term, created_at, laboratory_id) {
+        term -> Text,
+        created_at -> UtcTimestamp,
+        laboratory_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::db::types::Uuid;
 
     laboratory_disciplines (laboratory_id, discipline) {
@@ -68,6 +81,7 @@ diesel::table! {
         id -> Uuid,
         name -> Text,
         name_key -> Text,
+        search_text -> Text,
         country_code -> Text,
         website -> Nullable<Text>,
         created_at -> UtcTimestamp,
@@ -159,9 +173,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     regions,
     laboratories,
     laboratory_disciplines,
+    laboratory_search_terms,
     vendors,
     vendor_categories,
     localizations,
     localization_scopes,
     localization_stage_changes,
 );
+
+diesel::table! {
+    /// One row while the search columns and words wait to be refilled (see
+    /// `search_rebuild`).
+    pending_search_rebuild (requested) {
+        requested -> Bool,
+    }
+}

@@ -25,9 +25,35 @@ pub fn search_key(text: &str) -> String {
         .join(" ")
 }
 
-/// The search column of a resource known by a name and a code: `q` matches either.
-pub fn name_and_code_key(name: &str, code: &str) -> String {
-    search_key(&format!("{name} {code}"))
+/// The words `q` matches: `search_key`'s normalized text split at every character that is
+/// not a letter or a digit, without repeats, in order of first appearance. `"RU-KGN 2"`
+/// gives `ru`, `kgn`, `2`. The numero sign separates words too (NFKC would make `№5` the
+/// word `no5`), so `№5` and `5` both find laboratory №5.
+pub fn search_terms(text: &str) -> Vec<String> {
+    let normalized = search_key(&text.replace('№', " "));
+    let mut terms: Vec<String> = Vec::new();
+    for word in normalized.split(|c: char| !c.is_alphanumeric()) {
+        if !word.is_empty() && !terms.iter().any(|t| t == word) {
+            terms.push(word.to_owned());
+        }
+    }
+    terms
+}
+
+/// The words of a resource known by a name and a code: `q` matches words of either.
+pub fn name_and_code_terms(name: &str, code: &str) -> Vec<String> {
+    search_terms(&format!("{name} {code}"))
+}
+
+/// The search column of a resource searched by `LIKE`: each word preceded by a space, so
+/// that "a word starts with `term`" is the pattern `% term%` (see `word_prefix_pattern`).
+pub fn search_column(terms: &[String]) -> String {
+    let mut column = String::with_capacity(terms.iter().map(|t| t.len() + 1).sum());
+    for term in terms {
+        column.push(' ');
+        column.push_str(term);
+    }
+    column
 }
 
 /// Collects field errors while a body is checked.
@@ -221,4 +247,30 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{name_and_code_terms, search_column, search_terms};
+
+    #[test]
+    fn search_terms_are_normalized_words_without_repeats() {
+        assert_eq!(
+            search_terms("Клинико-диагностическая ЛАБОРАТОРИЯ №1 «Ёлка»"),
+            ["клинико", "диагностическая", "лаборатория", "1", "елка"]
+        );
+        assert_eq!(
+            name_and_code_terms("Пункт 7", "RU-KGN-7"),
+            ["пункт", "7", "ru", "kgn"]
+        );
+        assert_eq!(search_terms("Ақтөбе　ＡＢＣ"), ["ақтөбе", "abc"]);
+        assert!(search_terms("% _ — !").is_empty());
+    }
+
+    #[test]
+    fn search_columns_put_a_space_before_each_word() {
+        let terms = search_terms("Samsung Medison");
+        assert_eq!(search_column(&terms), " samsung medison");
+        assert_eq!(search_column(&[]), "");
+    }
 }

@@ -216,15 +216,19 @@ fn ensure_parent_dir(path: &Path) -> Result<(), String> {
     }
 }
 
-/// Applies every pending migration of the connection's backend; returns how many ran.
+/// Applies every pending migration of the connection's backend, then refills the search
+/// data if a migration asked for it (`search_rebuild`); returns how many migrations ran.
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
     let applied = match conn {
         DbConn::Pg(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS),
         DbConn::Sqlite(lite) => lite.run_pending_migrations(SQLITE_MIGRATIONS),
     };
-    applied
+    let applied = applied
         .map(|versions| versions.len())
-        .map_err(|e| format!("migration failed: {e}"))
+        .map_err(|e| format!("migration failed: {e}"))?;
+    crate::search_rebuild::rebuild_if_requested(conn)
+        .map_err(|e| format!("cannot refill the search columns: {e}"))?;
+    Ok(applied)
 }
 
 /// Lets SQLite refresh the statistics its query planner relies on (cheap when they are

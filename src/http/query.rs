@@ -131,8 +131,13 @@ pub fn parse_country_list(
     Ok(Some(codes))
 }
 
-/// Normalizes the `q` text search term the way search columns are filled.
-pub fn parse_search(raw: &Option<String>) -> Result<Option<String>, ApiError> {
+/// Most words a `q` search may hold: each one is a lookup of its own.
+pub const MAX_SEARCH_TERMS: usize = 8;
+
+/// The words of a `q` search, normalized the way search columns are filled
+/// (`validation::search_terms`). Text without a letter or digit gives no words, and
+/// matches nothing.
+pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, ApiError> {
     match raw.as_deref().map(str::trim) {
         None => Ok(None),
         Some("") => Err(ApiError::bad_parameter(
@@ -145,15 +150,26 @@ pub fn parse_search(raw: &Option<String>) -> Result<Option<String>, ApiError> {
             "too_long",
             "the search text is longer than 200 characters",
         )),
-        Some(text) => Ok(Some(crate::validation::search_key(text))),
+        Some(text) => {
+            let terms = crate::validation::search_terms(text);
+            if terms.len() > MAX_SEARCH_TERMS {
+                return Err(ApiError::bad_parameter(
+                    "q",
+                    "too_many_words",
+                    format!("the search text has more than {MAX_SEARCH_TERMS} words"),
+                ));
+            }
+            Ok(Some(terms))
+        }
     }
 }
 
-/// `LIKE` pattern for a substring match, with the pattern characters escaped (`\` is the
-/// escape character on both backends via `ESCAPE '\'`).
-pub fn like_pattern(term: &str) -> String {
-    let mut pattern = String::with_capacity(term.len() + 2);
-    pattern.push('%');
+/// `LIKE` pattern for "a word of the search column starts with `term`" (the column holds
+/// each word preceded by a space), with the pattern characters escaped (`\` is the escape
+/// character on both backends via `ESCAPE '\'`).
+pub fn word_prefix_pattern(term: &str) -> String {
+    let mut pattern = String::with_capacity(term.len() + 3);
+    pattern.push_str("% ");
     for ch in term.chars() {
         if matches!(ch, '%' | '_' | '\\') {
             pattern.push('\\');

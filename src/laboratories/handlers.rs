@@ -64,8 +64,11 @@ pub struct LaboratoryListQuery {
     /// `accredited`.
     #[param(value_type = Option<String>, format = Date, example = "2026-12-31")]
     pub accredited_on: Option<String>,
-    /// Case-insensitive text search over names and codes, in any script.
-    #[param(example = "клинико")]
+    /// Text search by words over names and codes: every word given must begin a word of the
+    /// name or code (`клин диаг` finds "Клинико-диагностическая лаборатория"; `агност` does
+    /// not). Words are runs of letters and digits; case and Unicode form are ignored, in any
+    /// script. At most 8 words; text without a letter or digit matches nothing.
+    #[param(example = "клин диаг")]
     pub q: Option<String>,
     /// Sort field: `name`, `code`, `created_at` (default), `updated_at`, `capacity_per_day`
     /// (laboratories without a capacity sort first ascending, last descending); prefix `-`

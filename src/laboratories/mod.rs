@@ -3,6 +3,7 @@
 pub mod handlers;
 pub mod model;
 pub mod repo;
+pub mod search;
 pub mod service;
 
 pub use handlers::routes;

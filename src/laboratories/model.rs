@@ -428,5 +428,32 @@ pub struct LaboratoryFilter {
     pub top_level_only: bool,
     pub disciplines: Option<Vec<Discipline>>,
     pub accredited: Option<AccreditedFilter>,
-    pub search: Option<String>,
+    pub search: Option<Vec<String>>,
+}
+
+impl LaboratoryFilter {
+    /// Whether the list is narrowed by nothing but `q`.
+    pub fn is_search_only(&self) -> bool {
+        let LaboratoryFilter {
+            codes,
+            region_ids,
+            subtree_root,
+            kinds,
+            statuses,
+            parent_ids,
+            top_level_only,
+            disciplines,
+            accredited,
+            search: _,
+        } = self;
+        codes.is_none()
+            && region_ids.is_none()
+            && subtree_root.is_none()
+            && kinds.is_none()
+            && statuses.is_none()
+            && parent_ids.is_none()
+            && !top_level_only
+            && disciplines.is_none()
+            && accredited.is_none()
+    }
 }

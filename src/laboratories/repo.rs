@@ -7,13 +7,14 @@ use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
 use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, LaboratorySort};
+use super::search::{self, SearchPageIds, WordRange};
 use crate::apply_keyset;
 use crate::db::{coalesce_int, DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
-use crate::http::query::like_pattern;
+use crate::http::query::word_prefix_pattern;
 use crate::regions::model::RegionId;
-use crate::schema::{laboratories, laboratory_disciplines, regions};
+use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms, regions};
 
 /// What a missing capacity sorts as; the same literal as in the `laboratories_capacity_idx`
 /// index expression, so both backends can walk that index.
@@ -204,39 +205,6 @@ pub fn insert_disciplines(
     crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
 }
 
-/// The pattern the SQLite trigram index is asked with. The index serves a LIKE only
-/// without an ESCAPE clause, so `%` and `_` in the term act as wildcards here and may admit
-/// extra candidates; the exact, escaped match on `laboratories` removes them.
-fn trigram_candidates_pattern(term: &str) -> String {
-    format!("%{term}%")
-}
-
-/// Above this many candidates the trigram index is not worth it on SQLite.
-const SELECTIVE_SEARCH_CANDIDATES: i64 = 2000;
-
-/// On SQLite, whether `term` is rare enough for the trigram index to pay: a common term
-/// (say a word of every other name) is found sooner by reading the list in sort order and
-/// testing each name, while the index would hand over and sort most of the table. SQLite
-/// cannot estimate a virtual table's result, so the index is asked, up to a bound.
-fn sqlite_search_is_selective(conn: &mut DbConn, term: &str) -> Result<bool, ApiError> {
-    let DbConn::Sqlite(lite) = conn else {
-        return Ok(false);
-    };
-    #[derive(QueryableByName)]
-    struct Candidates {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        candidates: i64,
-    }
-    let found: Candidates = diesel::sql_query(
-        "SELECT COUNT(*) AS candidates FROM (SELECT rowid FROM laboratory_search \
-         WHERE search_text LIKE ? LIMIT ?)",
-    )
-    .bind::<diesel::sql_types::Text, _>(trigram_candidates_pattern(term))
-    .bind::<diesel::sql_types::BigInt, _>(SELECTIVE_SEARCH_CANDIDATES)
-    .get_result(lite)?;
-    Ok(found.candidates < SELECTIVE_SEARCH_CANDIDATES)
-}
-
 /// One page of rows. `subtree_path` is the resolved path of `filter.subtree_root`.
 pub fn list(
     conn: &mut DbConn,
@@ -306,24 +274,66 @@ pub fn list(
             )
         };
     }
-    if let Some(term) = &filter.search {
-        if sqlite_search_is_selective(conn, term)? {
-            // SQLite: candidates come from the FTS5 trigram index (migration 7); the exact
-            // match below keeps only true matches.
-            query = query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "laboratories.id IN (SELECT laboratory_id FROM laboratory_search_rows \
-                 WHERE row_number IN (SELECT rowid FROM laboratory_search WHERE search_text LIKE ",
-                )
-                .bind::<diesel::sql_types::Text, _>(trigram_candidates_pattern(term))
-                .sql("))"),
-            );
+    if let Some(terms) = &filter.search {
+        // The first word (longest first) with a short range drives the search; when every
+        // word is common, the list is read in order and `search_text` tested.
+        if terms.is_empty() {
+            // A search without a letter or digit matches nothing.
+            return Ok(Vec::new());
         }
-        query = query.filter(
-            laboratories::search_text
-                .like(like_pattern(term))
-                .escape('\\'),
-        );
+        let mut by_length: Vec<&String> = terms.iter().collect();
+        by_length.sort_by_key(|term| std::cmp::Reverse(term.chars().count()));
+        let mut driver = None;
+        for term in &by_length {
+            let range = WordRange::of(term);
+            if !search::is_common(conn, &range)? {
+                driver = Some((range, term.as_str()));
+                break;
+            }
+        }
+        let other_patterns = |driver_term: Option<&str>| -> Vec<String> {
+            terms
+                .iter()
+                .filter(|term| Some(term.as_str()) != driver_term)
+                .map(|term| word_prefix_pattern(term))
+                .collect()
+        };
+        match driver {
+            Some((range, driver_term))
+                if sort.field == LaboratorySort::CreatedAt && filter.is_search_only() =>
+            {
+                let after = page
+                    .after
+                    .as_ref()
+                    .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, c.id)))
+                    .transpose()?;
+                query = query.filter(SearchPageIds {
+                    driver: range,
+                    other_patterns: other_patterns(Some(driver_term)),
+                    after,
+                    descending: sort.descending,
+                    limit: page.fetch_limit(),
+                });
+            }
+            Some((range, driver_term)) => {
+                query = query.filter(
+                    laboratories::id.eq_any(
+                        laboratory_search_terms::table
+                            .filter(laboratory_search_terms::term.ge(range.from))
+                            .filter(laboratory_search_terms::term.lt(range.to))
+                            .select(laboratory_search_terms::laboratory_id),
+                    ),
+                );
+                for pattern in other_patterns(Some(driver_term)) {
+                    query = query.filter(laboratories::search_text.like(pattern).escape('\\'));
+                }
+            }
+            None => {
+                for pattern in other_patterns(None) {
+                    query = query.filter(laboratories::search_text.like(pattern).escape('\\'));
+                }
+            }
+        }
     }
     let after = page.after.as_ref();
     let last_id = |cursor: &Cursor| LaboratoryId(cursor.id);

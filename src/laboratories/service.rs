@@ -10,13 +10,13 @@ use super::model::{
     Accreditation, Discipline, Laboratory, LaboratoryCreate, LaboratoryFilter, LaboratoryId,
     LaboratoryKind, LaboratoryPatch, LaboratoryRow, LaboratorySort, LaboratoryStatus,
 };
-use super::repo;
+use super::{repo, search};
 use crate::db::{self, types::now, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::http::etag::Precondition;
 use crate::http::pagination::{finish_page, PageRequest, Sort};
 use crate::regions::model::RegionId;
-use crate::validation::{name_and_code_key, Checks};
+use crate::validation::{name_and_code_terms, search_column, Checks};
 
 const MAX_CODE_LENGTH: usize = 64;
 const MAX_NAME_LENGTH: usize = 300;
@@ -218,7 +218,7 @@ fn row_of(
     LaboratoryRow {
         id,
         region_id: fields.region_id,
-        search_text: name_and_code_key(&fields.name, &fields.code),
+        search_text: search_column(&name_and_code_terms(&fields.name, &fields.code)),
         code: fields.code.clone(),
         name: fields.name.clone(),
         kind: fields.kind.as_str().to_owned(),
@@ -279,6 +279,8 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
         let row = row_of(id, &fields, at, at, 1);
         repo::insert(conn, &row).map_err(|e| write_error(e, &fields.code))?;
         repo::insert_disciplines(conn, id, &fields.disciplines)?;
+        let terms = name_and_code_terms(&fields.name, &fields.code);
+        search::insert_terms(conn, id, at, &terms)?;
         Laboratory::from_row(row, fields.disciplines)
     })
     .await
@@ -399,6 +401,12 @@ pub async fn update(
         if fields.disciplines != current_disciplines {
             repo::replace_disciplines(conn, id, &fields.disciplines)?;
         }
+        if row.search_text != current.search_text {
+            let stale = name_and_code_terms(&current.name, &current.code);
+            search::delete_terms(conn, id, current.created_at, &stale)?;
+            let fresh = name_and_code_terms(&fields.name, &fields.code);
+            search::insert_terms(conn, id, current.created_at, &fresh)?;
+        }
         Laboratory::from_row(row, fields.disciplines)
     })
     .await
@@ -414,6 +422,8 @@ pub async fn delete(
         precondition.check(current.version)?;
         let children = repo::child_count(conn, id)?;
         ApiError::refuse_if_referenced("laboratory", id, &[("laboratories", children)])?;
+        let terms = name_and_code_terms(&current.name, &current.code);
+        search::delete_terms(conn, id, current.created_at, &terms)?;
         repo::delete(conn, id)?;
         Ok(())
     })

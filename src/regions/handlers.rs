@@ -48,7 +48,10 @@ pub struct RegionListQuery {
     /// Only these rollout stages (comma-separated).
     #[param(value_type = Option<Vec<RolloutStage>>, style = Form, explode = false)]
     pub rollout_stage: Option<String>,
-    /// Case-insensitive text search over names and codes, in any script.
+    /// Text search by words over names and codes: every word given must begin a word of the
+    /// name or code (`кург обл` finds "Курганская область"). Words are runs of letters and
+    /// digits; case and Unicode form are ignored, in any script. At most 8 words; text
+    /// without a letter or digit matches nothing.
     #[param(example = "курган")]
     pub q: Option<String>,
     /// Sort field: `name`, `code`, `created_at` (default), `updated_at`; prefix `-` for descending.
@@ -257,7 +260,8 @@ pub struct RegionDescendantsQuery {
     /// Only these rollout stages (comma-separated).
     #[param(value_type = Option<Vec<RolloutStage>>, style = Form, explode = false)]
     pub rollout_stage: Option<String>,
-    /// Case-insensitive text search over names and codes.
+    /// Text search by words over names and codes, as in the region list: every word given
+    /// must begin a word of the name or code.
     pub q: Option<String>,
     /// Sort field: `name`, `code`, `created_at` (default), `updated_at`; prefix `-` for descending.
     pub sort: Option<String>,

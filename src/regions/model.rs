@@ -221,7 +221,7 @@ pub struct RegionFilter {
     pub roots_only: bool,
     pub levels: Option<Vec<RegionLevel>>,
     pub rollout_stages: Option<Vec<RolloutStage>>,
-    pub search: Option<String>,
+    pub search: Option<Vec<String>>,
     /// Only the strict descendants of the region with this path.
     pub within_path: Option<String>,
 }

@@ -8,7 +8,7 @@ use crate::db::types::Timestamp;
 use crate::db::{substr, DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
-use crate::http::query::like_pattern;
+use crate::http::query::word_prefix_pattern;
 use crate::schema::{laboratories, localizations, regions};
 
 fn columns() -> <RegionRow as Selectable<MultiBackend>>::SelectExpression {
@@ -155,8 +155,18 @@ pub fn list(
             stages.iter().map(|s| s.as_str()).collect()
         );
     }
-    if let Some(term) = &filter.search {
-        query = query.filter(regions::search_text.like(like_pattern(term)).escape('\\'));
+    if let Some(terms) = &filter.search {
+        if terms.is_empty() {
+            // A search without a letter or digit matches nothing.
+            return Ok(Vec::new());
+        }
+        for term in terms {
+            query = query.filter(
+                regions::search_text
+                    .like(word_prefix_pattern(term))
+                    .escape('\\'),
+            );
+        }
     }
     if let Some(path) = &filter.within_path {
         query = query

@@ -9,7 +9,7 @@ use crate::db::{self, types::now, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::http::etag::Precondition;
 use crate::http::pagination::{finish_page, PageRequest, Sort};
-use crate::validation::{name_and_code_key, Checks};
+use crate::validation::{name_and_code_terms, search_column, Checks};
 
 const MAX_CODE_LENGTH: usize = 32;
 const MAX_NAME_LENGTH: usize = 200;
@@ -154,7 +154,7 @@ pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiErr
         let at = now();
         let row = RegionRow {
             id,
-            search_text: name_and_code_key(&fields.name, &fields.code),
+            search_text: search_column(&name_and_code_terms(&fields.name, &fields.code)),
             code: fields.code,
             name: fields.name,
             country_code: fields.country_code,
@@ -247,7 +247,7 @@ pub async fn update(
         }
         let row = RegionRow {
             id,
-            search_text: name_and_code_key(&fields.name, &fields.code),
+            search_text: search_column(&name_and_code_terms(&fields.name, &fields.code)),
             code: fields.code,
             name: fields.name,
             country_code: fields.country_code,

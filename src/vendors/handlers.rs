@@ -37,7 +37,10 @@ pub struct VendorListQuery {
     /// Only vendors making at least one of these categories (comma-separated).
     #[param(value_type = Option<Vec<ProductCategory>>, style = Form, explode = false, example = json!(["reagents", "consumables"]))]
     pub category: Option<String>,
-    /// Case-insensitive text search over names, in any script.
+    /// Text search by words over names: every word given must begin a word of the name
+    /// (`med` finds "Samsung Medison"). Words are runs of letters and digits; case and
+    /// Unicode form are ignored, in any script. At most 8 words; text without a letter or
+    /// digit matches nothing.
     #[param(example = "mindray")]
     pub q: Option<String>,
     /// Sort field: `name`, `created_at` (default), `updated_at`; prefix `-` for descending.

@@ -28,8 +28,10 @@ text_enum!(
 pub struct VendorRow {
     pub id: VendorId,
     pub name: String,
-    /// `search_key(name)`: the uniqueness key and the `q` search column.
+    /// `search_key(name)`: the uniqueness key.
     pub name_key: String,
+    /// The `q` search column: `search_column` of the name's words.
+    pub search_text: String,
     pub country_code: String,
     pub website: Option<String>,
     pub created_at: Timestamp,
@@ -162,5 +164,5 @@ pub struct VendorFilter {
     pub country_codes: Option<Vec<String>>,
     /// Vendors with at least one of these categories.
     pub categories: Option<Vec<ProductCategory>>,
-    pub search: Option<String>,
+    pub search: Option<Vec<String>>,
 }

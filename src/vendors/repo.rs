@@ -11,7 +11,7 @@ use crate::apply_keyset;
 use crate::db::{DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
-use crate::http::query::like_pattern;
+use crate::http::query::word_prefix_pattern;
 use crate::schema::{localizations, vendor_categories, vendors};
 
 fn columns() -> <VendorRow as Selectable<MultiBackend>>::SelectExpression {
@@ -140,8 +140,18 @@ pub fn list(
             ),
         );
     }
-    if let Some(term) = &filter.search {
-        query = query.filter(vendors::name_key.like(like_pattern(term)).escape('\\'));
+    if let Some(terms) = &filter.search {
+        if terms.is_empty() {
+            // A search without a letter or digit matches nothing.
+            return Ok(Vec::new());
+        }
+        for term in terms {
+            query = query.filter(
+                vendors::search_text
+                    .like(word_prefix_pattern(term))
+                    .escape('\\'),
+            );
+        }
     }
     let after = page.after.as_ref();
     let last_id = |cursor: &Cursor| VendorId(cursor.id);

@@ -12,7 +12,7 @@ use crate::db::{self, types::now, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::http::etag::Precondition;
 use crate::http::pagination::{finish_page, PageRequest, Sort};
-use crate::validation::{search_key, Checks};
+use crate::validation::{search_column, search_key, search_terms, Checks};
 
 const MAX_NAME_LENGTH: usize = 200;
 
@@ -81,6 +81,7 @@ pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, ApiErr
         let at = now();
         let row = VendorRow {
             id: VendorId::generate(),
+            search_text: search_column(&search_terms(&fields.name)),
             name: fields.name,
             name_key,
             country_code: fields.country_code,
@@ -174,6 +175,7 @@ pub async fn update(
         }
         let row = VendorRow {
             id,
+            search_text: search_column(&search_terms(&fields.name)),
             name: fields.name,
             name_key,
             country_code: fields.country_code,

@@ -1,10 +1,14 @@
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::common::{json_with_status, names_field, problem, spawn_app, Backend, TestApp};
+use crate::common::{
+    json_with_status, list_all, names_field, problem, spawn_app, Backend, TestApp,
+};
 
 backend_tests!(
-    search_follows_renames_deletes_and_literal_wildcards,
+    search_matches_word_beginnings_and_follows_writes,
+    search_pages_in_every_order,
+    common_words_and_refilled_search_data,
     create_get_and_cache_round_trip_every_field,
     minimal_create_shows_nulls_and_defaults,
     patch_round_trips_and_replaces_accreditation_and_disciplines,
@@ -1232,9 +1236,9 @@ async fn bad_query_parameters_are_400(backend: Backend) {
     assert_eq!(empty, json!({"items": [], "next_page_token": null}));
 }
 
-/// `q` stays exact through every write: the SQLite search index follows renames and
-/// deletes, and `%` / `_` in a term match only themselves.
-async fn search_follows_renames_deletes_and_literal_wildcards(backend: Backend) {
+/// `q` matches the beginnings of words, every word of the search must match, and the
+/// stored words follow creates, renames, code changes and deletes.
+async fn search_matches_word_beginnings_and_follows_writes(backend: Backend) {
     let app = spawn_app(backend).await;
     let country = app.create_country("RU", "Россия").await;
     let region = app
@@ -1247,7 +1251,8 @@ async fn search_follows_renames_deletes_and_literal_wildcards(backend: Backend) 
             json!({"name": "Лаборатория 100% контроля"}),
         )
         .await;
-    app.create_laboratory(&region, "KGN-2", json!({"name": "Лаборатория 1000 тестов"}))
+    let thousand = app
+        .create_laboratory(&region, "KGN-2", json!({"name": "Лаборатория 1000 тестов"}))
         .await;
     let underscore = app
         .create_laboratory(&region, "KGN-3", json!({"name": "Пункт a_b"}))
@@ -1267,18 +1272,31 @@ async fn search_follows_renames_deletes_and_literal_wildcards(backend: Backend) 
         let encoded: String = url_encode(term);
         format!("/v1/laboratories?q={encoded}&sort=code")
     };
-    assert_eq!(
-        codes(json_with_status(app.get(&search("100%")).await, 200).await),
-        ["KGN-1"]
-    );
-    assert_eq!(
-        codes(json_with_status(app.get(&search("a_b")).await, 200).await),
-        ["KGN-3"]
-    );
-    assert_eq!(
-        codes(json_with_status(app.get(&search("ЛАБОРАТОРИЯ")).await, 200).await),
-        ["KGN-1", "KGN-2"]
-    );
+    let none = Vec::<String>::new();
+    for (term, expected) in [
+        // `100` begins both `100` and `1000`; `%` is not a word character.
+        ("100%", vec!["KGN-1", "KGN-2"]),
+        ("1000", vec!["KGN-2"]),
+        ("ЛАБОРАТОРИЯ", vec!["KGN-1", "KGN-2"]),
+        ("лаб", vec!["KGN-1", "KGN-2"]),
+        // The middle of a word is not a match.
+        ("аборатория", vec![]),
+        // Every word must match, in any order.
+        ("тест лаб", vec!["KGN-2"]),
+        ("лаб пункт", vec![]),
+        ("a_b", vec!["KGN-3"]),
+        ("kgn-4", vec!["KGN-4"]),
+        ("%", vec![]),
+    ] {
+        assert_eq!(
+            codes(json_with_status(app.get(&search(term)).await, 200).await),
+            expected,
+            "q={term}"
+        );
+    }
+    let nine_words = problem(app.get(&search("a b c d e f g h i")).await, 400).await;
+    assert_eq!(nine_words["errors"][0]["field"], "q");
+    assert_eq!(nine_words["errors"][0]["code"], "too_many_words");
 
     // A rename moves the laboratory from one search to another.
     let path = format!("/v1/laboratories/{}", percent["id"].as_str().unwrap());
@@ -1289,12 +1307,23 @@ async fn search_follows_renames_deletes_and_literal_wildcards(backend: Backend) 
     )
     .await;
     assert_eq!(
-        codes(json_with_status(app.get(&search("100%")).await, 200).await),
-        Vec::<String>::new()
+        codes(json_with_status(app.get(&search("контроля")).await, 200).await),
+        none
     );
     assert_eq!(
         codes(json_with_status(app.get(&search("иммунолог")).await, 200).await),
         ["KGN-1"]
+    );
+    // So does a new code.
+    let path = format!("/v1/laboratories/{}", thousand["id"].as_str().unwrap());
+    json_with_status(app.patch(&path, &json!({"code": "TST-20"})).await, 200).await;
+    assert_eq!(
+        codes(json_with_status(app.get(&search("tst")).await, 200).await),
+        ["TST-20"]
+    );
+    assert_eq!(
+        codes(json_with_status(app.get(&search("kgn")).await, 200).await),
+        ["KGN-1", "KGN-3", "KGN-4"]
     );
 
     // A deleted laboratory is no longer found.
@@ -1302,18 +1331,180 @@ async fn search_follows_renames_deletes_and_literal_wildcards(backend: Backend) 
     assert_eq!(app.delete(&path).await.status(), 204);
     assert_eq!(
         codes(json_with_status(app.get(&search("a_b")).await, 200).await),
-        Vec::<String>::new()
+        none
     );
     assert_eq!(
         codes(json_with_status(app.get(&search("пункт")).await, 200).await),
         ["KGN-4"]
     );
-    if backend == Backend::Sqlite {
-        assert_eq!(
-            app.count_rows("laboratory_search_rows").await,
-            app.count_rows("laboratories").await
-        );
+    // No stale words are left behind: центр иммунологии kgn 1, лаборатория 1000 тестов
+    // tst 20, пункт axb kgn 4.
+    assert_eq!(app.count_rows("laboratory_search_terms").await, 13);
+}
+
+/// Pages of a search come in the requested order with nothing repeated or skipped,
+/// whichever way the search runs: cut from the words table (the default order, nothing
+/// else filtered), joined with it (another order or another filter), or in either
+/// direction.
+async fn search_pages_in_every_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    for n in 1..=7 {
+        let status = if n % 2 == 0 { "operational" } else { "planned" };
+        app.create_laboratory(
+            &w.kurgan_oblast,
+            &format!("L-{n}"),
+            json!({"name": format!("Лаборатория {n}"), "status": status}),
+        )
+        .await;
     }
+    app.create_laboratory(&w.kurgan_oblast, "P-1", json!({"name": "Пункт забора"}))
+        .await;
+    let codes_of = |items: Vec<Value>| -> Vec<String> {
+        items
+            .iter()
+            .map(|lab| lab["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = ["L-1", "L-2", "L-3", "L-4", "L-5", "L-6", "L-7"];
+    let reversed: Vec<&str> = all.iter().rev().copied().collect();
+    for (query, expected) in [
+        ("q=лаборатория&page_size=2", all.to_vec()),
+        ("q=ЛАБ&page_size=3&sort=-created_at", reversed.clone()),
+        ("q=лаборатория&page_size=2&sort=name", all.to_vec()),
+        ("q=лаборатория&page_size=2&sort=-code", reversed),
+        (
+            "q=лаборатория&page_size=1&status=operational",
+            vec!["L-2", "L-4", "L-6"],
+        ),
+        ("q=лаборатория 5&page_size=1", vec!["L-5"]),
+        ("q=5 лаборатория&page_size=1&sort=-name", vec!["L-5"]),
+        ("q=забор пункт&page_size=1", vec!["P-1"]),
+    ] {
+        let items = list_all(&app, &format!("/v1/laboratories?{query}"), 10).await;
+        assert_eq!(codes_of(items), strings(&expected), "?{query}");
+    }
+
+    // A laboratory created between two pages shows up at the end, once.
+    let first = json_with_status(app.get("/v1/laboratories?q=лаб&page_size=4").await, 200).await;
+    let token = first["next_page_token"].as_str().unwrap().to_owned();
+    app.create_laboratory(&w.kurgan_oblast, "L-8", json!({"name": "Лаборатория 8"}))
+        .await;
+    let rest = list_all(
+        &app,
+        &format!("/v1/laboratories?q=лаб&page_size=4&page_token={token}"),
+        10,
+    )
+    .await;
+    assert_eq!(codes_of(rest), strings(&["L-5", "L-6", "L-7", "L-8"]));
+}
+
+/// A word in thousands of names is searched by reading the list in order instead of the
+/// words table; both ways give the same pages. The rows here are written straight to the
+/// database and their search data refilled the way a migration asks for it.
+async fn common_words_and_refilled_search_data(backend: Backend) {
+    use diesel::prelude::*;
+    use labnet::db::types::Timestamp;
+    use labnet::laboratories::model::{LaboratoryId, LaboratoryRow};
+    use labnet::regions::model::RegionId;
+
+    const COUNT: usize = 5200;
+    let app = spawn_app(backend).await;
+    let country = app.create_country("RU", "Россия").await;
+    let region_id: RegionId = serde_json::from_value(country["id"].clone()).unwrap();
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().expect("connection");
+        let start = chrono::Utc::now();
+        labnet::db::write_transaction(&mut conn, |conn| {
+            for n in 1..=COUNT {
+                let at = Timestamp(start + chrono::Duration::milliseconds(n as i64));
+                let row = LaboratoryRow {
+                    id: LaboratoryId::generate(),
+                    region_id,
+                    code: format!("P-{n}"),
+                    name: format!("Пункт {n}"),
+                    search_text: String::new(),
+                    kind: "central".to_owned(),
+                    parent_id: None,
+                    status: "planned".to_owned(),
+                    address: None,
+                    latitude: None,
+                    longitude: None,
+                    capacity_per_day: None,
+                    opened_on: None,
+                    operator: None,
+                    accreditation_standard: None,
+                    accreditation_certificate_number: None,
+                    accreditation_valid_until: None,
+                    created_at: at,
+                    updated_at: at,
+                    version: 1,
+                };
+                labnet::laboratories::repo::insert(conn, &row)?;
+            }
+            diesel::insert_into(labnet::schema::pending_search_rebuild::table)
+                .values(labnet::schema::pending_search_rebuild::requested.eq(true))
+                .execute(conn)?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .expect("rows written");
+        assert!(labnet::search_rebuild::rebuild_if_requested(&mut conn).expect("refill"));
+        // Asked once, done once.
+        assert!(!labnet::search_rebuild::rebuild_if_requested(&mut conn).expect("no refill"));
+    })
+    .await
+    .unwrap();
+    // Words: пункт, the number, p.
+    assert_eq!(
+        app.count_rows("laboratory_search_terms").await,
+        3 * COUNT as i64
+    );
+    assert_eq!(app.count_rows("pending_search_rebuild").await, 0);
+
+    let page_codes = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|lab| lab["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected = |numbers: std::ops::RangeInclusive<usize>| -> Vec<String> {
+        numbers.map(|n| format!("P-{n}")).collect()
+    };
+    // `пункт` (every name) and `p` (every code) are common words.
+    let first = json_with_status(app.get("/v1/laboratories?q=пункт&page_size=3").await, 200).await;
+    assert_eq!(page_codes(&first), expected(1..=3));
+    let token = first["next_page_token"].as_str().unwrap();
+    let second = json_with_status(
+        app.get(&format!(
+            "/v1/laboratories?q=пункт&page_size=3&page_token={token}"
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(page_codes(&second), expected(4..=6));
+    let last = json_with_status(
+        app.get("/v1/laboratories?q=p%20%D0%BF%D1%83%D0%BD&page_size=2&sort=-created_at")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(page_codes(&last), ["P-5200", "P-5199"]);
+    // A rare word next to a common one.
+    for query in [
+        "q=пункт 4321",
+        "q=4321 p&sort=name",
+        "q=p-4321&status=planned",
+    ] {
+        let page = json_with_status(app.get(&format!("/v1/laboratories?{query}")).await, 200).await;
+        assert_eq!(page_codes(&page), ["P-4321"], "?{query}");
+    }
+    // `432` begins 4320..4329 and 432 itself.
+    let prefix = list_all(&app, "/v1/laboratories?q=432&page_size=4&sort=code", 5).await;
+    assert_eq!(prefix.len(), 11);
 }
 
 fn url_encode(text: &str) -> String {
