@@ -7,12 +7,11 @@ use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
 use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, LaboratorySort};
-use super::search::{self, SearchPageIds, WordRange};
+use super::search::{self, PageWindow, SearchPlan};
 use crate::apply_keyset;
 use crate::db::{coalesce_int, DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
-use crate::http::query::word_prefix_pattern;
 use crate::regions::model::RegionId;
 use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms, regions};
 
@@ -275,47 +274,31 @@ pub fn list(
         };
     }
     if let Some(terms) = &filter.search {
-        // The first word (longest first) with a short range drives the search; when every
-        // word is common, the list is read in order and `search_text` tested.
         if terms.is_empty() {
             // A search without a letter or digit matches nothing.
             return Ok(Vec::new());
         }
-        let mut by_length: Vec<&String> = terms.iter().collect();
-        by_length.sort_by_key(|term| std::cmp::Reverse(term.chars().count()));
-        let mut driver = None;
-        for term in &by_length {
-            let range = WordRange::of(term);
-            if !search::is_common(conn, &range)? {
-                driver = Some((range, term.as_str()));
-                break;
-            }
-        }
-        let other_patterns = |driver_term: Option<&str>| -> Vec<String> {
-            terms
-                .iter()
-                .filter(|term| Some(term.as_str()) != driver_term)
-                .map(|term| word_prefix_pattern(term))
-                .collect()
+        let window = if sort.field == LaboratorySort::CreatedAt && filter.is_search_only() {
+            let after = page
+                .after
+                .as_ref()
+                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, c.id)))
+                .transpose()?;
+            Some(PageWindow {
+                after,
+                descending: sort.descending,
+                limit: page.fetch_limit(),
+            })
+        } else {
+            None
         };
-        match driver {
-            Some((range, driver_term))
-                if sort.field == LaboratorySort::CreatedAt && filter.is_search_only() =>
-            {
-                let after = page
-                    .after
-                    .as_ref()
-                    .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, c.id)))
-                    .transpose()?;
-                query = query.filter(SearchPageIds {
-                    driver: range,
-                    other_patterns: other_patterns(Some(driver_term)),
-                    after,
-                    descending: sort.descending,
-                    limit: page.fetch_limit(),
-                });
+        let patterns = match search::plan(conn, terms, window)? {
+            SearchPlan::Nothing => return Ok(Vec::new()),
+            SearchPlan::Page(ids) => {
+                query = query.filter(ids);
+                Vec::new()
             }
-            Some((range, driver_term)) => {
+            SearchPlan::Range { range, patterns } => {
                 query = query.filter(
                     laboratories::id.eq_any(
                         laboratory_search_terms::table
@@ -324,15 +307,12 @@ pub fn list(
                             .select(laboratory_search_terms::laboratory_id),
                     ),
                 );
-                for pattern in other_patterns(Some(driver_term)) {
-                    query = query.filter(laboratories::search_text.like(pattern).escape('\\'));
-                }
+                patterns
             }
-            None => {
-                for pattern in other_patterns(None) {
-                    query = query.filter(laboratories::search_text.like(pattern).escape('\\'));
-                }
-            }
+            SearchPlan::Scan { patterns } => patterns,
+        };
+        for pattern in patterns {
+            query = query.filter(laboratories::search_text.like(pattern).escape('\\'));
         }
     }
     let after = page.after.as_ref();

@@ -1,11 +1,16 @@
 //! `q` on laboratories. Every word of a laboratory's name and code is stored in
 //! `laboratory_search_terms` next to the laboratory's creation time, keyed
 //! `(term, created_at, laboratory_id)`. A search word is a prefix of stored words, so its
-//! matches are one contiguous range of that key: a rare word is found by reading its range,
-//! and a search in the default order cuts its page there, before a laboratory row is read.
-//! A word so common that its range is long (think of a word in every other name) is found
-//! sooner the other way round: by reading laboratories in list order and testing their
-//! `search_text` column, where a page fills after a few rows.
+//! matches are one contiguous range of that key, and within the word itself (the range's
+//! first key) they are already in creation order. `plan` picks, per search:
+//!
+//! - the rarest word's range, when it is short: read whole, it gives the candidates;
+//! - in the default order with no other filter, the page itself, cut from the words table
+//!   before any laboratory row is read: the word's own matches are read in key order and
+//!   merged with its (few) longer words', so even a word found in every other name costs
+//!   a page;
+//! - otherwise, when every word is common, the list read in its own order, each row's
+//!   `search_text` tested: a common word fills a page after a few rows.
 
 use diesel::expression::{
     is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
@@ -14,15 +19,16 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Text};
 
+use crate::http::query::word_prefix_pattern;
+
 use super::model::LaboratoryId;
 use crate::db::types::{Timestamp, UtcTimestamp};
 use crate::db::{DbConn, MultiBackend};
 use crate::schema::{laboratories, laboratory_search_terms};
 
-/// A word with at least this many stored matches is searched through `search_text` in list
-/// order rather than through its range of the words table (see the module comment). Reading
-/// a range of this length costs about what scanning the list for a page of a word this
-/// common does.
+/// A word with at least this many stored matches is "common": its range is not read whole
+/// (see the module comment). Reading a range of this length costs about what scanning the
+/// list for a page of a word this common does.
 pub const COMMON_WORD_MATCHES: i64 = 5000;
 
 /// The stored words that start with `term`: `[term, term + U+10FFFF)` in byte order. Stored
@@ -89,13 +95,16 @@ pub fn delete_terms(
     .map(|_| ())
 }
 
-/// Whether `range` holds at least `COMMON_WORD_MATCHES` stored words: an index-only count
-/// that stops at the bound.
-pub fn is_common(conn: &mut DbConn, range: &WordRange) -> QueryResult<bool> {
-    let matches: i64 = diesel::select(
+/// How many stored words fall in `range`, counting up to `COMMON_WORD_MATCHES`; with
+/// `longer_only`, only the words longer than the search word. An index-only count that
+/// stops at the bound.
+fn count_matches(conn: &mut DbConn, range: &WordRange, longer_only: bool) -> QueryResult<i64> {
+    let from = if longer_only { "term > " } else { "term >= " };
+    diesel::select(
         diesel::dsl::sql::<BigInt>(
-            "(SELECT COUNT(*) FROM (SELECT 1 FROM laboratory_search_terms WHERE term >= ",
+            "(SELECT COUNT(*) FROM (SELECT 1 FROM laboratory_search_terms WHERE ",
         )
+        .sql(from)
         .bind::<Text, _>(range.from.clone())
         .sql(" AND term < ")
         .bind::<Text, _>(range.to.clone())
@@ -103,21 +112,146 @@ pub fn is_common(conn: &mut DbConn, range: &WordRange) -> QueryResult<bool> {
         .bind::<BigInt, _>(COMMON_WORD_MATCHES)
         .sql(") AS probe)"),
     )
-    .get_result(conn)?;
-    Ok(matches >= COMMON_WORD_MATCHES)
+    .get_result(conn)
 }
 
-/// `laboratories.id IN (…)`: the ids of one page of a search in creation order, cut from the
-/// range of the search's rarest word before any laboratory row is read. `other_patterns`
-/// (the other words, as `LIKE` patterns on `search_text`) are tested only on that range's
-/// rows. Valid only as the list's sole condition besides the page condition it repeats.
+/// Where a list in the default order, filtered by nothing but the search, starts and ends.
 #[derive(Debug, Clone)]
-pub struct SearchPageIds {
-    pub driver: WordRange,
-    pub other_patterns: Vec<String>,
+pub struct PageWindow {
     pub after: Option<(Timestamp, uuid::Uuid)>,
     pub descending: bool,
     pub limit: i64,
+}
+
+/// How a search runs (see the module comment).
+#[derive(Debug)]
+pub enum SearchPlan {
+    /// Some word matches no stored word: nothing can match.
+    Nothing,
+    /// The page's ids, cut from the words table.
+    Page(SearchPageIds),
+    /// The laboratories of a short range; `patterns` test the other words on `search_text`.
+    Range {
+        range: WordRange,
+        patterns: Vec<String>,
+    },
+    /// Every word tested on `search_text`, in list order.
+    Scan { patterns: Vec<String> },
+}
+
+/// Chooses how to run a search for `terms` (at least one). `window` is given when the list
+/// is in the default order and filtered by nothing else.
+pub fn plan(
+    conn: &mut DbConn,
+    terms: &[String],
+    window: Option<PageWindow>,
+) -> QueryResult<SearchPlan> {
+    let patterns_without = |driver: Option<&str>| -> Vec<String> {
+        terms
+            .iter()
+            .filter(|term| Some(term.as_str()) != driver)
+            .map(|term| word_prefix_pattern(term))
+            .collect()
+    };
+    let mut by_length: Vec<&str> = terms.iter().map(String::as_str).collect();
+    by_length.sort_by_key(|term| std::cmp::Reverse(term.chars().count()));
+    let mut rarest: Option<(i64, &str)> = None;
+    for term in &by_length {
+        let matches = count_matches(conn, &WordRange::of(term), false)?;
+        if matches == 0 {
+            return Ok(SearchPlan::Nothing);
+        }
+        if rarest.is_none_or(|(fewest, _)| matches < fewest) {
+            rarest = Some((matches, term));
+        }
+    }
+    if let Some((_, driver)) = rarest.filter(|(matches, _)| *matches < COMMON_WORD_MATCHES) {
+        return Ok(match window {
+            Some(window) => SearchPlan::Page(SearchPageIds::new(
+                driver,
+                patterns_without(Some(driver)),
+                window,
+            )),
+            None => SearchPlan::Range {
+                range: WordRange::of(driver),
+                patterns: patterns_without(Some(driver)),
+            },
+        });
+    }
+    // Every word is common. In the default order, a word whose matches are mostly the word
+    // itself is read in key order (longest word first: it has the fewest longer words).
+    if let Some(window) = window {
+        for term in &by_length {
+            if count_matches(conn, &WordRange::of(term), true)? < COMMON_WORD_MATCHES {
+                return Ok(SearchPlan::Page(SearchPageIds::new(
+                    term,
+                    patterns_without(Some(term)),
+                    window,
+                )));
+            }
+        }
+    }
+    Ok(SearchPlan::Scan {
+        patterns: patterns_without(None),
+    })
+}
+
+/// `laboratories.id IN (…)`: the ids of one page of a search in creation order, cut from
+/// the words table before any laboratory row is read. Two sources are merged: the stored
+/// words equal to the search word, read in key order (which is creation order) up to a
+/// page, and the longer words that start with it, sorted (there are few, or this plan is
+/// not chosen) and cut to a page as well. `other_patterns` (the other words, as `LIKE`
+/// patterns on `search_text`) are tested in both. Valid only as the list's sole condition
+/// besides the page condition it repeats.
+#[derive(Debug, Clone)]
+pub struct SearchPageIds {
+    word: String,
+    longer: WordRange,
+    other_patterns: Vec<String>,
+    window: PageWindow,
+}
+
+impl SearchPageIds {
+    fn new(word: &str, other_patterns: Vec<String>, window: PageWindow) -> Self {
+        Self {
+            word: word.to_owned(),
+            longer: WordRange::of(word),
+            other_patterns,
+            window,
+        }
+    }
+
+    /// The page condition and the other words, on the words table aliased `words`.
+    fn walk_conditions<'b>(&'b self, out: &mut AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        for pattern in &self.other_patterns {
+            out.push_sql(
+                " AND EXISTS (SELECT 1 FROM laboratories other \
+                 WHERE other.id = words.laboratory_id AND other.search_text LIKE ",
+            );
+            out.push_bind_param::<Text, _>(pattern)?;
+            out.push_sql(" ESCAPE '\\')");
+        }
+        if let Some((created_at, id)) = &self.window.after {
+            let (beyond, from_here) = if self.window.descending {
+                (" < ", " <= ")
+            } else {
+                (" > ", " >= ")
+            };
+            out.push_sql(" AND words.created_at");
+            out.push_sql(from_here);
+            out.push_bind_param::<UtcTimestamp, _>(created_at)?;
+            out.push_sql(" AND (words.created_at");
+            out.push_sql(beyond);
+            out.push_bind_param::<UtcTimestamp, _>(created_at)?;
+            out.push_sql(" OR (words.created_at = ");
+            out.push_bind_param::<UtcTimestamp, _>(created_at)?;
+            out.push_sql(" AND words.laboratory_id");
+            out.push_sql(beyond);
+            out.push_bind_param::<crate::db::types::Uuid, _>(id)?;
+            out.push_sql("))");
+        }
+        Ok(())
+    }
 }
 
 impl Expression for SearchPageIds {
@@ -139,47 +273,41 @@ impl QueryId for SearchPageIds {
 
 impl QueryFragment<MultiBackend> for SearchPageIds {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        let (order, order_by_position) = if self.window.descending {
+            (
+                " ORDER BY words.created_at DESC, words.laboratory_id DESC LIMIT ",
+                " ORDER BY 1 DESC, 2 DESC LIMIT ",
+            )
+        } else {
+            (
+                " ORDER BY words.created_at ASC, words.laboratory_id ASC LIMIT ",
+                " ORDER BY 1 ASC, 2 ASC LIMIT ",
+            )
+        };
         out.push_sql(
             "laboratories.id IN (SELECT page.laboratory_id FROM (\
-             SELECT DISTINCT words.created_at, words.laboratory_id \
-             FROM laboratory_search_terms words WHERE words.term >= ",
+             SELECT created_at, laboratory_id FROM (\
+             SELECT words.created_at, words.laboratory_id FROM laboratory_search_terms AS words \
+             WHERE words.term = ",
         );
-        out.push_bind_param::<Text, _>(&self.driver.from)?;
+        out.push_bind_param::<Text, _>(&self.word)?;
+        self.walk_conditions(&mut out)?;
+        out.push_sql(order);
+        out.push_bind_param::<BigInt, _>(&self.window.limit)?;
+        out.push_sql(
+            ") AS same_word UNION SELECT created_at, laboratory_id FROM (\
+             SELECT DISTINCT words.created_at, words.laboratory_id \
+             FROM laboratory_search_terms AS words WHERE words.term > ",
+        );
+        out.push_bind_param::<Text, _>(&self.longer.from)?;
         out.push_sql(" AND words.term < ");
-        out.push_bind_param::<Text, _>(&self.driver.to)?;
-        for pattern in &self.other_patterns {
-            out.push_sql(
-                " AND EXISTS (SELECT 1 FROM laboratories other \
-                 WHERE other.id = words.laboratory_id AND other.search_text LIKE ",
-            );
-            out.push_bind_param::<Text, _>(pattern)?;
-            out.push_sql(" ESCAPE '\\')");
-        }
-        let (before_or_after, from_here, direction) = if self.descending {
-            (" < ", " <= ", " DESC")
-        } else {
-            (" > ", " >= ", " ASC")
-        };
-        if let Some((created_at, id)) = &self.after {
-            out.push_sql(" AND words.created_at");
-            out.push_sql(from_here);
-            out.push_bind_param::<UtcTimestamp, _>(created_at)?;
-            out.push_sql(" AND (words.created_at");
-            out.push_sql(before_or_after);
-            out.push_bind_param::<UtcTimestamp, _>(created_at)?;
-            out.push_sql(" OR (words.created_at = ");
-            out.push_bind_param::<UtcTimestamp, _>(created_at)?;
-            out.push_sql(" AND words.laboratory_id");
-            out.push_sql(before_or_after);
-            out.push_bind_param::<crate::db::types::Uuid, _>(id)?;
-            out.push_sql("))");
-        }
-        out.push_sql(" ORDER BY words.created_at");
-        out.push_sql(direction);
-        out.push_sql(", words.laboratory_id");
-        out.push_sql(direction);
-        out.push_sql(" LIMIT ");
-        out.push_bind_param::<BigInt, _>(&self.limit)?;
+        out.push_bind_param::<Text, _>(&self.longer.to)?;
+        self.walk_conditions(&mut out)?;
+        out.push_sql(order);
+        out.push_bind_param::<BigInt, _>(&self.window.limit)?;
+        out.push_sql(") AS longer_words");
+        out.push_sql(order_by_position);
+        out.push_bind_param::<BigInt, _>(&self.window.limit)?;
         out.push_sql(") AS page)");
         Ok(())
     }

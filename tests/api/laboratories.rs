@@ -1399,8 +1399,8 @@ async fn search_pages_in_every_order(backend: Backend) {
     assert_eq!(codes_of(rest), strings(&["L-5", "L-6", "L-7", "L-8"]));
 }
 
-/// A word in thousands of names is searched by reading the list in order instead of the
-/// words table; both ways give the same pages. The rows here are written straight to the
+/// Words in thousands of names: read from the words table in key order, or (a prefix of
+/// thousands of longer words) by reading the list in order; every way gives the same pages. The rows here are written straight to the
 /// database and their search data refilled the way a migration asks for it.
 async fn common_words_and_refilled_search_data(backend: Backend) {
     use diesel::prelude::*;
@@ -1493,6 +1493,16 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
     )
     .await;
     assert_eq!(page_codes(&last), ["P-5200", "P-5199"]);
+    // `пун` only begins longer words, thousands of them: the list is read in its order and
+    // each name tested.
+    for (query, expected) in [
+        ("q=пун&page_size=2", vec!["P-1", "P-2"]),
+        ("q=пун&page_size=1&sort=-code", vec!["P-999"]),
+        ("q=пун p&page_size=1&sort=name", vec!["P-1"]),
+    ] {
+        let page = json_with_status(app.get(&format!("/v1/laboratories?{query}")).await, 200).await;
+        assert_eq!(page_codes(&page), expected, "?{query}");
+    }
     // A rare word next to a common one.
     for query in [
         "q=пункт 4321",
