@@ -397,6 +397,22 @@ macro_rules! insert_rows {
     }};
 }
 
+/// Keeps the rows of a boxed query whose search column (`validation::search_column`) has,
+/// for each of `terms`, a word that starts with it.
+#[macro_export]
+macro_rules! filter_words {
+    ($query:ident, $column:expr, $terms:expr) => {{
+        use diesel::prelude::*;
+        for term in $terms {
+            $query = $query.filter(
+                $column
+                    .like($crate::http::query::word_prefix_pattern(term))
+                    .escape('\\'),
+            );
+        }
+    }};
+}
+
 /// Applies the keyset condition and the matching `ORDER BY key, id` to a boxed query.
 /// `$after` is `Option<(key, id)>`. The condition is written
 /// `key >= x AND (key > x OR (key = x AND id > y))` (reversed when descending): the first

@@ -7,8 +7,8 @@
 //! - the rarest word's range, when it is short: read whole, it gives the candidates;
 //! - in the default order with no other filter, the page itself, cut from the words table
 //!   before any laboratory row is read: the word's own matches are read in key order and
-//!   merged with its (few) longer words', so even a word found in every other name costs
-//!   a page;
+//!   merged with its longer words' (sorted, while there are fewer than
+//!   `LONGER_WORDS_LIMIT`), so even a word found in every other name costs a page;
 //! - otherwise, when every word is common, the list read in its own order, each row's
 //!   `search_text` tested: a common word fills a page after a few rows.
 
@@ -30,6 +30,12 @@ use crate::schema::{laboratories, laboratory_search_terms};
 /// (see the module comment). Reading a range of this length costs about what scanning the
 /// list for a page of a word this common does.
 pub const COMMON_WORD_MATCHES: i64 = 5000;
+
+/// A page is cut from the words table while a word has fewer than this many longer words
+/// (their range is read and sorted: an index-only read of about 3 ms at this size, where
+/// reading the list in order for a word this frequent costs more, and PostgreSQL's planner
+/// cannot tell how often such a word occurs without an index on `search_text`).
+pub const LONGER_WORDS_LIMIT: i64 = 20_000;
 
 /// The stored words that start with `term`: `[term, term + U+10FFFF)` in byte order. Stored
 /// words hold letters and digits only, so none of them reaches the upper bound.
@@ -95,10 +101,14 @@ pub fn delete_terms(
     .map(|_| ())
 }
 
-/// How many stored words fall in `range`, counting up to `COMMON_WORD_MATCHES`; with
-/// `longer_only`, only the words longer than the search word. An index-only count that
-/// stops at the bound.
-fn count_matches(conn: &mut DbConn, range: &WordRange, longer_only: bool) -> QueryResult<i64> {
+/// How many stored words fall in `range`, counting up to `limit`; with `longer_only`, only
+/// the words longer than the search word. An index-only count that stops at the bound.
+fn count_matches(
+    conn: &mut DbConn,
+    range: &WordRange,
+    longer_only: bool,
+    limit: i64,
+) -> QueryResult<i64> {
     let from = if longer_only { "term > " } else { "term >= " };
     diesel::select(
         diesel::dsl::sql::<BigInt>(
@@ -109,7 +119,7 @@ fn count_matches(conn: &mut DbConn, range: &WordRange, longer_only: bool) -> Que
         .sql(" AND term < ")
         .bind::<Text, _>(range.to.clone())
         .sql(" LIMIT ")
-        .bind::<BigInt, _>(COMMON_WORD_MATCHES)
+        .bind::<BigInt, _>(limit)
         .sql(") AS probe)"),
     )
     .get_result(conn)
@@ -157,7 +167,7 @@ pub fn plan(
     by_length.sort_by_key(|term| std::cmp::Reverse(term.chars().count()));
     let mut rarest: Option<(i64, &str)> = None;
     for term in &by_length {
-        let matches = count_matches(conn, &WordRange::of(term), false)?;
+        let matches = count_matches(conn, &WordRange::of(term), false, COMMON_WORD_MATCHES)?;
         if matches == 0 {
             return Ok(SearchPlan::Nothing);
         }
@@ -178,11 +188,13 @@ pub fn plan(
             },
         });
     }
-    // Every word is common. In the default order, a word whose matches are mostly the word
-    // itself is read in key order (longest word first: it has the fewest longer words).
+    // Every word is common. In the default order, a word with fewer than
+    // `LONGER_WORDS_LIMIT` longer words still gives the page: its own matches are read in key
+    // order and its longer words sorted (longest word first: it has the fewest).
     if let Some(window) = window {
         for term in &by_length {
-            if count_matches(conn, &WordRange::of(term), true)? < COMMON_WORD_MATCHES {
+            let longer = count_matches(conn, &WordRange::of(term), true, LONGER_WORDS_LIMIT)?;
+            if longer < LONGER_WORDS_LIMIT {
                 return Ok(SearchPlan::Page(SearchPageIds::new(
                     term,
                     patterns_without(Some(term)),

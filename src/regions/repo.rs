@@ -8,7 +8,6 @@ use crate::db::types::Timestamp;
 use crate::db::{substr, DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
-use crate::http::query::word_prefix_pattern;
 use crate::schema::{laboratories, localizations, regions};
 
 fn columns() -> <RegionRow as Selectable<MultiBackend>>::SelectExpression {
@@ -160,13 +159,7 @@ pub fn list(
             // A search without a letter or digit matches nothing.
             return Ok(Vec::new());
         }
-        for term in terms {
-            query = query.filter(
-                regions::search_text
-                    .like(word_prefix_pattern(term))
-                    .escape('\\'),
-            );
-        }
+        crate::filter_words!(query, regions::search_text, terms);
     }
     if let Some(path) = &filter.within_path {
         query = query

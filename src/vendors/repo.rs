@@ -11,7 +11,6 @@ use crate::apply_keyset;
 use crate::db::{DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
-use crate::http::query::word_prefix_pattern;
 use crate::schema::{localizations, vendor_categories, vendors};
 
 fn columns() -> <VendorRow as Selectable<MultiBackend>>::SelectExpression {
@@ -145,13 +144,7 @@ pub fn list(
             // A search without a letter or digit matches nothing.
             return Ok(Vec::new());
         }
-        for term in terms {
-            query = query.filter(
-                vendors::search_text
-                    .like(word_prefix_pattern(term))
-                    .escape('\\'),
-            );
-        }
+        crate::filter_words!(query, vendors::search_text, terms);
     }
     let after = page.after.as_ref();
     let last_id = |cursor: &Cursor| VendorId(cursor.id);

@@ -1260,14 +1260,6 @@ async fn search_matches_word_beginnings_and_follows_writes(backend: Backend) {
     app.create_laboratory(&region, "KGN-4", json!({"name": "Пункт axb"}))
         .await;
 
-    let codes = |page: Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|lab| lab["code"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let search = |term: &str| {
         let encoded: String = url_encode(term);
         format!("/v1/laboratories?q={encoded}&sort=code")
@@ -1289,7 +1281,7 @@ async fn search_matches_word_beginnings_and_follows_writes(backend: Backend) {
         ("%", vec![]),
     ] {
         assert_eq!(
-            codes(json_with_status(app.get(&search(term)).await, 200).await),
+            codes_in_page(&json_with_status(app.get(&search(term)).await, 200).await),
             expected,
             "q={term}"
         );
@@ -1307,22 +1299,22 @@ async fn search_matches_word_beginnings_and_follows_writes(backend: Backend) {
     )
     .await;
     assert_eq!(
-        codes(json_with_status(app.get(&search("контроля")).await, 200).await),
+        codes_in_page(&json_with_status(app.get(&search("контроля")).await, 200).await),
         none
     );
     assert_eq!(
-        codes(json_with_status(app.get(&search("иммунолог")).await, 200).await),
+        codes_in_page(&json_with_status(app.get(&search("иммунолог")).await, 200).await),
         ["KGN-1"]
     );
     // So does a new code.
     let path = format!("/v1/laboratories/{}", thousand["id"].as_str().unwrap());
     json_with_status(app.patch(&path, &json!({"code": "TST-20"})).await, 200).await;
     assert_eq!(
-        codes(json_with_status(app.get(&search("tst")).await, 200).await),
+        codes_in_page(&json_with_status(app.get(&search("tst")).await, 200).await),
         ["TST-20"]
     );
     assert_eq!(
-        codes(json_with_status(app.get(&search("kgn")).await, 200).await),
+        codes_in_page(&json_with_status(app.get(&search("kgn")).await, 200).await),
         ["KGN-1", "KGN-3", "KGN-4"]
     );
 
@@ -1330,11 +1322,11 @@ async fn search_matches_word_beginnings_and_follows_writes(backend: Backend) {
     let path = format!("/v1/laboratories/{}", underscore["id"].as_str().unwrap());
     assert_eq!(app.delete(&path).await.status(), 204);
     assert_eq!(
-        codes(json_with_status(app.get(&search("a_b")).await, 200).await),
+        codes_in_page(&json_with_status(app.get(&search("a_b")).await, 200).await),
         none
     );
     assert_eq!(
-        codes(json_with_status(app.get(&search("пункт")).await, 200).await),
+        codes_in_page(&json_with_status(app.get(&search("пункт")).await, 200).await),
         ["KGN-4"]
     );
     // No stale words are left behind: центр иммунологии kgn 1, лаборатория 1000 тестов
@@ -1360,12 +1352,6 @@ async fn search_pages_in_every_order(backend: Backend) {
     }
     app.create_laboratory(&w.kurgan_oblast, "P-1", json!({"name": "Пункт забора"}))
         .await;
-    let codes_of = |items: Vec<Value>| -> Vec<String> {
-        items
-            .iter()
-            .map(|lab| lab["code"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let all = ["L-1", "L-2", "L-3", "L-4", "L-5", "L-6", "L-7"];
     let reversed: Vec<&str> = all.iter().rev().copied().collect();
     for (query, expected) in [
@@ -1382,7 +1368,7 @@ async fn search_pages_in_every_order(backend: Backend) {
         ("q=забор пункт&page_size=1", vec!["P-1"]),
     ] {
         let items = list_all(&app, &format!("/v1/laboratories?{query}"), 10).await;
-        assert_eq!(codes_of(items), strings(&expected), "?{query}");
+        assert_eq!(codes_of(&items), strings(&expected), "?{query}");
     }
 
     // A laboratory created between two pages shows up at the end, once.
@@ -1396,7 +1382,7 @@ async fn search_pages_in_every_order(backend: Backend) {
         10,
     )
     .await;
-    assert_eq!(codes_of(rest), strings(&["L-5", "L-6", "L-7", "L-8"]));
+    assert_eq!(codes_of(&rest), strings(&["L-5", "L-6", "L-7", "L-8"]));
 }
 
 /// Words in thousands of names: read from the words table in key order, or (a prefix of
@@ -1462,20 +1448,12 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
     );
     assert_eq!(app.count_rows("pending_search_rebuild").await, 0);
 
-    let page_codes = |page: &Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|lab| lab["code"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let expected = |numbers: std::ops::RangeInclusive<usize>| -> Vec<String> {
         numbers.map(|n| format!("P-{n}")).collect()
     };
     // `пункт` (every name) and `p` (every code) are common words.
     let first = json_with_status(app.get("/v1/laboratories?q=пункт&page_size=3").await, 200).await;
-    assert_eq!(page_codes(&first), expected(1..=3));
+    assert_eq!(codes_in_page(&first), expected(1..=3));
     let token = first["next_page_token"].as_str().unwrap();
     let second = json_with_status(
         app.get(&format!(
@@ -1485,15 +1463,16 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
         200,
     )
     .await;
-    assert_eq!(page_codes(&second), expected(4..=6));
+    assert_eq!(codes_in_page(&second), expected(4..=6));
     let last = json_with_status(
         app.get("/v1/laboratories?q=p%20%D0%BF%D1%83%D0%BD&page_size=2&sort=-created_at")
             .await,
         200,
     )
     .await;
-    assert_eq!(page_codes(&last), ["P-5200", "P-5199"]);
-    // `пун` only begins longer words, thousands of them: the list is read in its order and
+    assert_eq!(codes_in_page(&last), ["P-5200", "P-5199"]);
+    // `пун` only begins longer words, thousands of them: in the default order they are read
+    // from the words table and sorted; in another order the list is read in that order and
     // each name tested.
     for (query, expected) in [
         ("q=пун&page_size=2", vec!["P-1", "P-2"]),
@@ -1501,7 +1480,7 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
         ("q=пун p&page_size=1&sort=name", vec!["P-1"]),
     ] {
         let page = json_with_status(app.get(&format!("/v1/laboratories?{query}")).await, 200).await;
-        assert_eq!(page_codes(&page), expected, "?{query}");
+        assert_eq!(codes_in_page(&page), expected, "?{query}");
     }
     // A rare word next to a common one.
     for query in [
@@ -1510,11 +1489,23 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
         "q=p-4321&status=planned",
     ] {
         let page = json_with_status(app.get(&format!("/v1/laboratories?{query}")).await, 200).await;
-        assert_eq!(page_codes(&page), ["P-4321"], "?{query}");
+        assert_eq!(codes_in_page(&page), ["P-4321"], "?{query}");
     }
     // `432` begins 4320..4329 and 432 itself.
     let prefix = list_all(&app, "/v1/laboratories?q=432&page_size=4&sort=code", 5).await;
     assert_eq!(prefix.len(), 11);
+}
+
+/// The codes of the laboratories in a list page.
+fn codes_in_page(page: &Value) -> Vec<String> {
+    codes_of(page["items"].as_array().expect("items"))
+}
+
+fn codes_of(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|lab| lab["code"].as_str().expect("code").to_owned())
+        .collect()
 }
 
 fn url_encode(text: &str) -> String {
