@@ -242,7 +242,9 @@ select_database() { # select_database BACKEND SIZE
     case "$BACKEND" in
         postgres)
             DB_FILE=""
-            DB_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB_NAME"
+            # No TLS on loopback, for labnet as for the baseline (libpq would otherwise
+            # negotiate it with a server that has `ssl = on`, as Debian's has).
+            DB_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB_NAME?sslmode=disable"
             ;;
         sqlite)
             DB_FILE="$DATA_DIR/$DB_NAME.db"

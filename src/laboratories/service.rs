@@ -92,13 +92,15 @@ fn check_fields(fields: &mut LaboratoryFields, mut checks: Checks) -> Result<(),
 
 /// The region must exist; returns its country.
 fn region_country(conn: &mut DbConn, region_id: RegionId) -> Result<String, ApiError> {
-    repo::region_country(conn, region_id)?.ok_or_else(|| {
-        ApiError::invalid(
-            "region_id",
-            "not_found",
-            format!("region {region_id} does not exist"),
-        )
-    })
+    repo::region_country(conn, region_id)?.ok_or_else(|| unknown_region(region_id))
+}
+
+fn unknown_region(region_id: RegionId) -> ApiError {
+    ApiError::invalid(
+        "region_id",
+        "not_found",
+        format!("region {region_id} does not exist"),
+    )
 }
 
 /// Checks the hub: it exists, is not the laboratory itself or below it in the hierarchy, can
@@ -269,15 +271,21 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
     check_fields(&mut fields, checks)?;
     db::write(pool, move |conn| {
         let id = LaboratoryId::generate();
-        let country = region_country(conn, fields.region_id)?;
         if let Some(parent_id) = fields.parent_id {
+            let country = region_country(conn, fields.region_id)?;
             db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
             check_parent(conn, id, parent_id, &country)?;
         }
-        // A taken code is refused by the unique index (no lookup first: one round trip less).
+        // A taken code is refused by the unique index, and (without a hub to compare
+        // countries with) an unknown region by the foreign key: no lookups first.
         let at = now();
         let row = row_of(id, &fields, at, at, 1);
-        repo::insert(conn, &row).map_err(|e| write_error(e, &fields.code))?;
+        repo::insert(conn, &row).map_err(|e| match e {
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                unknown_region(fields.region_id)
+            }
+            other => write_error(other, &fields.code),
+        })?;
         repo::insert_disciplines(conn, id, &fields.disciplines)?;
         let terms = name_and_code_terms(&fields.name, &fields.code);
         search::insert_terms(conn, id, at, &terms)?;
