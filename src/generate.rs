@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, TimeDelta};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -320,10 +321,17 @@ fn loading_connection(
     let mut conn = pool
         .get()
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    if let DbConn::Pg(pg) = &mut **conn {
-        diesel::sql_query("SET synchronous_commit = off")
-            .execute(pg)
-            .map_err(|e| format!("cannot prepare the load: {e}"))?;
+    match &mut **conn {
+        DbConn::Pg(pg) => {
+            diesel::sql_query("SET synchronous_commit = off")
+                .execute(pg)
+                .map_err(|e| format!("cannot prepare the load: {e}"))?;
+        }
+        // A page cache of 256 MiB for the load (the default is 2 MiB): SQLite otherwise
+        // writes and reads back the same index pages many times over.
+        DbConn::Sqlite(lite) => lite
+            .batch_execute("PRAGMA cache_size = -262144")
+            .map_err(|e| format!("cannot prepare the load: {e}"))?,
     }
     Ok(conn)
 }
@@ -343,6 +351,7 @@ pub fn generate(pool: &DbPool, options: GenerateOptions) -> Result<GenerateRepor
     let mut report = GenerateReport::default();
     let started = Instant::now();
     let deferred = defer_search_indexes(conn)?;
+    let unkeyed = unkey_sqlite_search_terms(conn)?;
     let loaded = (|| {
         let region_infos = generate_regions(conn, &mut rng, options, &mut report)?;
         generate_laboratories(pool, &mut rng, options, &region_infos, &mut report)?;
@@ -359,7 +368,13 @@ pub fn generate(pool: &DbPool, options: GenerateOptions) -> Result<GenerateRepor
     // The indexes come back whether or not the load went through.
     let rebuilt_at = Instant::now();
     let rebuilt = restore_indexes(pool, &deferred);
+    let rekeyed = if unkeyed {
+        rekey_sqlite_search_terms(conn)
+    } else {
+        Ok(())
+    };
     loaded?;
+    rekeyed?;
     rebuilt?;
     // Fresh statistics, so the query planners pick the list indexes from the first request;
     // on PostgreSQL also a visibility map, so searches read the words' key without visiting
@@ -450,6 +465,42 @@ fn defer_search_indexes(conn: &mut DbConn) -> Result<Vec<IndexDefinition>, Strin
             .map_err(fail)?;
     }
     Ok(definitions)
+}
+
+/// On SQLite, the laboratories' words go into a plain table during the load and into
+/// their keyed (`WITHOUT ROWID`) table in key order at the end: inserting four words per
+/// laboratory in random key order into a B-tree of millions is most of a SQLite load. The
+/// keyed table keeps its definition; a duplicate key fails the load at the end.
+fn unkey_sqlite_search_terms(conn: &mut DbConn) -> Result<bool, String> {
+    let DbConn::Sqlite(lite) = conn else {
+        return Ok(false);
+    };
+    lite.batch_execute(
+        "ALTER TABLE laboratory_search_terms RENAME TO laboratory_search_terms_keyed; \
+         CREATE TABLE laboratory_search_terms \
+             (term TEXT NOT NULL, created_at TEXT NOT NULL, laboratory_id TEXT NOT NULL);",
+    )
+    .map_err(|e| format!("cannot prepare the load: {e}"))?;
+    Ok(true)
+}
+
+fn rekey_sqlite_search_terms(conn: &mut DbConn) -> Result<(), String> {
+    let DbConn::Sqlite(lite) = conn else {
+        return Ok(());
+    };
+    lite.batch_execute(
+        "BEGIN IMMEDIATE; \
+         INSERT INTO laboratory_search_terms_keyed (term, created_at, laboratory_id) \
+             SELECT term, created_at, laboratory_id FROM laboratory_search_terms \
+             ORDER BY term, created_at, laboratory_id; \
+         DROP TABLE laboratory_search_terms; \
+         ALTER TABLE laboratory_search_terms_keyed RENAME TO laboratory_search_terms; \
+         COMMIT;",
+    )
+    .map_err(|e| {
+        let _ = lite.batch_execute("ROLLBACK");
+        format!("cannot key the laboratories' search words: {e}")
+    })
 }
 
 /// Rebuilds the deferred indexes, two at a time (one per core) on separate connections,
