@@ -165,6 +165,18 @@ pub fn plan(
     };
     let mut by_length: Vec<&str> = terms.iter().map(String::as_str).collect();
     by_length.sort_by_key(|term| std::cmp::Reverse(term.chars().count()));
+    if let (Some(window), [only]) = (&window, by_length.as_slice()) {
+        // One word in the default order: how often the word itself occurs does not matter
+        // (its matches are read in key order), only how many longer words it begins.
+        let longer = count_matches(conn, &WordRange::of(only), true, LONGER_WORDS_LIMIT)?;
+        if longer < LONGER_WORDS_LIMIT {
+            return Ok(SearchPlan::Page(SearchPageIds::new(
+                only,
+                Vec::new(),
+                window.clone(),
+            )));
+        }
+    }
     let mut rarest: Option<(i64, &str)> = None;
     for term in &by_length {
         let matches = count_matches(conn, &WordRange::of(term), false, COMMON_WORD_MATCHES)?;
