@@ -600,6 +600,8 @@ bench_one() { # bench_one BACKEND SIZE
         # Back to the generated data: drop what earlier create scenarios added.
         dbq "DELETE FROM laboratory_disciplines WHERE laboratory_id IN
                  (SELECT id FROM laboratories WHERE code LIKE 'WRK-%');
+             DELETE FROM laboratory_search_terms WHERE laboratory_id IN
+                 (SELECT id FROM laboratories WHERE code LIKE 'WRK-%');
              DELETE FROM laboratories WHERE code LIKE 'WRK-%';" >/dev/null
         LOAD_LINE="reused the existing database ($size laboratories; REUSE=1)"
         log "$LOAD_LINE"
