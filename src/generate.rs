@@ -432,10 +432,28 @@ impl IndexDefinition {
 /// from their own definitions after it, which checks every loaded row against them. The
 /// other primary keys, unique and check constraints stay in force throughout.
 fn defer_search_indexes(conn: &mut DbConn) -> Result<Vec<IndexDefinition>, String> {
-    let DbConn::Pg(pg) = conn else {
-        return Ok(Vec::new());
-    };
     let fail = |e: diesel::result::Error| format!("cannot prepare the load: {e}");
+    let pg = match conn {
+        DbConn::Pg(pg) => pg,
+        DbConn::Sqlite(lite) => {
+            // The same for SQLite's secondary indexes of the two largest tables (its keys
+            // and foreign keys cannot be dropped).
+            let definitions: Vec<IndexDefinition> = diesel::sql_query(
+                "SELECT name, 'DROP INDEX \"' || name || '\"' AS drop_sql, sql AS create_sql \
+                 FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ('laboratories', 'laboratory_disciplines') \
+                 AND sql NOT LIKE 'CREATE UNIQUE%'",
+            )
+            .load(lite)
+            .map_err(fail)?;
+            for definition in &definitions {
+                diesel::sql_query(definition.drop_sql.as_str())
+                    .execute(lite)
+                    .map_err(fail)?;
+            }
+            return Ok(definitions);
+        }
+    };
     diesel::sql_query("SET maintenance_work_mem = '256MB'")
         .execute(pg)
         .map_err(fail)?;
@@ -509,6 +527,17 @@ fn restore_indexes(pool: &DbPool, definitions: &[IndexDefinition]) -> Result<(),
     if definitions.is_empty() {
         return Ok(());
     }
+    let mut conn = loading_connection(pool)?;
+    if let DbConn::Sqlite(lite) = &mut **conn {
+        // One writer: one index after the other.
+        for definition in definitions {
+            diesel::sql_query(definition.create_sql.as_str())
+                .execute(lite)
+                .map_err(|e| format!("cannot rebuild index {}: {e}", definition.name))?;
+        }
+        return Ok(());
+    }
+    drop(conn);
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<(), String> {
         let builders: Vec<_> = (0..2)
