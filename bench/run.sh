@@ -292,33 +292,36 @@ total_rows() {
 
 STARTUP_S=""
 
+# await_ready NAME PID PORT LOGFILE SECONDS: polls /readyz every 10 ms until it answers 200;
+# dies if the process exits first or the time runs out.
+await_ready() {
+    local name="$1" pid="$2" port="$3" logfile="$4" deadline code rc=0
+    deadline=$(($(now_ns) + $5 * 1000000000))
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/readyz" || true)
+        [ "$code" = 200 ] && return 0
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null || rc=$?
+            tail -n 20 "$logfile" >&2
+            die "$name exited with status $rc before it was ready (log: $logfile)"
+        fi
+        [ "$(now_ns)" -lt "$deadline" ] || die "$name was not ready within $5 s (log: $logfile)"
+        sleep 0.01
+    done
+}
+
 # start_labnet LOGFILE: starts `labnet serve` and waits for /readyz; sets SERVICE_PID and
 # STARTUP_S (exec to first 200, polled every 10 ms, at most 120 s).
 start_labnet() {
-    local logfile="$1" t0 t1 code deadline
+    local logfile="$1" t0 t1
     port_in_use "$PORT" && die "127.0.0.1:$PORT is already in use"
     t0=$(now_ns)
     DATABASE_URL="$DB_URL" LABNET_BIND="127.0.0.1:$PORT" LABNET_POOL_SIZE="$POOL_SIZE" \
         LABNET_SHUTDOWN_TIMEOUT=5 LOG_FORMAT=json RUST_LOG=warn \
         "$LABNET" serve >>"$logfile" 2>&1 &
     SERVICE_PID=$!
-    deadline=$((t0 + 120000000000))
-    while :; do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$PORT/readyz" || true)
-        if [ "$code" = 200 ]; then
-            t1=$(now_ns)
-            break
-        fi
-        if ! kill -0 "$SERVICE_PID" 2>/dev/null; then
-            local rc=0
-            wait "$SERVICE_PID" 2>/dev/null || rc=$?
-            SERVICE_PID=""
-            tail -n 20 "$logfile" >&2
-            die "labnet exited with status $rc before it was ready (log: $logfile)"
-        fi
-        [ "$(now_ns)" -lt "$deadline" ] || die "labnet was not ready within 120 s (log: $logfile)"
-        sleep 0.01
-    done
+    await_ready labnet "$SERVICE_PID" "$PORT" "$logfile" 120
+    t1=$(now_ns)
     STARTUP_S=$(elapsed_s "$t0" "$t1")
 }
 
@@ -328,25 +331,12 @@ stop_labnet() {
 }
 
 start_baseline() { # start_baseline LOGFILE
-    local logfile="$1" deadline code
+    local logfile="$1"
     port_in_use "$BASELINE_PORT" && die "127.0.0.1:$BASELINE_PORT is already in use"
     DATABASE_URL="$DB_URL" BASELINE_BIND="127.0.0.1:$BASELINE_PORT" BASELINE_POOL_SIZE="$POOL_SIZE" \
         "$BASELINE_BIN" >>"$logfile" 2>&1 &
     BASELINE_PID=$!
-    deadline=$(($(now_ns) + 60000000000))
-    while :; do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$BASELINE_PORT/readyz" || true)
-        [ "$code" = 200 ] && break
-        if ! kill -0 "$BASELINE_PID" 2>/dev/null; then
-            local rc=0
-            wait "$BASELINE_PID" 2>/dev/null || rc=$?
-            BASELINE_PID=""
-            tail -n 20 "$logfile" >&2
-            die "the baseline exited with status $rc before it was ready (log: $logfile)"
-        fi
-        [ "$(now_ns)" -lt "$deadline" ] || die "the baseline was not ready within 60 s"
-        sleep 0.01
-    done
+    await_ready "the baseline" "$BASELINE_PID" "$BASELINE_PORT" "$logfile" 60
 }
 
 stop_baseline() {

@@ -83,4 +83,18 @@ function common.report(names)
   io.write(line .. "\n")
 end
 
+-- init and request of a scenario that GETs path_of(id) for a random country id
+-- (country_ids.txt).
+function common.per_country(path_of)
+  local countries
+  local function init(args)
+    common.seed()
+    countries = common.lines("country_ids.txt")
+  end
+  local function request()
+    return wrk.format("GET", path_of(common.pick(countries)))
+  end
+  return init, request
+end
+
 return common

@@ -2,13 +2,6 @@
 local common = dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
 setup = common.setup
 
-local countries
-
-function init(args)
-  common.seed()
-  countries = common.lines("country_ids.txt")
-end
-
-function request()
-  return wrk.format("GET", "/v1/regions/" .. common.pick(countries) .. "/descendants")
-end
+init, request = common.per_country(function(id)
+  return "/v1/regions/" .. id .. "/descendants"
+end)

@@ -3,14 +3,6 @@
 local common = dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
 setup = common.setup
 
-local countries
-
-function init(args)
-  common.seed()
-  countries = common.lines("country_ids.txt")
-end
-
-function request()
-  return wrk.format("GET", "/v1/laboratories?region_id=" .. common.pick(countries)
-    .. "&include_subregions=true")
-end
+init, request = common.per_country(function(id)
+  return "/v1/laboratories?region_id=" .. id .. "&include_subregions=true"
+end)

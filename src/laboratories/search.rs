@@ -168,14 +168,15 @@ pub fn plan(
     if let (Some(window), [only]) = (&window, by_length.as_slice()) {
         // One word in the default order: how often the word itself occurs does not matter
         // (its matches are read in key order), only how many longer words it begins.
+        // With that many longer words the word is common too: the list is read in order.
         let longer = count_matches(conn, &WordRange::of(only), true, LONGER_WORDS_LIMIT)?;
-        if longer < LONGER_WORDS_LIMIT {
-            return Ok(SearchPlan::Page(SearchPageIds::new(
-                only,
-                Vec::new(),
-                window.clone(),
-            )));
-        }
+        return Ok(if longer < LONGER_WORDS_LIMIT {
+            SearchPlan::Page(SearchPageIds::new(only, Vec::new(), window.clone()))
+        } else {
+            SearchPlan::Scan {
+                patterns: patterns_without(None),
+            }
+        });
     }
     let mut rarest: Option<(i64, &str)> = None;
     for term in &by_length {
@@ -229,8 +230,8 @@ pub fn plan(
 /// besides the page condition it repeats.
 #[derive(Debug, Clone)]
 pub struct SearchPageIds {
-    word: String,
-    longer: WordRange,
+    /// The search word's range: its own matches are those equal to `range.from`.
+    range: WordRange,
     other_patterns: Vec<String>,
     window: PageWindow,
 }
@@ -238,8 +239,7 @@ pub struct SearchPageIds {
 impl SearchPageIds {
     fn new(word: &str, other_patterns: Vec<String>, window: PageWindow) -> Self {
         Self {
-            word: word.to_owned(),
-            longer: WordRange::of(word),
+            range: WordRange::of(word),
             other_patterns,
             window,
         }
@@ -314,7 +314,7 @@ impl QueryFragment<MultiBackend> for SearchPageIds {
              SELECT words.created_at, words.laboratory_id FROM laboratory_search_terms AS words \
              WHERE words.term = ",
         );
-        out.push_bind_param::<Text, _>(&self.word)?;
+        out.push_bind_param::<Text, _>(&self.range.from)?;
         self.walk_conditions(&mut out)?;
         out.push_sql(order);
         out.push_bind_param::<BigInt, _>(&self.window.limit)?;
@@ -323,9 +323,9 @@ impl QueryFragment<MultiBackend> for SearchPageIds {
              SELECT DISTINCT words.created_at, words.laboratory_id \
              FROM laboratory_search_terms AS words WHERE words.term > ",
         );
-        out.push_bind_param::<Text, _>(&self.longer.from)?;
+        out.push_bind_param::<Text, _>(&self.range.from)?;
         out.push_sql(" AND words.term < ");
-        out.push_bind_param::<Text, _>(&self.longer.to)?;
+        out.push_bind_param::<Text, _>(&self.range.to)?;
         self.walk_conditions(&mut out)?;
         out.push_sql(order);
         out.push_bind_param::<BigInt, _>(&self.window.limit)?;
