@@ -29,7 +29,8 @@ pub struct Settings {
     pub cors_origins: String,
     /// `LABNET_SHUTDOWN_TIMEOUT`: seconds in-flight requests get to finish on SIGTERM/SIGINT.
     pub shutdown_timeout: u64,
-    /// `LABNET_WORKERS`: HTTP worker threads (0 = one per core).
+    /// `LABNET_WORKERS`: HTTP worker threads (0 = two per core: a worker waits out the
+    /// lookups it runs itself, `db::lookup`).
     pub workers: usize,
     /// `LOG_FORMAT`: `text` or `json`.
     pub log_format: LogFormat,

@@ -126,7 +126,7 @@ fn serve(settings: Settings) -> Result<(), String> {
     let pool = migrate(&settings)?;
     let state = AppState::new(pool, settings.clone())?;
     let workers = if settings.workers == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
+        std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
     } else {
         settings.workers
     };

@@ -322,20 +322,57 @@ where
         .map_err(|_| ApiError::unavailable("the database pool is closed"))?;
     let span = tracing::Span::current();
     actix_web::web::block(move || {
-        let _permit = permit;
         let _entered = span.enter();
-        let mut conn = pool.get().map_err(|e| {
+        let conn = pool.get().map_err(|e| {
             tracing::warn!(error = %e, "database connection unavailable");
             ApiError::unavailable("the database is unavailable")
         })?;
-        let result = work(&mut conn.conn);
-        if matches!(result, Err(ApiError::Unavailable(_))) {
-            conn.lost = true;
-        }
-        result
+        run_on(conn, permit, work)
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Runs a read of a few primary-key lookups, such as fetching one resource by id, on the
+/// calling HTTP worker when a permit and an idle connection are both free, and on the
+/// blocking pool through [`run`] otherwise.
+///
+/// The hop to the blocking pool and back costs two thread wake-ups per request; for a
+/// lookup that takes a fraction of a millisecond those cost more CPU than the query itself
+/// (GET by id used 27 % less service CPU without them, `docs/performance.md`). The worker
+/// is blocked for the lookup's duration, which is why there are two HTTP workers per core
+/// by default and why list pages, searches and writes always go through [`run`].
+pub async fn lookup<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    if let Ok(permit) = pool.permits.clone().try_acquire_owned() {
+        if let Some(conn) = pool.connections.try_get() {
+            return run_on(conn, permit, work);
+        }
+    }
+    run(pool, work).await
+}
+
+/// Runs `work` on a checked-out connection, marking the connection lost when the database
+/// went away under it.
+fn run_on<T, F>(
+    mut conn: r2d2::PooledConnection<ConnectionManager>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    let result = work(&mut conn.conn);
+    if matches!(result, Err(ApiError::Unavailable(_))) {
+        conn.lost = true;
+    }
+    // The connection goes back to the pool before the permit frees a waiter for it.
+    drop(conn);
+    drop(permit);
+    result
 }
 
 /// Runs a write transaction on the blocking pool (on SQLite, after the writers ahead of it).

@@ -295,7 +295,7 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
 }
 
 pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, ApiError> {
-    db::run(pool, move |conn| {
+    db::lookup(pool, move |conn| {
         let (row, disciplines) = repo::find_with_disciplines(conn, id)?
             .ok_or_else(|| ApiError::not_found("laboratory", id))?;
         Laboratory::from_row(row, disciplines)

@@ -249,7 +249,7 @@ pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localiza
 }
 
 pub async fn get(pool: &DbPool, id: LocalizationId) -> Result<Localization, ApiError> {
-    db::run(pool, move |conn| {
+    db::lookup(pool, move |conn| {
         let row = load(conn, id)?;
         let scope = scopes_for(conn, id)?;
         Localization::from_parts(row, scope)

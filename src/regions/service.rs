@@ -174,7 +174,7 @@ pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiErr
 }
 
 pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, ApiError> {
-    db::run(pool, move |conn| {
+    db::lookup(pool, move |conn| {
         repo::find(conn, id)?
             .ok_or_else(|| ApiError::not_found("region", id))
             .and_then(Region::try_from)

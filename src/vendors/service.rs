@@ -120,7 +120,7 @@ fn load_one(conn: &mut DbConn, row: VendorRow) -> Result<Vendor, ApiError> {
 }
 
 pub async fn get(pool: &DbPool, id: VendorId) -> Result<Vendor, ApiError> {
-    db::run(pool, move |conn| {
+    db::lookup(pool, move |conn| {
         let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
         load_one(conn, row)
     })
