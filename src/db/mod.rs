@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
+use diesel::query_builder::QueryFragment;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -393,6 +394,83 @@ where
     run(pool, move |conn| write_transaction(conn, work)).await
 }
 
+/// Runs a write whose work issues a single statement on PostgreSQL (such as
+/// [`CombinedInserts`]), which is atomic by itself: no transaction is opened around it. On
+/// SQLite, where the same work may take several statements, it runs as [`write`] does.
+pub async fn write_statement<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    if pool.writer.is_some() {
+        write(pool, work).await
+    } else {
+        run(pool, work).await
+    }
+}
+
+/// `INSERT` statements sent to PostgreSQL as one statement: each but the last becomes a
+/// data-modifying `WITH` query. A statement is atomic on its own, so writing a row with its
+/// child rows this way needs no `BEGIN` and `COMMIT`, and costs one round trip instead of
+/// one per statement plus two. Foreign keys between the parts hold: PostgreSQL checks them
+/// when the whole statement has run.
+pub struct CombinedInserts<'a> {
+    statements: Vec<Box<dyn QueryFragment<diesel::pg::Pg> + 'a>>,
+}
+
+impl<'a> CombinedInserts<'a> {
+    pub fn new() -> Self {
+        Self {
+            statements: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, statement: impl QueryFragment<diesel::pg::Pg> + 'a) {
+        self.statements.push(Box::new(statement));
+    }
+}
+
+impl Default for CombinedInserts<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl QueryFragment<diesel::pg::Pg> for CombinedInserts<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut pass: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        let Some((last, leading)) = self.statements.split_last() else {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "no statement to combine".into(),
+            ));
+        };
+        for (index, statement) in leading.iter().enumerate() {
+            pass.push_sql(if index == 0 { "WITH " } else { ", " });
+            pass.push_sql(&format!("part{index} AS ("));
+            statement.walk_ast(pass.reborrow())?;
+            pass.push_sql(")");
+        }
+        if !leading.is_empty() {
+            pass.push_sql(" ");
+        }
+        last.walk_ast(pass.reborrow())
+    }
+}
+
+impl diesel::query_builder::QueryId for CombinedInserts<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl RunQueryDsl<PgConnection> for CombinedInserts<'_> {}
+
+diesel::define_sql_function! {
+    /// `unnest(array)`: a PostgreSQL array's elements as rows.
+    fn unnest(array: diesel::sql_types::Array<diesel::sql_types::Text>) -> diesel::sql_types::Text;
+}
+
 diesel::define_sql_function! {
     /// `substr(text, start)`: the rest of a text from a 1-based position (both backends).
     fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer) -> diesel::sql_types::Text;
@@ -484,7 +562,7 @@ macro_rules! apply_keyset {
 
 #[cfg(test)]
 mod tests {
-    use super::DatabaseUrl;
+    use super::{CombinedInserts, DatabaseUrl};
     use std::path::PathBuf;
 
     #[test]
@@ -513,5 +591,37 @@ mod tests {
                 .is_err_and(|message| !message.contains("secret")),
             "{refused:?}"
         );
+    }
+
+    #[test]
+    fn combined_inserts_are_one_statement_with_leading_parts_as_with_queries() {
+        use crate::schema::{laboratory_disciplines, laboratory_search_terms};
+        use diesel::prelude::*;
+
+        let id = crate::laboratories::model::LaboratoryId(uuid::Uuid::nil());
+        let mut statements = CombinedInserts::new();
+        statements.push(diesel::insert_into(laboratory_disciplines::table).values((
+            laboratory_disciplines::laboratory_id.eq(id),
+            laboratory_disciplines::discipline.eq("virology"),
+        )));
+        statements.push(
+            diesel::insert_into(laboratory_search_terms::table)
+                .values(laboratory_search_terms::term.eq("virus")),
+        );
+        let sql = diesel::debug_query::<diesel::pg::Pg, _>(&statements).to_string();
+        assert!(
+            sql.starts_with(
+                "WITH part0 AS (INSERT INTO \"laboratory_disciplines\" (\"laboratory_id\", \"discipline\") VALUES ($1, $2)) INSERT INTO \"laboratory_search_terms\" (\"term\") VALUES ($3)"
+            ),
+            "{sql}"
+        );
+        // Nothing to send is refused, not sent as an empty statement.
+        let mut rendered = String::new();
+        let empty = CombinedInserts::new();
+        assert!(std::fmt::Write::write_fmt(
+            &mut rendered,
+            format_args!("{}", diesel::debug_query::<diesel::pg::Pg, _>(&empty))
+        )
+        .is_err());
     }
 }

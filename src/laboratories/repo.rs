@@ -4,12 +4,13 @@ use std::collections::HashMap;
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Array, Integer, Text};
 
 use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, LaboratorySort};
 use super::search::{self, PageWindow, SearchPlan};
 use crate::apply_keyset;
-use crate::db::{coalesce_int, DbConn, MultiBackend};
+use crate::db::types::{UtcTimestamp, Uuid as UuidType};
+use crate::db::{coalesce_int, unnest, CombinedInserts, DbConn, MultiBackend};
 use crate::error::ApiError;
 use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
 use crate::regions::model::RegionId;
@@ -69,11 +70,67 @@ pub fn code_owner(
     query.first(conn).optional()
 }
 
-pub fn insert(conn: &mut DbConn, row: &LaboratoryRow) -> QueryResult<()> {
-    diesel::insert_into(laboratories::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+/// Writes a new laboratory with its disciplines and search words. On PostgreSQL the three
+/// inserts go as one statement, atomic by itself, whose text does not depend on how many
+/// disciplines and words there are (they travel as arrays), so each connection prepares it
+/// once. On SQLite they run one after the other and need the caller's write transaction
+/// (`db::write_statement` gives both).
+pub fn insert(
+    conn: &mut DbConn,
+    row: &LaboratoryRow,
+    disciplines: &[Discipline],
+    terms: &[String],
+) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(pg) => {
+            let discipline_names: Vec<&str> = disciplines.iter().map(|d| d.as_str()).collect();
+            let mut statements = CombinedInserts::new();
+            statements.push(diesel::insert_into(laboratories::table).values(row));
+            statements.push(
+                diesel::insert_into(laboratory_disciplines::table)
+                    .values(diesel::select((
+                        row.id.into_sql::<UuidType>(),
+                        unnest(discipline_names.into_sql::<Array<Text>>()),
+                    )))
+                    .into_columns((
+                        laboratory_disciplines::laboratory_id,
+                        laboratory_disciplines::discipline,
+                    )),
+            );
+            statements.push(
+                diesel::insert_into(laboratory_search_terms::table)
+                    .values(diesel::select((
+                        unnest(terms.into_sql::<Array<Text>>()),
+                        row.created_at.into_sql::<UtcTimestamp>(),
+                        row.id.into_sql::<UuidType>(),
+                    )))
+                    .into_columns((
+                        laboratory_search_terms::term,
+                        laboratory_search_terms::created_at,
+                        laboratory_search_terms::laboratory_id,
+                    )),
+            );
+            statements.execute(pg).map(|_| ())
+        }
+        DbConn::Sqlite(lite) => {
+            diesel::insert_into(laboratories::table)
+                .values(row)
+                .execute(lite)?;
+            let discipline_rows = discipline_rows(row.id, disciplines);
+            if !discipline_rows.is_empty() {
+                diesel::insert_into(laboratory_disciplines::table)
+                    .values(&discipline_rows)
+                    .execute(lite)?;
+            }
+            let term_rows = search::term_rows(row.id, row.created_at, terms);
+            if !term_rows.is_empty() {
+                diesel::insert_into(laboratory_search_terms::table)
+                    .values(&term_rows)
+                    .execute(lite)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Writes the row if its stored version is still `expected_version`; false when it moved on.
@@ -192,7 +249,17 @@ pub fn insert_disciplines(
     id: LaboratoryId,
     disciplines: &[Discipline],
 ) -> QueryResult<()> {
-    let rows: Vec<_> = disciplines
+    let rows = discipline_rows(id, disciplines);
+    crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
+}
+
+type DisciplineRow<'a> = (
+    diesel::dsl::Eq<laboratory_disciplines::laboratory_id, LaboratoryId>,
+    diesel::dsl::Eq<laboratory_disciplines::discipline, &'a str>,
+);
+
+fn discipline_rows(id: LaboratoryId, disciplines: &[Discipline]) -> Vec<DisciplineRow<'_>> {
+    disciplines
         .iter()
         .map(|discipline| {
             (
@@ -200,8 +267,7 @@ pub fn insert_disciplines(
                 laboratory_disciplines::discipline.eq(discipline.as_str()),
             )
         })
-        .collect();
-    crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
+        .collect()
 }
 
 /// One page of rows. `subtree_path` is the resolved path of `filter.subtree_root`.

@@ -269,29 +269,35 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
         disciplines: input.disciplines,
     };
     check_fields(&mut fields, checks)?;
-    db::write(pool, move |conn| {
-        let id = LaboratoryId::generate();
-        if let Some(parent_id) = fields.parent_id {
-            let country = region_country(conn, fields.region_id)?;
-            db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
-            check_parent(conn, id, parent_id, &country)?;
-        }
+    let id = LaboratoryId::generate();
+    let (parent_id, region_id) = (fields.parent_id, fields.region_id);
+    let insert = move |conn: &mut DbConn| {
         // A taken code is refused by the unique index, and (without a hub to compare
         // countries with) an unknown region by the foreign key: no lookups first.
         let at = now();
         let row = row_of(id, &fields, at, at, 1);
-        repo::insert(conn, &row).map_err(|e| match e {
+        let terms = name_and_code_terms(&fields.name, &fields.code);
+        repo::insert(conn, &row, &fields.disciplines, &terms).map_err(|e| match e {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 unknown_region(fields.region_id)
             }
             other => write_error(other, &fields.code),
         })?;
-        repo::insert_disciplines(conn, id, &fields.disciplines)?;
-        let terms = name_and_code_terms(&fields.name, &fields.code);
-        search::insert_terms(conn, id, at, &terms)?;
         Laboratory::from_row(row, fields.disciplines)
-    })
-    .await
+    };
+    match parent_id {
+        // Without a hub the create is one statement on PostgreSQL.
+        None => db::write_statement(pool, insert).await,
+        Some(parent_id) => {
+            db::write(pool, move |conn| {
+                let country = region_country(conn, region_id)?;
+                db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
+                check_parent(conn, id, parent_id, &country)?;
+                insert(conn)
+            })
+            .await
+        }
+    }
 }
 
 pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, ApiError> {

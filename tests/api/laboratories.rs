@@ -288,17 +288,22 @@ async fn duplicate_code_is_409(backend: Backend) {
     let w = world(&app).await;
     app.create_laboratory(&w.kurgan_oblast, "KGN-001", json!({}))
         .await;
+    let words = app.count_rows("laboratory_search_terms").await;
+    let disciplines = app.count_rows("laboratory_disciplines").await;
     let response = app
         .post(
             "/v1/laboratories",
-            &json!({"region_id": w.kurgan_oblast["id"], "code": " KGN-001 ", "name": "Другая лаборатория", "kind": "branch"}),
+            &json!({"region_id": w.kurgan_oblast["id"], "code": " KGN-001 ", "name": "Другая лаборатория", "kind": "branch", "disciplines": ["virology"]}),
         )
         .await;
     let body = problem(response, 409).await;
     assert_eq!(body["type"], "/problems/duplicate");
     assert_eq!(body["errors"][0]["field"], "code");
     assert_eq!(body["errors"][0]["code"], "duplicate");
+    // Nothing of the refused laboratory is kept: neither its words nor its disciplines.
     assert_eq!(app.count_rows("laboratories").await, 1);
+    assert_eq!(app.count_rows("laboratory_search_terms").await, words);
+    assert_eq!(app.count_rows("laboratory_disciplines").await, disciplines);
 
     let other = app
         .create_laboratory(&w.kurgan_oblast, "KGN-002", json!({}))
@@ -1427,7 +1432,7 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
                     updated_at: at,
                     version: 1,
                 };
-                labnet::laboratories::repo::insert(conn, &row)?;
+                labnet::laboratories::repo::insert(conn, &row, &[], &[])?;
             }
             diesel::insert_into(labnet::schema::pending_search_rebuild::table)
                 .values(labnet::schema::pending_search_rebuild::requested.eq(true))
