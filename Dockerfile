@@ -14,6 +14,8 @@ WORKDIR /build
 
 # 1. Build the dependency graph alone so it is cached until the manifests change.
 COPY Cargo.toml Cargo.lock ./
+# Compile options of the bundled SQLite.
+COPY .cargo ./.cargo
 RUN mkdir -p src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
