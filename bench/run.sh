@@ -440,25 +440,27 @@ load_api() { # load_api SIZE LOGFILE: countries > districts > regions, SIZE labo
 sample_parameters() { # sample_parameters DIR
     local dir="$1"
     dbq "SELECT id FROM laboratories WHERE code NOT LIKE 'WRK-%' ORDER BY random() LIMIT 10000" >"$dir/lab_ids.txt"
-    # Regions below country level holding operational laboratories directly (the list
-    # scenario filters on one region without its subtree); any region with them otherwise.
+    # Regions holding operational laboratories, where creates put theirs.
+    dbq "SELECT region_id FROM laboratories WHERE status = 'operational'
+         GROUP BY region_id ORDER BY random() LIMIT 1000" >"$dir/region_ids.txt"
+    # For the list scenario, which filters on one region without its subtree: regions below
+    # country level holding at least a page (50) of operational laboratories directly, so
+    # the first page is full at every size and the 1M / 10k ratio compares pages of the same
+    # length (at 10k most regions hold a dozen); any of the above if none does.
     dbq "SELECT l.region_id FROM laboratories l JOIN regions r ON r.id = l.region_id
          WHERE l.status = 'operational' AND r.level IN ('district', 'region')
-         GROUP BY l.region_id ORDER BY random() LIMIT 1000" >"$dir/region_ids.txt"
-    if [ ! -s "$dir/region_ids.txt" ]; then
-        dbq "SELECT region_id FROM laboratories WHERE status = 'operational'
-             GROUP BY region_id ORDER BY random() LIMIT 1000" >"$dir/region_ids.txt"
-    fi
+         GROUP BY l.region_id HAVING count(*) >= 50 ORDER BY random() LIMIT 1000" >"$dir/list_region_ids.txt"
+    [ -s "$dir/list_region_ids.txt" ] || cp "$dir/region_ids.txt" "$dir/list_region_ids.txt"
     dbq "SELECT id FROM regions WHERE level = 'country' ORDER BY code" >"$dir/country_ids.txt"
     # Words of four letters or more from real names, in any script.
     dbq "SELECT name FROM laboratories ORDER BY random() LIMIT 3000" |
         LC_ALL=C.UTF-8 grep -oE '[[:alpha:]]{4,}' | LC_ALL=C.UTF-8 sort -u |
         shuf -n 500 --random-source=<(yes) >"$dir/search_terms.txt" || true
     local name
-    for name in lab_ids region_ids country_ids search_terms; do
+    for name in lab_ids region_ids list_region_ids country_ids search_terms; do
         [ -s "$dir/$name.txt" ] || die "no rows for $name.txt in the $BACKEND database"
     done
-    log "sampled $(wc -l <"$dir/lab_ids.txt") laboratory ids, $(wc -l <"$dir/region_ids.txt") regions, $(wc -l <"$dir/country_ids.txt") countries, $(wc -l <"$dir/search_terms.txt") search terms"
+    log "sampled $(wc -l <"$dir/lab_ids.txt") laboratory ids, $(wc -l <"$dir/region_ids.txt") regions ($(wc -l <"$dir/list_region_ids.txt") with a full page), $(wc -l <"$dir/country_ids.txt") countries, $(wc -l <"$dir/search_terms.txt") search terms"
 }
 
 DEEP_NOTE=""

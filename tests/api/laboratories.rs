@@ -1499,6 +1499,43 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
     // `432` begins 4320..4329 and 432 itself.
     let prefix = list_all(&app, "/v1/laboratories?q=432&page_size=4&sort=code", 5).await;
     assert_eq!(prefix.len(), 11);
+
+    // A subtree this large is read in list order (on SQLite) rather than gathered and
+    // sorted; a small one is gathered. Both give the same pages.
+    let oblast = app
+        .create_region(&country, "RU-KGN", "Курганская область", "region")
+        .await;
+    app.create_laboratory(&oblast, "KGN-1", json!({"status": "operational"}))
+        .await;
+    let subtree = format!(
+        "/v1/laboratories?region_id={}&include_subregions=true&page_size=2",
+        id(&country)
+    );
+    let first = json_with_status(app.get(&subtree).await, 200).await;
+    assert_eq!(codes_in_page(&first), expected(1..=2));
+    let token = first["next_page_token"].as_str().unwrap();
+    let second =
+        json_with_status(app.get(&format!("{subtree}&page_token={token}")).await, 200).await;
+    assert_eq!(codes_in_page(&second), expected(3..=4));
+    for (query, expected) in [
+        ("&sort=name", vec!["KGN-1", "P-1"]),
+        ("&sort=-created_at", vec!["P-5200", "P-5199"]),
+        ("&status=operational", vec!["KGN-1"]),
+        ("&sort=-code&kind=central", vec!["P-999", "P-998"]),
+    ] {
+        let page = json_with_status(app.get(&format!("{subtree}{query}")).await, 200).await;
+        assert_eq!(codes_in_page(&page), expected, "{subtree}{query}");
+    }
+    let small = json_with_status(
+        app.get(&format!(
+            "/v1/laboratories?region_id={}&include_subregions=true",
+            id(&oblast)
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(codes_in_page(&small), ["KGN-1"]);
 }
 
 /// The codes of the laboratories in a list page.
