@@ -984,6 +984,24 @@ async fn ancestors_and_descendants(backend: Backend) {
     )
     .await;
     assert_eq!(ids_of(&searched), vec![id_of(&tobolsk)]);
+    // By name, the whole subtree, in order, across pages.
+    let by_name = list_all(
+        &app,
+        &format!(
+            "/v1/regions/{}/descendants?sort=name&page_size=3",
+            id_of(&ural)
+        ),
+        10,
+    )
+    .await;
+    let names: Vec<&str> = by_name
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names.len(), 6);
+    assert_eq!(names, sorted);
     let leaves = list_all(
         &app,
         &format!("/v1/regions/{}/descendants", id_of(&tobolsk)),

@@ -1,0 +1,1 @@
+DROP INDEX regions_country_name_idx;
