@@ -43,6 +43,13 @@ fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("id").to_owned()
 }
 
+fn names_of(items: &[Value]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect()
+}
+
 fn ids_of(items: &[Value]) -> Vec<String> {
     items.iter().map(id_of).collect()
 }
@@ -971,11 +978,10 @@ async fn ancestors_and_descendants(backend: Backend) {
         10,
     )
     .await;
-    let names: Vec<&str> = municipal
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, vec!["Далматово", "Курган", "Тобольск", "Шадринск"]);
+    assert_eq!(
+        names_of(&municipal),
+        vec!["Далматово", "Курган", "Тобольск", "Шадринск"]
+    );
 
     let searched = list_all(
         &app,
@@ -994,10 +1000,7 @@ async fn ancestors_and_descendants(backend: Backend) {
         10,
     )
     .await;
-    let names: Vec<&str> = by_name
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let names = names_of(&by_name);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names.len(), 6);
@@ -1551,13 +1554,7 @@ async fn regions_are_found_by_exact_code(backend: Backend) {
     app.create_region(&ru, "RU-KGNX", "Другая область", "region")
         .await;
     let page = json_with_status(app.get("/v1/regions?code=ru-kgn").await, 200).await;
-    let names: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Курганская область"]);
+    assert_eq!(names_of(&page_items(&page)), ["Курганская область"]);
     let page = json_with_status(app.get("/v1/regions?code=RU-KGN,RU&sort=code").await, 200).await;
     let codes: Vec<&str> = page["items"]
         .as_array()
