@@ -342,7 +342,10 @@ where
 /// lookup that takes a fraction of a millisecond those cost more CPU than the query itself
 /// (GET by id used 27 % less service CPU without them, `docs/performance.md`). The worker
 /// is blocked for the lookup's duration, which is why there are two HTTP workers per core
-/// by default and why list pages, searches and writes always go through [`run`].
+/// by default and why list pages, searches and writes always go through [`run`]. A
+/// PostgreSQL server that hangs rather than fails holds such a worker until the query
+/// returns or TCP gives up; `DATABASE_URL` can bound that with libpq's `tcp_user_timeout`
+/// and `keepalives_*` parameters (see the README).
 pub async fn lookup<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,

@@ -434,10 +434,20 @@ pub struct LaboratoryFilter {
 impl LaboratoryFilter {
     /// Whether the list is narrowed by nothing but `q`.
     pub fn is_search_only(&self) -> bool {
+        self.subtree_root.is_none() && self.has_no_field_filter()
+    }
+
+    /// Whether the list is narrowed by nothing but `include_subregions` of a region.
+    pub fn is_subtree_only(&self) -> bool {
+        self.search.is_none() && self.has_no_field_filter()
+    }
+
+    /// No filter on the laboratories' own fields (region, kind, status and so on).
+    fn has_no_field_filter(&self) -> bool {
         let LaboratoryFilter {
             codes,
             region_ids,
-            subtree_root,
+            subtree_root: _,
             kinds,
             statuses,
             parent_ids,
@@ -448,7 +458,6 @@ impl LaboratoryFilter {
         } = self;
         codes.is_none()
             && region_ids.is_none()
-            && subtree_root.is_none()
             && kinds.is_none()
             && statuses.is_none()
             && parent_ids.is_none()
