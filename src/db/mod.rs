@@ -416,7 +416,9 @@ where
 /// data-modifying `WITH` query. A statement is atomic on its own, so writing a row with its
 /// child rows this way needs no `BEGIN` and `COMMIT`, and costs one round trip instead of
 /// one per statement plus two. Foreign keys between the parts hold: PostgreSQL checks them
-/// when the whole statement has run.
+/// when the whole statement has run. Parts are meant to be `INSERT`s without a `WITH` of
+/// their own: PostgreSQL does not nest data-modifying `WITH` queries, and every part runs
+/// whether or not a later one reads it.
 pub struct CombinedInserts<'a> {
     statements: Vec<Box<dyn QueryFragment<diesel::pg::Pg> + 'a>>,
 }

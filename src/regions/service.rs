@@ -148,6 +148,11 @@ pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiErr
     };
     check_fields(&mut fields)?;
     db::write(pool, move |conn| {
+        // The parent's country and level are checked below: a concurrent change of them
+        // must wait (see `update`).
+        if fields.parent_id.is_some() {
+            db::lock_hierarchy(conn, db::Hierarchy::Regions)?;
+        }
         let id = RegionId::generate();
         let path = check_parent(conn, &fields, id, None)?;
         check_code_free(conn, &fields.code, None)?;
@@ -190,7 +195,10 @@ pub async fn update(
 ) -> Result<Region, ApiError> {
     db::write(pool, move |conn| {
         // A move re-parents a subtree: moves run one at a time so two cannot close a loop.
-        if patch.parent_id.is_some() {
+        // A change of country or level is checked against the subregions, and a new
+        // subregion against its parent's country and level: these wait for each other too,
+        // so a subtree never leaves its root's country (descendants rely on it).
+        if patch.parent_id.is_some() || patch.country_code.is_some() || patch.level.is_some() {
             db::lock_hierarchy(conn, db::Hierarchy::Regions)?;
         }
         let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;

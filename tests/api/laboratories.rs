@@ -2,7 +2,7 @@ use serde_json::{json, Value};
 
 use crate::backend_tests;
 use crate::common::{
-    json_with_status, list_all, names_field, problem, spawn_app, Backend, TestApp,
+    json_with_status, list_all, names_field, problem, spawn_app, spawn_app_with, Backend, TestApp,
 };
 
 backend_tests!(
@@ -29,6 +29,7 @@ backend_tests!(
     sort_by_capacity_with_nulls_and_paging,
     failed_write_leaves_no_partial_rows,
     bad_query_parameters_are_400,
+    reads_by_id_wait_for_a_busy_pool,
 );
 
 /// RU > Курганская область > Курган, and KZ > Актюбинская область.
@@ -1557,4 +1558,31 @@ fn url_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A read by id runs on the HTTP worker only when a connection is idle; with the only
+/// connection taken, reads wait for it in the pool's queue and all succeed.
+async fn reads_by_id_wait_for_a_busy_pool(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.pool_size = 1).await;
+    let w = world(&app).await;
+    let lab = app
+        .create_laboratory(&w.kurgan_city, "KUR-1", json!({}))
+        .await;
+    let pool = app.pool.clone();
+    let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let conn = pool.get().expect("the only connection");
+        taken_tx.send(()).expect("signal");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(conn);
+    });
+    taken_rx.recv().expect("connection taken");
+    assert_eq!(app.pool.state().idle_connections, 0);
+    let path = lab_path(&lab);
+    let reads = (0..6).map(|_| app.get(&path));
+    for response in futures_util::future::join_all(reads).await {
+        let body = json_with_status(response, 200).await;
+        assert_eq!(body["code"], "KUR-1");
+    }
+    holder.join().expect("holder");
 }
