@@ -353,7 +353,12 @@ where
 {
     if let Ok(permit) = pool.permits.clone().try_acquire_owned() {
         if let Some(conn) = pool.connections.try_get() {
-            return run_on(conn, permit, work);
+            // A panic is answered with a 500, as it is from the blocking pool, instead of
+            // taking the worker and its other connections down.
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_on(conn, permit, work)
+            }))
+            .unwrap_or_else(|_| Err(ApiError::internal("a database lookup panicked")));
         }
     }
     run(pool, work).await
