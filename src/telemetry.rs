@@ -149,12 +149,15 @@ pub async fn observe_request(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().to_string();
     let path = req.path().to_owned();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    // The route is recorded once the router has matched it: asked before, actix would run
+    // the router a second time for it.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = tracing::field::Empty
+    );
     let context = RequestContext {
         request_id: request_id.clone(),
         path: path.clone(),
@@ -165,10 +168,15 @@ pub async fn observe_request(
         .await;
 
     let elapsed = started.elapsed();
-    let status = match &result {
-        Ok(response) => response.status().as_u16(),
-        Err(error) => error.as_response_error().status_code().as_u16(),
+    let (status, route) = match &result {
+        Ok(response) => (
+            response.status().as_u16(),
+            response.request().match_pattern(),
+        ),
+        Err(error) => (error.as_response_error().status_code().as_u16(), None),
     };
+    let route = route.unwrap_or_else(|| "unmatched".to_owned());
+    span.record("route", route.as_str());
     if let Some(metrics) = metrics {
         metrics.observe(&method, &route, status, elapsed.as_secs_f64());
     }
