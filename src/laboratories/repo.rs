@@ -81,56 +81,41 @@ pub fn insert(
     disciplines: &[Discipline],
     terms: &[String],
 ) -> QueryResult<()> {
-    match conn {
-        DbConn::Pg(pg) => {
-            let discipline_names: Vec<&str> = disciplines.iter().map(|d| d.as_str()).collect();
-            let mut statements = CombinedInserts::new();
-            statements.push(diesel::insert_into(laboratories::table).values(row));
-            statements.push(
-                diesel::insert_into(laboratory_disciplines::table)
-                    .values(diesel::select((
-                        row.id.into_sql::<UuidType>(),
-                        unnest(discipline_names.into_sql::<Array<Text>>()),
-                    )))
-                    .into_columns((
-                        laboratory_disciplines::laboratory_id,
-                        laboratory_disciplines::discipline,
-                    )),
-            );
-            statements.push(
-                diesel::insert_into(laboratory_search_terms::table)
-                    .values(diesel::select((
-                        unnest(terms.into_sql::<Array<Text>>()),
-                        row.created_at.into_sql::<UtcTimestamp>(),
-                        row.id.into_sql::<UuidType>(),
-                    )))
-                    .into_columns((
-                        laboratory_search_terms::term,
-                        laboratory_search_terms::created_at,
-                        laboratory_search_terms::laboratory_id,
-                    )),
-            );
-            statements.execute(pg).map(|_| ())
-        }
-        DbConn::Sqlite(lite) => {
-            diesel::insert_into(laboratories::table)
-                .values(row)
-                .execute(lite)?;
-            let discipline_rows = discipline_rows(row.id, disciplines);
-            if !discipline_rows.is_empty() {
-                diesel::insert_into(laboratory_disciplines::table)
-                    .values(&discipline_rows)
-                    .execute(lite)?;
-            }
-            let term_rows = search::term_rows(row.id, row.created_at, terms);
-            if !term_rows.is_empty() {
-                diesel::insert_into(laboratory_search_terms::table)
-                    .values(&term_rows)
-                    .execute(lite)?;
-            }
-            Ok(())
-        }
+    if let DbConn::Pg(pg) = conn {
+        let discipline_names: Vec<&str> = disciplines.iter().map(|d| d.as_str()).collect();
+        let mut statements = CombinedInserts::new();
+        statements.push(diesel::insert_into(laboratories::table).values(row));
+        statements.push(
+            diesel::insert_into(laboratory_disciplines::table)
+                .values(diesel::select((
+                    row.id.into_sql::<UuidType>(),
+                    unnest(discipline_names.into_sql::<Array<Text>>()),
+                )))
+                .into_columns((
+                    laboratory_disciplines::laboratory_id,
+                    laboratory_disciplines::discipline,
+                )),
+        );
+        statements.push(
+            diesel::insert_into(laboratory_search_terms::table)
+                .values(diesel::select((
+                    unnest(terms.into_sql::<Array<Text>>()),
+                    row.created_at.into_sql::<UtcTimestamp>(),
+                    row.id.into_sql::<UuidType>(),
+                )))
+                .into_columns((
+                    laboratory_search_terms::term,
+                    laboratory_search_terms::created_at,
+                    laboratory_search_terms::laboratory_id,
+                )),
+        );
+        return statements.execute(pg).map(|_| ());
     }
+    diesel::insert_into(laboratories::table)
+        .values(row)
+        .execute(conn)?;
+    insert_disciplines(conn, row.id, disciplines)?;
+    search::insert_terms(conn, row.id, row.created_at, terms)
 }
 
 /// Writes the row if its stored version is still `expected_version`; false when it moved on.
@@ -249,17 +234,7 @@ pub fn insert_disciplines(
     id: LaboratoryId,
     disciplines: &[Discipline],
 ) -> QueryResult<()> {
-    let rows = discipline_rows(id, disciplines);
-    crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
-}
-
-type DisciplineRow<'a> = (
-    diesel::dsl::Eq<laboratory_disciplines::laboratory_id, LaboratoryId>,
-    diesel::dsl::Eq<laboratory_disciplines::discipline, &'a str>,
-);
-
-fn discipline_rows(id: LaboratoryId, disciplines: &[Discipline]) -> Vec<DisciplineRow<'_>> {
-    disciplines
+    let rows: Vec<_> = disciplines
         .iter()
         .map(|discipline| {
             (
@@ -267,7 +242,8 @@ fn discipline_rows(id: LaboratoryId, disciplines: &[Discipline]) -> Vec<Discipli
                 laboratory_disciplines::discipline.eq(discipline.as_str()),
             )
         })
-        .collect()
+        .collect();
+    crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
 }
 
 /// A subtree holding at least this many laboratories is "large": its list is read in order

@@ -64,22 +64,7 @@ pub fn insert_terms(
     created_at: Timestamp,
     terms: &[String],
 ) -> QueryResult<()> {
-    let rows = term_rows(id, created_at, terms);
-    if rows.is_empty() {
-        return Ok(());
-    }
-    crate::insert_rows!(conn, laboratory_search_terms::table, &rows).map(|_| ())
-}
-
-pub type TermRow<'a> = (
-    diesel::dsl::Eq<laboratory_search_terms::term, &'a str>,
-    diesel::dsl::Eq<laboratory_search_terms::created_at, Timestamp>,
-    diesel::dsl::Eq<laboratory_search_terms::laboratory_id, LaboratoryId>,
-);
-
-/// The rows of the words table for a laboratory's words.
-pub fn term_rows(id: LaboratoryId, created_at: Timestamp, terms: &[String]) -> Vec<TermRow<'_>> {
-    terms
+    let rows: Vec<_> = terms
         .iter()
         .map(|term| {
             (
@@ -88,7 +73,11 @@ pub fn term_rows(id: LaboratoryId, created_at: Timestamp, terms: &[String]) -> V
                 laboratory_search_terms::laboratory_id.eq(id),
             )
         })
-        .collect()
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    crate::insert_rows!(conn, laboratory_search_terms::table, &rows).map(|_| ())
 }
 
 /// Removes stored words of a laboratory, found by their whole key (the words table has no
