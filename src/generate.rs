@@ -486,7 +486,7 @@ fn defer_search_indexes(conn: &mut DbConn) -> Result<Vec<IndexDefinition>, Strin
 }
 
 /// On SQLite, the laboratories' words go into a plain table during the load and into
-/// their keyed (`WITHOUT ROWID`) table in key order at the end: inserting four words per
+/// their keyed (`WITHOUT ROWID`) table in key order at the end: inserting about eight words per
 /// laboratory in random key order into a B-tree of millions is most of a SQLite load. The
 /// keyed table keeps its definition; a duplicate key fails the load at the end.
 fn unkey_sqlite_search_terms(conn: &mut DbConn) -> Result<bool, String> {
