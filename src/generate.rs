@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::db::types::{now, Timestamp};
+use crate::core::time::{now, Timestamp};
 use crate::db::{DbConn, DbPool};
 use crate::laboratories::model::{Discipline, LaboratoryId, LaboratoryKind, LaboratoryRow};
 use crate::localizations::model::{

@@ -1,8 +1,8 @@
 //! labnet: the central registry of a clinical-laboratory network.
 
 pub mod config;
+pub mod core;
 pub mod db;
-pub mod error;
 pub mod generate;
 pub mod http;
 pub mod openapi;

@@ -7,8 +7,8 @@ use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Required};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldError, Problem};
 use crate::http::responses;
+use crate::{core::error::FieldError, http::problem::Problem};
 
 #[derive(OpenApi)]
 #[openapi(

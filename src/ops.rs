@@ -7,8 +7,8 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::core::error::DomainError;
 use crate::db;
-use crate::error::ApiError;
 use crate::AppState;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -50,7 +50,7 @@ async fn healthz() -> HttpResponse {
     )
 )]
 #[get("/readyz")]
-async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, DomainError> {
     let backend = state
         .settings
         .database()
@@ -60,13 +60,13 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         db::migrations_complete(conn)
             .map_err(|e| {
                 tracing::warn!(error = %e, "readiness check failed");
-                ApiError::unavailable("the database does not answer")
+                DomainError::unavailable("the database does not answer")
             })
             .and_then(|complete| {
                 if complete {
                     Ok(())
                 } else {
-                    Err(ApiError::unavailable("database migrations are pending"))
+                    Err(DomainError::unavailable("database migrations are pending"))
                 }
             })
     })
@@ -136,13 +136,13 @@ impl RouteMethods {
 }
 
 /// Requests that match no endpoint: 405 when the path exists with other methods, else 404.
-pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, DomainError> {
     if let Some(pattern) = req.match_pattern() {
         let allow = req
             .app_data::<web::Data<RouteMethods>>()
             .map(|routes| routes.allow(&pattern))
             .unwrap_or_else(|| "GET".to_owned());
-        return Err(ApiError::MethodNotAllowed {
+        return Err(DomainError::MethodNotAllowed {
             detail: format!(
                 "{} is not supported on {}; use {allow}",
                 req.method(),
@@ -151,7 +151,7 @@ pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             allow,
         });
     }
-    Err(ApiError::NotFound(format!(
+    Err(DomainError::NotFound(format!(
         "there is no endpoint at {}",
         req.path()
     )))

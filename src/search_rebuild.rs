@@ -6,7 +6,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::types::Timestamp;
+use crate::core::time::Timestamp;
 use crate::db::DbConn;
 use crate::laboratories::model::LaboratoryId;
 use crate::laboratories::search;

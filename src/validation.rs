@@ -3,7 +3,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::error::{ApiError, FieldError};
+use crate::core::error::{DomainError, FieldError};
 
 /// ISO 3166-1 alpha-2, upper case, and an assigned code.
 pub fn is_country_code(code: &str) -> bool {
@@ -187,11 +187,11 @@ impl Checks {
     }
 
     /// `Ok` when nothing failed, else a 422 naming every field.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), DomainError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.errors))
+            Err(DomainError::Validation(self.errors))
         }
     }
 }
@@ -228,8 +228,8 @@ macro_rules! text_enum {
 
             /// Reads the stored text; anything else means the database holds a value this
             /// build does not know.
-            pub fn from_db(text: &str) -> Result<Self, $crate::error::ApiError> {
-                text.parse().map_err(|_| $crate::error::ApiError::internal(format!(
+            pub fn from_db(text: &str) -> Result<Self, $crate::core::error::DomainError> {
+                text.parse().map_err(|_| $crate::core::error::DomainError::internal(format!(
                     "unknown {} `{}` in the database", stringify!($name), text)))
             }
         }

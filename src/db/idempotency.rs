@@ -4,9 +4,9 @@ use chrono::Duration;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::types::{now, Timestamp};
 use super::{write_transaction, DbConn};
-use crate::error::ApiError;
+use crate::core::error::DomainError;
+use crate::core::time::{now, Timestamp};
 use crate::schema::idempotency_keys;
 
 /// How long a stored response is replayed.
@@ -38,7 +38,11 @@ pub enum Reservation {
     InFlight,
 }
 
-pub fn reserve(conn: &mut DbConn, key: &str, fingerprint: &str) -> Result<Reservation, ApiError> {
+pub fn reserve(
+    conn: &mut DbConn,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Reservation, DomainError> {
     let at = now();
     let outcome = write_transaction(conn, |conn| -> Result<Reservation, DieselError> {
         let expired_before = Timestamp(at.0 - Duration::hours(RETENTION_HOURS));
@@ -94,7 +98,7 @@ pub fn complete(
     status: u16,
     headers: &str,
     body: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     diesel::update(idempotency_keys::table.find(key))
         .set((
             idempotency_keys::status_code.eq(Some(i32::from(status))),
@@ -106,7 +110,7 @@ pub fn complete(
 }
 
 /// Frees a reserved key whose request failed on the server side, so a retry can run.
-pub fn release(conn: &mut DbConn, key: &str) -> Result<(), ApiError> {
+pub fn release(conn: &mut DbConn, key: &str) -> Result<(), DomainError> {
     diesel::delete(
         idempotency_keys::table
             .find(key)

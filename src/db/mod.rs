@@ -1,7 +1,9 @@
 //! Database access shared by every resource: the two-backend connection type, the pool,
 //! embedded migrations and the blocking-pool bridge.
 
+pub mod errors;
 pub mod idempotency;
+pub mod query;
 pub mod types;
 
 use std::path::{Path, PathBuf};
@@ -10,11 +12,13 @@ use std::time::Duration;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::query_builder::QueryFragment;
+
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+pub use query::{coalesce_int, substr, unnest};
 
-use crate::error::ApiError;
+use crate::core::error::DomainError;
 
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -311,27 +315,27 @@ pub fn lock_hierarchy(conn: &mut DbConn, hierarchy: Hierarchy) -> diesel::QueryR
 
 /// Runs blocking database work on actix's blocking thread pool (never on an async worker),
 /// keeping the caller's tracing span so log lines carry the request id.
-pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, DomainError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
     let permit = tokio::time::timeout(QUEUE_TIMEOUT, pool.permits.clone().acquire_owned())
         .await
-        .map_err(|_| ApiError::unavailable("all database connections are busy; retry"))?
-        .map_err(|_| ApiError::unavailable("the database pool is closed"))?;
+        .map_err(|_| DomainError::unavailable("all database connections are busy; retry"))?
+        .map_err(|_| DomainError::unavailable("the database pool is closed"))?;
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
         let conn = pool.get().map_err(|e| {
             tracing::warn!(error = %e, "database connection unavailable");
-            ApiError::unavailable("the database is unavailable")
+            DomainError::unavailable("the database is unavailable")
         })?;
         run_on(conn, permit, work)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
 }
 
 /// Runs a read of a few primary-key lookups, such as fetching one resource by id, on the
@@ -346,9 +350,9 @@ where
 /// PostgreSQL server that hangs rather than fails holds such a worker until the query
 /// returns or TCP gives up; `DATABASE_URL` can bound that with libpq's `tcp_user_timeout`
 /// and `keepalives_*` parameters (see the README).
-pub async fn lookup<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+pub async fn lookup<T, F>(pool: &DbPool, work: F) -> Result<T, DomainError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
     T: Send + 'static,
 {
     if let Ok(permit) = pool.permits.clone().try_acquire_owned() {
@@ -358,7 +362,7 @@ where
             return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run_on(conn, permit, work)
             }))
-            .unwrap_or_else(|_| Err(ApiError::internal("a database lookup panicked")));
+            .unwrap_or_else(|_| Err(DomainError::internal("a database lookup panicked")));
         }
     }
     run(pool, work).await
@@ -370,12 +374,12 @@ fn run_on<T, F>(
     mut conn: r2d2::PooledConnection<ConnectionManager>,
     permit: tokio::sync::OwnedSemaphorePermit,
     work: F,
-) -> Result<T, ApiError>
+) -> Result<T, DomainError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    F: FnOnce(&mut DbConn) -> Result<T, DomainError>,
 {
     let result = work(&mut conn.conn);
-    if matches!(result, Err(ApiError::Unavailable(_))) {
+    if matches!(result, Err(DomainError::Unavailable(_))) {
         conn.lost = true;
     }
     // The connection goes back to the pool before the permit frees a waiter for it.
@@ -385,17 +389,17 @@ where
 }
 
 /// Runs a write transaction on the blocking pool (on SQLite, after the writers ahead of it).
-pub async fn write<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+pub async fn write<T, F>(pool: &DbPool, work: F) -> Result<T, DomainError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
     T: Send + 'static,
 {
     let _turn = match &pool.writer {
         Some(writer) => Some(
             tokio::time::timeout(QUEUE_TIMEOUT, writer.clone().acquire_owned())
                 .await
-                .map_err(|_| ApiError::unavailable("too many writes are queued; retry"))?
-                .map_err(|_| ApiError::unavailable("the database pool is closed"))?,
+                .map_err(|_| DomainError::unavailable("too many writes are queued; retry"))?
+                .map_err(|_| DomainError::unavailable("the database pool is closed"))?,
         ),
         None => None,
     };
@@ -405,9 +409,9 @@ where
 /// Runs a write whose work issues a single statement on PostgreSQL (such as
 /// [`CombinedInserts`]), which is atomic by itself: no transaction is opened around it. On
 /// SQLite, where the same work may take several statements, it runs as [`write`] does.
-pub async fn write_statement<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+pub async fn write_statement<T, F>(pool: &DbPool, work: F) -> Result<T, DomainError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
     T: Send + 'static,
 {
     if pool.writer.is_some() {
@@ -475,100 +479,6 @@ impl diesel::query_builder::QueryId for CombinedInserts<'_> {
 }
 
 impl RunQueryDsl<PgConnection> for CombinedInserts<'_> {}
-
-diesel::define_sql_function! {
-    /// `unnest(array)`: a PostgreSQL array's elements as rows.
-    fn unnest(array: diesel::sql_types::Array<diesel::sql_types::Text>) -> diesel::sql_types::Text;
-}
-
-diesel::define_sql_function! {
-    /// `substr(text, start)`: the rest of a text from a 1-based position (both backends).
-    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer) -> diesel::sql_types::Text;
-}
-
-diesel::define_sql_function! {
-    /// `COALESCE(x, fallback)` for a nullable integer sort key.
-    #[sql_name = "COALESCE"]
-    fn coalesce_int(value: diesel::sql_types::Nullable<diesel::sql_types::Integer>, fallback: diesel::sql_types::Integer) -> diesel::sql_types::Integer;
-}
-
-/// Adds `column IN (values)` to a boxed query, written `column = value` when there is one
-/// value: PostgreSQL (before 17) cannot read an index in order under `= ANY(...)`, so a
-/// single-value filter would otherwise sort every matching row before the page is cut.
-#[macro_export]
-macro_rules! filter_any_of {
-    ($query:ident, $column:expr, $values:expr) => {{
-        use diesel::prelude::*;
-        let values: Vec<_> = $values;
-        $query = match values.as_slice() {
-            [single] => $query.filter($column.eq(single.clone())),
-            _ => $query.filter($column.eq_any(values)),
-        };
-    }};
-}
-
-/// A multi-row `INSERT`, which the two-backend connection type cannot express: the
-/// statement is built for the concrete backend. An empty `$rows` writes nothing.
-#[macro_export]
-macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        use diesel::RunQueryDsl;
-        match $conn {
-            $crate::db::DbConn::Pg(pg) => diesel::insert_into($table).values($rows).execute(pg),
-            $crate::db::DbConn::Sqlite(lite) => {
-                diesel::insert_into($table).values($rows).execute(lite)
-            }
-        }
-    }};
-}
-
-/// Keeps the rows of a boxed query whose search column (`validation::search_column`) has,
-/// for each of `terms`, a word that starts with it.
-#[macro_export]
-macro_rules! filter_words {
-    ($query:ident, $column:expr, $terms:expr) => {{
-        use diesel::prelude::*;
-        for term in $terms {
-            $query = $query.filter(
-                $column
-                    .like($crate::http::query::word_prefix_pattern(term))
-                    .escape('\\'),
-            );
-        }
-    }};
-}
-
-/// Applies the keyset condition and the matching `ORDER BY key, id` to a boxed query.
-/// `$after` is `Option<(key, id)>`. The condition is written
-/// `key >= x AND (key > x OR (key = x AND id > y))` (reversed when descending): the first
-/// term is redundant for the result but gives both databases an index range to start from,
-/// so a deep page costs what the first page costs.
-#[macro_export]
-macro_rules! apply_keyset {
-    ($query:ident, $column:expr, $id_column:expr, $descending:expr, $after:expr) => {{
-        use diesel::prelude::*;
-        if let Some((key, last_id)) = $after {
-            $query = if $descending {
-                $query.filter($column.le(key.clone())).filter(
-                    $column
-                        .lt(key.clone())
-                        .or($column.eq(key).and($id_column.lt(last_id))),
-                )
-            } else {
-                $query.filter($column.ge(key.clone())).filter(
-                    $column
-                        .gt(key.clone())
-                        .or($column.eq(key).and($id_column.gt(last_id))),
-                )
-            };
-        }
-        $query = if $descending {
-            $query.order(($column.desc(), $id_column.desc()))
-        } else {
-            $query.order(($column.asc(), $id_column.asc()))
-        };
-    }};
-}
 
 #[cfg(test)]
 mod tests {

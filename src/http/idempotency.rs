@@ -11,9 +11,9 @@ use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::core::error::DomainError;
 use crate::db::idempotency::{self, Reservation, StoredResponse};
 use crate::db::{self};
-use crate::error::ApiError;
 use crate::http::json::BodyLimit;
 use crate::AppState;
 
@@ -24,14 +24,14 @@ const MAX_KEY_LENGTH: usize = 255;
 /// Headers kept with a stored response.
 const STORED_HEADERS: [HeaderName; 3] = [CONTENT_TYPE, LOCATION, ETAG];
 
-fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
+fn parse_key(value: &HeaderValue) -> Result<String, DomainError> {
     let key = value.to_str().unwrap_or_default().trim();
     if key.is_empty() || key.len() > MAX_KEY_LENGTH || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest {
+        return Err(DomainError::BadRequest {
             detail: format!(
                 "Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"
             ),
-            errors: vec![crate::error::FieldError::new(
+            errors: vec![crate::core::error::FieldError::new(
                 "Idempotency-Key",
                 "invalid",
                 "must be 1 to 255 visible ASCII characters",
@@ -78,7 +78,7 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
     response.body(stored.response_body.clone().unwrap_or_default())
 }
 
-fn error_response(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+fn error_response(req: ServiceRequest, error: DomainError) -> ServiceResponse<BoxBody> {
     let response = error.error_response();
     req.into_response(response)
 }
@@ -116,12 +116,13 @@ pub async fn idempotent_post(
         let Ok(chunk) = chunk else {
             return Ok(error_response(
                 req,
-                ApiError::bad_request("could not read the body"),
+                DomainError::bad_request("could not read the body"),
             ));
         };
         if buffer.len() + chunk.len() > limit {
-            let error =
-                ApiError::PayloadTooLarge(format!("the body exceeds the limit of {limit} bytes"));
+            let error = DomainError::PayloadTooLarge(format!(
+                "the body exceeds the limit of {limit} bytes"
+            ));
             return Ok(error_response(req, error));
         }
         buffer.extend_from_slice(&chunk);
@@ -141,7 +142,7 @@ pub async fn idempotent_post(
         Err(error) => return Ok(error_response(req, error)),
         Ok(Reservation::Replay(stored)) => return Ok(req.into_response(replay(&stored))),
         Ok(Reservation::Mismatch) => {
-            let error = ApiError::invalid(
+            let error = DomainError::invalid(
                 "Idempotency-Key",
                 "mismatch",
                 "this key was already used with a different request; use a new key",
@@ -149,7 +150,7 @@ pub async fn idempotent_post(
             return Ok(error_response(req, error));
         }
         Ok(Reservation::InFlight) => {
-            let error = ApiError::rule_conflict(
+            let error = DomainError::rule_conflict(
                 "a request with this Idempotency-Key is still being processed; retry later",
             );
             return Ok(error_response(req, error));
@@ -185,7 +186,7 @@ pub async fn idempotent_post(
         Ok(bytes) => bytes,
         Err(_) => {
             release(&state, key).await;
-            let error = ApiError::internal("could not buffer the response body");
+            let error = DomainError::internal("could not buffer the response body");
             return Ok(ServiceResponse::new(http_request, error.error_response()));
         }
     };

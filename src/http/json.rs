@@ -10,7 +10,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::core::error::{DomainError, FieldError};
 
 /// The largest body the service accepts, in bytes (`LABNET_BODY_LIMIT`).
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +21,8 @@ pub struct BodyLimit(pub usize);
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = DomainError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, DomainError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
@@ -47,8 +47,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::bad_request(format!("could not read the body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    DomainError::bad_request(format!("could not read the body: {e}"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -59,14 +60,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-fn too_large(limit: usize) -> ApiError {
-    ApiError::PayloadTooLarge(format!("the body exceeds the limit of {limit} bytes"))
+fn too_large(limit: usize) -> DomainError {
+    DomainError::PayloadTooLarge(format!("the body exceeds the limit of {limit} bytes"))
 }
 
 /// `application/json`, `application/merge-patch+json` and any other `+json` type are accepted.
-fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
+fn check_content_type(content_type: Option<&str>) -> Result<(), DomainError> {
     let Some(raw) = content_type else {
-        return Err(ApiError::UnsupportedMediaType(
+        return Err(DomainError::UnsupportedMediaType(
             "the request has no Content-Type; send application/json".to_owned(),
         ));
     };
@@ -81,7 +82,7 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     {
         Ok(())
     } else {
-        Err(ApiError::UnsupportedMediaType(format!(
+        Err(DomainError::UnsupportedMediaType(format!(
             "expected Content-Type application/json or application/merge-patch+json, got {raw}"
         )))
     }
@@ -120,7 +121,7 @@ fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
 
 /// PostgreSQL cannot store the NUL character in text, so no field accepts it (on either
 /// backend, so both behave alike). JSON can only carry it escaped, as `\u0000`.
-fn refuse_nul(body: &[u8]) -> Result<(), ApiError> {
+fn refuse_nul(body: &[u8]) -> Result<(), DomainError> {
     if !body.windows(6).any(|window| window == b"\\u0000") {
         return Ok(());
     }
@@ -128,7 +129,7 @@ fn refuse_nul(body: &[u8]) -> Result<(), ApiError> {
         return Ok(());
     };
     match nul_path(&value, "") {
-        Some(field) => Err(ApiError::Validation(vec![FieldError::new(
+        Some(field) => Err(DomainError::Validation(vec![FieldError::new(
             field,
             "invalid",
             "must not contain the NUL character (U+0000)",
@@ -140,15 +141,15 @@ fn refuse_nul(body: &[u8]) -> Result<(), ApiError> {
 /// Deserializes a body, naming the offending field on shape errors. The whole body must be
 /// one JSON document (nothing may trail it), and malformed JSON is reported as such even
 /// where the part read so far already has the wrong shape.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, DomainError> {
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        return Err(ApiError::bad_request(format!(
+        return Err(DomainError::bad_request(format!(
             "the body is not valid JSON: {error}"
         )));
     }
     // Serde would also read a struct from an array, by position; bodies are objects.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::Validation(vec![FieldError::new(
+        return Err(DomainError::Validation(vec![FieldError::new(
             "body",
             "invalid_type",
             "the body must be a JSON object",
@@ -163,10 +164,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             let inner = error.into_inner();
             use serde_json::error::Category;
             match inner.classify() {
-                Category::Syntax | Category::Eof | Category::Io => Err(ApiError::bad_request(
+                Category::Syntax | Category::Eof | Category::Io => Err(DomainError::bad_request(
                     format!("the body is not valid JSON: {inner}"),
                 )),
-                Category::Data => Err(ApiError::Validation(vec![field_error(
+                Category::Data => Err(DomainError::Validation(vec![field_error(
                     &path,
                     &inner.to_string(),
                 )])),

@@ -1,40 +1,44 @@
-//! Cross-cutting HTTP pieces shared by every resource.
+//! The HTTP edge: extractors, response shapes and the one mapping of domain errors to
+//! problem+json. Nothing below `http` (services, repositories, the core) sees an HTTP type.
 
-pub mod etag;
+pub mod endpoints;
+pub mod extract;
 pub mod idempotency;
-pub mod ids;
 pub mod json;
-pub mod pagination;
+pub mod problem;
 pub mod query;
 pub mod responses;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Serialize;
+
+use crate::core::precondition::{etag, none_match_is_fresh};
+use extract::IfNoneMatch;
 
 /// 201 with `Location` and `ETag`.
 pub fn created<T: Serialize>(location: String, version: i64, body: &T) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, etag::etag(version)))
+        .insert_header((header::ETAG, etag(version)))
         .json(body)
 }
 
 /// 200 with `ETag`, or 304 when the request's `If-None-Match` names the current version.
-pub fn fetched<T: Serialize>(req: &HttpRequest, version: i64, body: &T) -> HttpResponse {
-    if etag::if_none_match(req.headers(), version) {
+pub fn fetched<T: Serialize>(cached: &IfNoneMatch, version: i64, body: &T) -> HttpResponse {
+    if none_match_is_fresh(cached.0.as_deref(), version) {
         return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag::etag(version)))
+            .insert_header((header::ETAG, etag(version)))
             .finish();
     }
     HttpResponse::Ok()
-        .insert_header((header::ETAG, etag::etag(version)))
+        .insert_header((header::ETAG, etag(version)))
         .json(body)
 }
 
 /// 200 with the new `ETag` after a write.
 pub fn updated<T: Serialize>(version: i64, body: &T) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::ETAG, etag::etag(version)))
+        .insert_header((header::ETAG, etag(version)))
         .json(body)
 }

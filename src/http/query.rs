@@ -1,62 +1,300 @@
-//! Query-string parsing: unknown parameters are refused (400), every value is parsed with
-//! an error that names its parameter.
+//! Query strings: the list parameters every list shares (`page_size`, `page_token`,
+//! `sort`, `q`), the resource's own filters, and value parsing with errors that name their
+//! parameter. Unknown parameters are refused (400); a filter documented as an array takes
+//! its values repeated (`status=a&status=b`), comma-separated (`status=a,b`) or both.
 
 use std::future::{ready, Ready};
+use std::marker::PhantomData;
 use std::str::FromStr;
 
 use actix_web::{FromRequest, HttpRequest};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{RefOr, Required};
+use utoipa::IntoParams;
 
-use crate::error::ApiError;
+use crate::core::error::DomainError;
+use crate::core::paging::{
+    FixedOrder, PageRequest, Sort, SortField, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+};
 
-/// Query parameters deserialized into `T` (whose fields are all optional strings and which
-/// denies unknown fields).
+/// How a list's `q` search is documented: what it matches, and an example.
+pub struct SearchDoc {
+    pub description: &'static str,
+    pub example: &'static str,
+}
+
+/// A resource's list filters as they arrive: a struct of optional strings that denies
+/// unknown fields and documents each parameter (`IntoParams`), and its parsing into the
+/// filter the service takes. `q`, `sort` and the paging parameters are the kit's.
+pub trait ListFilter: DeserializeOwned + IntoParams {
+    /// The parsed filter.
+    type Parsed;
+    /// `Some` when the list takes a `q` search.
+    const SEARCH: Option<SearchDoc>;
+
+    /// Parses the raw values; `search` holds the words of `q`, if given.
+    fn parse(self, search: Option<Vec<String>>) -> Result<Self::Parsed, DomainError>;
+}
+
+/// The parameters of one list request: the resource's filter, the sort and the page.
 #[derive(Debug)]
-pub struct QueryParams<T>(pub T);
+pub struct ListQuery<F: ListFilter, S> {
+    pub filter: F::Parsed,
+    pub sort: Sort<S>,
+    pub page: PageRequest,
+}
 
-impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+/// The parameters the kit takes itself, before the resource's filter sees the rest.
+#[derive(Default)]
+struct Common {
+    page_size: Option<String>,
+    page_token: Option<String>,
+    sort: Option<String>,
+    q: Option<String>,
+}
 
-    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        // No stored text can hold NUL (PostgreSQL refuses it), so no parameter may carry it.
-        if let Some((name, _)) = url::form_urlencoded::parse(req.query_string().as_bytes())
-            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
-        {
-            return ready(Err(ApiError::bad_parameter(
+/// Splits a query string into the common parameters and the filter's, grouping repeated
+/// filter keys whose parameter is an array. No stored text can hold NUL (PostgreSQL refuses
+/// it), so no parameter may carry it.
+fn split_query(
+    query: &str,
+    multi_valued: &[String],
+    takes_search: bool,
+) -> Result<(Common, Vec<(String, String)>), DomainError> {
+    let mut common = Common::default();
+    let mut rest: Vec<(String, String)> = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if name.contains('\0') || value.contains('\0') {
+            return Err(DomainError::bad_parameter(
                 &name,
                 "invalid",
                 "must not contain the NUL character (U+0000)",
-            )));
+            ));
         }
+        let slot = match name.as_ref() {
+            "page_size" => Some(&mut common.page_size),
+            "page_token" => Some(&mut common.page_token),
+            "sort" => Some(&mut common.sort),
+            "q" if takes_search => Some(&mut common.q),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            if slot.is_some() {
+                return Err(duplicate(&name));
+            }
+            *slot = Some(value.into_owned());
+            continue;
+        }
+        match rest.iter_mut().find(|(seen, _)| *seen == name) {
+            Some((_, values)) if multi_valued.iter().any(|m| *m == name) => {
+                values.push(',');
+                values.push_str(&value);
+            }
+            Some(_) => return Err(duplicate(&name)),
+            None => rest.push((name.into_owned(), value.into_owned())),
+        }
+    }
+    Ok((common, rest))
+}
+
+fn duplicate(name: &str) -> DomainError {
+    DomainError::bad_parameter(
+        name,
+        "duplicate_parameter",
+        "the parameter is given more than once and takes one value",
+    )
+}
+
+/// The names of a filter's array parameters, read from its own documentation.
+fn multi_valued<F: IntoParams>() -> Vec<String> {
+    F::into_params(|| Some(ParameterIn::Query))
+        .into_iter()
+        .filter(|parameter| matches!(&parameter.schema, Some(RefOr::T(Schema::Array(_)))))
+        .map(|parameter| parameter.name)
+        .collect()
+}
+
+/// Deserializes the filter's parameters, naming an unknown one in the 400.
+fn deserialize_filter<F: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<F, DomainError> {
+    // Re-encoded so serde_urlencoded reads each value as an optional string.
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    serde_urlencoded::from_str::<F>(&encoded).map_err(|error| {
+        let message = error.to_string();
+        match message.split('`').nth(1) {
+            Some(name) if message.starts_with("unknown field") => {
+                DomainError::bad_parameter(name, "unknown_parameter", "unknown query parameter")
+            }
+            _ => DomainError::bad_request(format!("the query string is invalid: {message}")),
+        }
+    })
+}
+
+impl<F: ListFilter, S: SortField> ListQuery<F, S> {
+    pub fn parse(query: &str) -> Result<Self, DomainError> {
+        let (common, rest) = split_query(query, &multi_valued::<F>(), F::SEARCH.is_some())?;
+        let raw: F = deserialize_filter(rest)?;
+        let search = parse_search(&common.q)?;
+        let filter = raw.parse(search)?;
+        let sort = Sort::<S>::parse(&common.sort)?;
+        let page = PageRequest::parse(&common.page_size, &common.page_token, &sort.token_name())?;
+        Ok(Self { filter, sort, page })
+    }
+}
+
+impl<F: ListFilter, S: SortField> FromRequest for ListQuery<F, S> {
+    type Error = DomainError;
+    type Future = Ready<Result<Self, DomainError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Self::parse(req.query_string()))
+    }
+}
+
+fn query_parameter(
+    name: &str,
+    description: String,
+    schema: impl Into<RefOr<Schema>>,
+    example: Option<serde_json::Value>,
+) -> Parameter {
+    #[allow(deprecated)]
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .example(example)
+        .build()
+}
+
+/// `page_size` and `page_token`, as every paged list documents them.
+fn page_parameters() -> [Parameter; 2] {
+    [
+        query_parameter(
+            "page_size",
+            format!("Rows per page, 1–{MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."),
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int32,
+                )))
+                .minimum(Some(1))
+                .maximum(Some(MAX_PAGE_SIZE)),
+            Some(DEFAULT_PAGE_SIZE.into()),
+        ),
+        query_parameter(
+            "page_token",
+            "`next_page_token` of the previous page.".to_owned(),
+            ObjectBuilder::new().schema_type(Type::String),
+            None,
+        ),
+    ]
+}
+
+/// The `sort` parameter: its allowed values come from the resource's sort declaration.
+fn sort_parameter<S: SortField>() -> Parameter {
+    let names: Vec<String> = S::ALL
+        .iter()
+        .map(|(name, field)| {
+            let mut text = format!("`{name}`");
+            if *field == S::DEFAULT {
+                text.push_str(" (default)");
+            }
+            if let Some((_, note)) = S::NOTES.iter().find(|(noted, _)| noted == name) {
+                text.push_str(&format!(" ({note})"));
+            }
+            text
+        })
+        .collect();
+    let values: Vec<String> = S::ALL
+        .iter()
+        .flat_map(|(name, _)| [name.to_string(), format!("-{name}")])
+        .collect();
+    query_parameter(
+        "sort",
+        format!(
+            "Sort field: {}; prefix `-` for descending. The id breaks ties.",
+            names.join(", ")
+        ),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values)),
+        Some(S::DEFAULT.name().into()),
+    )
+}
+
+impl<F: ListFilter, S: SortField> IntoParams for ListQuery<F, S> {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut parameters = F::into_params(parameter_in);
+        if let Some(search) = F::SEARCH {
+            parameters.push(query_parameter(
+                "q",
+                search.description.to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(MAX_SEARCH_LENGTH)),
+                Some(search.example.into()),
+            ));
+        }
+        parameters.push(sort_parameter::<S>());
+        parameters.extend(page_parameters());
+        parameters
+    }
+}
+
+/// The parameters of a list in one fixed order: `page_size` and `page_token` only.
+#[derive(Debug)]
+pub struct PageQuery<S> {
+    pub page: PageRequest,
+    order: PhantomData<S>,
+}
+
+impl<S: FixedOrder> FromRequest for PageQuery<S> {
+    type Error = DomainError;
+    type Future = Ready<Result<Self, DomainError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
         ready(
-            serde_urlencoded::from_str::<T>(req.query_string())
-                .map(QueryParams)
-                .map_err(|error| {
-                    let message = error.to_string();
-                    match message.split('`').nth(1) {
-                        Some(name) if message.starts_with("unknown field") => ApiError::bad_parameter(
-                            name,
-                            "unknown_parameter",
-                            "unknown query parameter",
-                        ),
-                        Some(name) if message.starts_with("duplicate field") => ApiError::bad_parameter(
-                            name,
-                            "duplicate_parameter",
-                            "the parameter is given more than once; separate several values with commas",
-                        ),
-                        _ => ApiError::bad_request(format!("the query string is invalid: {message}")),
-                    }
-                }),
+            split_query(req.query_string(), &[], false).and_then(|(common, rest)| {
+                if common.sort.is_some() {
+                    return Err(DomainError::bad_parameter(
+                        "sort",
+                        "unknown_parameter",
+                        "unknown query parameter",
+                    ));
+                }
+                if let Some((name, _)) = rest.first() {
+                    return Err(DomainError::bad_parameter(
+                        name,
+                        "unknown_parameter",
+                        "unknown query parameter",
+                    ));
+                }
+                let page = PageRequest::parse(&common.page_size, &common.page_token, S::NAME)?;
+                Ok(PageQuery {
+                    page,
+                    order: PhantomData,
+                })
+            }),
         )
     }
 }
 
+impl<S> IntoParams for PageQuery<S> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        page_parameters().into()
+    }
+}
+
 /// Parses a single value.
-pub fn parse_one<T: FromStr>(parameter: &str, raw: &str, expected: &str) -> Result<T, ApiError> {
+pub fn parse_one<T: FromStr>(parameter: &str, raw: &str, expected: &str) -> Result<T, DomainError> {
     raw.trim().parse::<T>().map_err(|_| {
-        ApiError::bad_parameter(parameter, "invalid", format!("`{raw}` is not {expected}"))
+        DomainError::bad_parameter(parameter, "invalid", format!("`{raw}` is not {expected}"))
     })
 }
 
@@ -65,7 +303,7 @@ pub fn parse_opt<T: FromStr>(
     parameter: &str,
     raw: &Option<String>,
     expected: &str,
-) -> Result<Option<T>, ApiError> {
+) -> Result<Option<T>, DomainError> {
     raw.as_deref()
         .map(|value| parse_one(parameter, value, expected))
         .transpose()
@@ -76,7 +314,7 @@ pub fn parse_list<T: FromStr>(
     parameter: &str,
     raw: &Option<String>,
     expected: &str,
-) -> Result<Option<Vec<T>>, ApiError> {
+) -> Result<Option<Vec<T>>, DomainError> {
     let Some(raw) = raw else { return Ok(None) };
     let values = raw
         .split(',')
@@ -85,7 +323,7 @@ pub fn parse_list<T: FromStr>(
         .map(|v| parse_one(parameter, v, expected))
         .collect::<Result<Vec<T>, _>>()?;
     if values.is_empty() {
-        return Err(ApiError::bad_parameter(
+        return Err(DomainError::bad_parameter(
             parameter,
             "invalid",
             "give at least one value",
@@ -94,12 +332,12 @@ pub fn parse_list<T: FromStr>(
     Ok(Some(values))
 }
 
-pub fn parse_bool(parameter: &str, raw: &Option<String>) -> Result<Option<bool>, ApiError> {
+pub fn parse_bool(parameter: &str, raw: &Option<String>) -> Result<Option<bool>, DomainError> {
     match raw.as_deref().map(str::trim) {
         None => Ok(None),
         Some("true") | Some("1") => Ok(Some(true)),
         Some("false") | Some("0") => Ok(Some(false)),
-        Some(other) => Err(ApiError::bad_parameter(
+        Some(other) => Err(DomainError::bad_parameter(
             parameter,
             "invalid",
             format!("`{other}` is not a boolean (true or false)"),
@@ -107,7 +345,7 @@ pub fn parse_bool(parameter: &str, raw: &Option<String>) -> Result<Option<bool>,
     }
 }
 
-pub fn parse_date(parameter: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, ApiError> {
+pub fn parse_date(parameter: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, DomainError> {
     parse_opt(parameter, raw, "a date (YYYY-MM-DD)")
 }
 
@@ -115,13 +353,13 @@ pub fn parse_date(parameter: &str, raw: &Option<String>) -> Result<Option<NaiveD
 pub fn parse_country_list(
     parameter: &str,
     raw: &Option<String>,
-) -> Result<Option<Vec<String>>, ApiError> {
+) -> Result<Option<Vec<String>>, DomainError> {
     let Some(codes) = parse_list::<String>(parameter, raw, "a country code")? else {
         return Ok(None);
     };
     for code in &codes {
         if !crate::validation::is_country_code(code) {
-            return Err(ApiError::bad_parameter(
+            return Err(DomainError::bad_parameter(
                 parameter,
                 "invalid",
                 format!("`{code}` is not an ISO 3166-1 alpha-2 country code"),
@@ -134,18 +372,21 @@ pub fn parse_country_list(
 /// Most words a `q` search may hold: each one is a lookup of its own.
 pub const MAX_SEARCH_TERMS: usize = 8;
 
+/// Longest `q` search, in characters.
+pub const MAX_SEARCH_LENGTH: usize = 200;
+
 /// The words of a `q` search, normalized the way search columns are filled
 /// (`validation::search_terms`). Text without a letter or digit gives no words, and
 /// matches nothing.
-pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, ApiError> {
+pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, DomainError> {
     match raw.as_deref().map(str::trim) {
         None => Ok(None),
-        Some("") => Err(ApiError::bad_parameter(
+        Some("") => Err(DomainError::bad_parameter(
             "q",
             "invalid",
             "the search text is empty",
         )),
-        Some(text) if text.chars().count() > 200 => Err(ApiError::bad_parameter(
+        Some(text) if text.chars().count() > MAX_SEARCH_LENGTH => Err(DomainError::bad_parameter(
             "q",
             "too_long",
             "the search text is longer than 200 characters",
@@ -153,7 +394,7 @@ pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, ApiErro
         Some(text) => {
             let terms = crate::validation::search_terms(text);
             if terms.len() > MAX_SEARCH_TERMS {
-                return Err(ApiError::bad_parameter(
+                return Err(DomainError::bad_parameter(
                     "q",
                     "too_many_words",
                     format!("the search text has more than {MAX_SEARCH_TERMS} words"),
@@ -162,20 +403,4 @@ pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, ApiErro
             Ok(Some(terms))
         }
     }
-}
-
-/// `LIKE` pattern for "a word of the search column starts with `term`" (the column holds
-/// each word preceded by a space), with the pattern characters escaped (`\` is the escape
-/// character on both backends via `ESCAPE '\'`).
-pub fn word_prefix_pattern(term: &str) -> String {
-    let mut pattern = String::with_capacity(term.len() + 3);
-    pattern.push_str("% ");
-    for ch in term.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(ch);
-    }
-    pattern.push('%');
-    pattern
 }

@@ -2,7 +2,7 @@
 
 use utoipa::ToResponse;
 
-use crate::error::Problem;
+use crate::http::problem::Problem;
 
 #[derive(ToResponse)]
 #[response(

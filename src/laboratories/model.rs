@@ -3,9 +3,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::types::Timestamp;
-use crate::error::ApiError;
-use crate::http::pagination::SortField;
+use crate::core::error::DomainError;
+use crate::core::paging::{IntKey, TextKey, TimestampKey};
+use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
 use crate::schema::laboratories;
 use crate::validation::merge_patch_field;
@@ -105,11 +105,11 @@ pub struct LaboratoryRow {
 }
 
 impl LaboratoryRow {
-    pub fn kind(&self) -> Result<LaboratoryKind, ApiError> {
+    pub fn kind(&self) -> Result<LaboratoryKind, DomainError> {
         LaboratoryKind::from_db(&self.kind)
     }
 
-    pub fn status(&self) -> Result<LaboratoryStatus, ApiError> {
+    pub fn status(&self) -> Result<LaboratoryStatus, DomainError> {
         LaboratoryStatus::from_db(&self.status)
     }
 
@@ -223,7 +223,7 @@ impl Laboratory {
     pub fn from_row(
         row: LaboratoryRow,
         mut disciplines: Vec<Discipline>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, DomainError> {
         disciplines.sort();
         disciplines.dedup();
         Ok(Self {
@@ -384,26 +384,33 @@ pub struct LaboratoryPatch {
 
 define_page!(LaboratoryPage, Laboratory, "A page of laboratories.");
 
-/// Fields a laboratory list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LaboratorySort {
-    Name,
-    Code,
-    CreatedAt,
-    UpdatedAt,
-    /// Nulls sort as −1: first ascending, last descending.
-    CapacityPerDay,
+/// What a missing capacity sorts as; the same literal as in the `laboratories_capacity_idx`
+/// index expression, so both backends can walk that index.
+const NO_CAPACITY: i32 = -1;
+
+/// `COALESCE(capacity_per_day, -1)` with the fallback written as a literal rather than a bind
+/// parameter: an expression index only matches a textually equal expression.
+macro_rules! capacity_key {
+    () => {
+        crate::db::query::coalesce_int(
+            laboratories::capacity_per_day,
+            diesel::dsl::sql::<diesel::sql_types::Integer>("-1"),
+        )
+    };
 }
 
-impl SortField for LaboratorySort {
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("name", Self::Name),
-        ("code", Self::Code),
-        ("created_at", Self::CreatedAt),
-        ("updated_at", Self::UpdatedAt),
-        ("capacity_per_day", Self::CapacityPerDay),
-    ];
-    const DEFAULT: Self = Self::CreatedAt;
+crate::sort_fields! {
+    /// Fields a laboratory list can be sorted by.
+    pub enum LaboratorySort for LaboratoryRow in laboratories, id LaboratoryId, default CreatedAt {
+        Name = "name" => TextKey, laboratories::name, |row| row.name.clone();
+        Code = "code" => TextKey, laboratories::code, |row| row.code.clone();
+        CreatedAt = "created_at" => TimestampKey, laboratories::created_at, |row| row.created_at;
+        UpdatedAt = "updated_at" => TimestampKey, laboratories::updated_at, |row| row.updated_at;
+        CapacityPerDay = "capacity_per_day"
+            ("laboratories without a capacity sort first ascending, last descending")
+            => IntKey<NO_CAPACITY>, capacity_key!(),
+            |row| row.capacity_per_day.unwrap_or(NO_CAPACITY);
+    }
 }
 
 /// Which laboratories an `accredited` filter keeps.

@@ -4,36 +4,20 @@ use std::collections::HashMap;
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Integer, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 
 use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, LaboratorySort};
 use super::search::{self, PageWindow, SearchPlan};
-use crate::apply_keyset;
+use crate::core::error::DomainError;
+use crate::core::paging::{PageRequest, Sort};
+use crate::db::query::unnest;
 use crate::db::types::{UtcTimestamp, Uuid as UuidType};
-use crate::db::{coalesce_int, unnest, CombinedInserts, DbConn, MultiBackend};
-use crate::error::ApiError;
-use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
+use crate::db::{CombinedInserts, DbConn, MultiBackend};
 use crate::regions::model::RegionId;
 use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms, regions};
 
-/// What a missing capacity sorts as; the same literal as in the `laboratories_capacity_idx`
-/// index expression, so both backends can walk that index.
-const NO_CAPACITY_SQL: &str = "-1";
-const NO_CAPACITY: i32 = -1;
-
 fn columns() -> <LaboratoryRow as Selectable<MultiBackend>>::SelectExpression {
     <LaboratoryRow as Selectable<MultiBackend>>::construct_selection()
-}
-
-/// `COALESCE(capacity_per_day, -1)` with the fallback written as a literal rather than a bind
-/// parameter: an expression index only matches a textually equal expression.
-macro_rules! capacity_key {
-    () => {
-        coalesce_int(
-            laboratories::capacity_per_day,
-            sql::<Integer>(NO_CAPACITY_SQL),
-        )
-    };
 }
 
 pub fn find(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Option<LaboratoryRow>> {
@@ -163,7 +147,7 @@ pub fn child_countries(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Vec<S
 pub fn find_with_disciplines(
     conn: &mut DbConn,
     id: LaboratoryId,
-) -> Result<Option<(LaboratoryRow, Vec<Discipline>)>, ApiError> {
+) -> Result<Option<(LaboratoryRow, Vec<Discipline>)>, DomainError> {
     let rows: Vec<(LaboratoryRow, Option<String>)> = laboratories::table
         .left_join(laboratory_disciplines::table)
         .filter(laboratories::id.eq(id))
@@ -180,7 +164,7 @@ pub fn find_with_disciplines(
     Ok(laboratory.map(|row| (row, disciplines)))
 }
 
-pub fn disciplines_of(conn: &mut DbConn, id: LaboratoryId) -> Result<Vec<Discipline>, ApiError> {
+pub fn disciplines_of(conn: &mut DbConn, id: LaboratoryId) -> Result<Vec<Discipline>, DomainError> {
     laboratory_disciplines::table
         .filter(laboratory_disciplines::laboratory_id.eq(id))
         .select(laboratory_disciplines::discipline)
@@ -194,7 +178,7 @@ pub fn disciplines_of(conn: &mut DbConn, id: LaboratoryId) -> Result<Vec<Discipl
 pub fn disciplines_of_many(
     conn: &mut DbConn,
     ids: &[LaboratoryId],
-) -> Result<HashMap<LaboratoryId, Vec<Discipline>>, ApiError> {
+) -> Result<HashMap<LaboratoryId, Vec<Discipline>>, DomainError> {
     let mut by_lab: HashMap<LaboratoryId, Vec<Discipline>> = HashMap::new();
     if ids.is_empty() {
         return Ok(by_lab);
@@ -275,7 +259,7 @@ pub fn list(
     subtree_path: Option<&str>,
     sort: Sort<LaboratorySort>,
     page: &PageRequest,
-) -> Result<Vec<LaboratoryRow>, ApiError> {
+) -> Result<Vec<LaboratoryRow>, DomainError> {
     let mut query = laboratories::table
         .select(columns())
         .into_boxed::<MultiBackend>();
@@ -361,7 +345,7 @@ pub fn list(
             let after = page
                 .after
                 .as_ref()
-                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, c.id)))
+                .map(|c| Ok::<_, DomainError>((c.key_timestamp()?, c.id)))
                 .transpose()?;
             Some(PageWindow {
                 after,
@@ -394,96 +378,8 @@ pub fn list(
             query = query.filter(laboratories::search_text.like(pattern).escape('\\'));
         }
     }
-    let after = page.after.as_ref();
-    let last_id = |cursor: &Cursor| LaboratoryId(cursor.id);
-    match sort.field {
-        LaboratorySort::Name => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                laboratories::name,
-                laboratories::id,
-                sort.descending,
-                after
-            );
-        }
-        LaboratorySort::Code => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                laboratories::code,
-                laboratories::id,
-                sort.descending,
-                after
-            );
-        }
-        LaboratorySort::CreatedAt => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                laboratories::created_at,
-                laboratories::id,
-                sort.descending,
-                after
-            );
-        }
-        LaboratorySort::UpdatedAt => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                laboratories::updated_at,
-                laboratories::id,
-                sort.descending,
-                after
-            );
-        }
-        LaboratorySort::CapacityPerDay => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((capacity_cursor_key(c)?, last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                capacity_key!(),
-                laboratories::id,
-                sort.descending,
-                after
-            );
-        }
-    }
+    let query = LaboratorySort::apply(sort, query, page.after.as_ref())?;
     Ok(query.limit(page.fetch_limit()).load(conn)?)
-}
-
-/// A capacity sort key from a page token: an integer in the column's range (or the null
-/// stand-in).
-fn capacity_cursor_key(cursor: &Cursor) -> Result<i32, ApiError> {
-    i32::try_from(cursor.key_int()?)
-        .ok()
-        .filter(|key| *key >= NO_CAPACITY)
-        .ok_or_else(|| {
-            ApiError::bad_parameter("page_token", "invalid", "the page token is malformed")
-        })
-}
-
-/// The page-token cursor of a row under `sort`.
-pub fn cursor_of(row: &LaboratoryRow, sort: Sort<LaboratorySort>) -> Cursor {
-    let key = match sort.field {
-        LaboratorySort::Name => SortKey::Text(row.name.clone()),
-        LaboratorySort::Code => SortKey::Text(row.code.clone()),
-        LaboratorySort::CreatedAt => SortKey::timestamp(&row.created_at),
-        LaboratorySort::UpdatedAt => SortKey::timestamp(&row.updated_at),
-        LaboratorySort::CapacityPerDay => {
-            SortKey::Int(i64::from(row.capacity_per_day.unwrap_or(NO_CAPACITY)))
-        }
-    };
-    Cursor::new(&sort.token_name(), Some(key), row.id.0)
 }
 
 /// The country of a region, if the region exists.

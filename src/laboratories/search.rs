@@ -19,10 +19,11 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Text};
 
-use crate::http::query::word_prefix_pattern;
+use crate::db::query::word_prefix_pattern;
 
 use super::model::LaboratoryId;
-use crate::db::types::{Timestamp, UtcTimestamp};
+use crate::core::time::Timestamp;
+use crate::db::types::UtcTimestamp;
 use crate::db::{DbConn, MultiBackend};
 use crate::schema::{laboratories, laboratory_search_terms};
 

@@ -11,10 +11,11 @@ use super::model::{
     LaboratoryKind, LaboratoryPatch, LaboratoryRow, LaboratorySort, LaboratoryStatus,
 };
 use super::{repo, search};
-use crate::db::{self, types::now, DbConn, DbPool};
-use crate::error::ApiError;
-use crate::http::etag::Precondition;
-use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::core::error::DomainError;
+use crate::core::paging::{finish_page, PageRequest, Sort};
+use crate::core::precondition::Precondition;
+use crate::core::time::now;
+use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
 use crate::validation::{name_and_code_terms, search_column, Checks};
 
@@ -45,7 +46,7 @@ struct LaboratoryFields {
 }
 
 /// Normalizes the fields in place; every invalid field is reported at once.
-fn check_fields(fields: &mut LaboratoryFields, mut checks: Checks) -> Result<(), ApiError> {
+fn check_fields(fields: &mut LaboratoryFields, mut checks: Checks) -> Result<(), DomainError> {
     fields.code = checks.text("code", &fields.code, MAX_CODE_LENGTH);
     fields.name = checks.text("name", &fields.name, MAX_NAME_LENGTH);
     fields.address = checks.optional_text("address", fields.address.as_deref(), MAX_ADDRESS_LENGTH);
@@ -91,12 +92,12 @@ fn check_fields(fields: &mut LaboratoryFields, mut checks: Checks) -> Result<(),
 }
 
 /// The region must exist; returns its country.
-fn region_country(conn: &mut DbConn, region_id: RegionId) -> Result<String, ApiError> {
+fn region_country(conn: &mut DbConn, region_id: RegionId) -> Result<String, DomainError> {
     repo::region_country(conn, region_id)?.ok_or_else(|| unknown_region(region_id))
 }
 
-fn unknown_region(region_id: RegionId) -> ApiError {
-    ApiError::invalid(
+fn unknown_region(region_id: RegionId) -> DomainError {
+    DomainError::invalid(
         "region_id",
         "not_found",
         format!("region {region_id} does not exist"),
@@ -110,15 +111,15 @@ fn check_parent(
     id: LaboratoryId,
     parent_id: LaboratoryId,
     country: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     if parent_id == id {
-        return Err(ApiError::cycle(
+        return Err(DomainError::cycle(
             "parent_id",
             "a laboratory cannot be its own hub",
         ));
     }
     let parent = repo::find(conn, parent_id)?.ok_or_else(|| {
-        ApiError::invalid(
+        DomainError::invalid(
             "parent_id",
             "not_found",
             format!("laboratory {parent_id} does not exist"),
@@ -130,7 +131,7 @@ fn check_parent(
     let mut next = parent.parent_id;
     while let Some(ancestor) = next {
         if ancestor == id {
-            return Err(ApiError::cycle(
+            return Err(DomainError::cycle(
                 "parent_id",
                 format!(
                     "laboratory {parent_id} already sends samples (directly or through other \
@@ -144,7 +145,7 @@ fn check_parent(
         next = repo::parent_of(conn, ancestor)?.flatten();
     }
     if parent.kind()? == LaboratoryKind::CollectionPoint {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "parent_id",
             "invalid",
             format!("laboratory {parent_id} is a collection point and cannot be a hub"),
@@ -152,7 +153,7 @@ fn check_parent(
     }
     let parent_country = region_country(conn, parent.region_id)?;
     if parent_country != country {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "parent_id",
             "invalid",
             format!("the hub is in country {parent_country}, the laboratory in {country}"),
@@ -165,33 +166,33 @@ fn check_code_free(
     conn: &mut DbConn,
     code: &str,
     except: Option<LaboratoryId>,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     match repo::code_owner(conn, code, except)? {
         Some(owner) => Err(duplicate_code(code, Some(owner))),
         None => Ok(()),
     }
 }
 
-fn duplicate_code(code: &str, owner: Option<LaboratoryId>) -> ApiError {
+fn duplicate_code(code: &str, owner: Option<LaboratoryId>) -> DomainError {
     let detail = match owner {
         Some(owner) => format!("laboratory {owner} already has code {code}"),
         None => format!("another laboratory already has code {code}"),
     };
-    ApiError::duplicate("code", detail)
+    DomainError::duplicate("code", detail)
 }
 
 /// A concurrent write may take the code between the check and the write; the unique index
 /// then refuses it, and the client hears the same 409 as from the check.
-fn write_error(error: DieselError, code: &str) -> ApiError {
+fn write_error(error: DieselError, code: &str) -> DomainError {
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
             duplicate_code(code, None)
         }
-        _ => ApiError::from(error),
+        _ => DomainError::from(error),
     }
 }
 
-fn transition_error(current: LaboratoryStatus, next: LaboratoryStatus) -> ApiError {
+fn transition_error(current: LaboratoryStatus, next: LaboratoryStatus) -> DomainError {
     let allowed: Vec<String> = current
         .allowed_transitions()
         .iter()
@@ -205,15 +206,15 @@ fn transition_error(current: LaboratoryStatus, next: LaboratoryStatus) -> ApiErr
             allowed.join(", ")
         )
     };
-    ApiError::transition(detail, current.as_str(), allowed)
+    DomainError::transition(detail, current.as_str(), allowed)
 }
 
 /// The row for `fields`, with the bookkeeping columns given.
 fn row_of(
     id: LaboratoryId,
     fields: &LaboratoryFields,
-    created_at: crate::db::types::Timestamp,
-    updated_at: crate::db::types::Timestamp,
+    created_at: crate::core::time::Timestamp,
+    updated_at: crate::core::time::Timestamp,
     version: i64,
 ) -> LaboratoryRow {
     let accreditation = fields.accreditation.as_ref();
@@ -242,7 +243,7 @@ fn row_of(
     }
 }
 
-pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory, ApiError> {
+pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory, DomainError> {
     let mut checks = Checks::new();
     let status = input.status.unwrap_or(LaboratoryStatus::Planned);
     if status == LaboratoryStatus::Closed {
@@ -300,10 +301,10 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
     }
 }
 
-pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, ApiError> {
+pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, DomainError> {
     db::lookup(pool, move |conn| {
         let (row, disciplines) = repo::find_with_disciplines(conn, id)?
-            .ok_or_else(|| ApiError::not_found("laboratory", id))?;
+            .ok_or_else(|| DomainError::not_found("laboratory", id))?;
         Laboratory::from_row(row, disciplines)
     })
     .await
@@ -315,7 +316,7 @@ fn merge(
     current_disciplines: Vec<Discipline>,
     patch: LaboratoryPatch,
     checks: &mut Checks,
-) -> Result<LaboratoryFields, ApiError> {
+) -> Result<LaboratoryFields, DomainError> {
     Ok(LaboratoryFields {
         region_id: checks.patched("region_id", patch.region_id, current.region_id),
         code: checks.patched("code", patch.code, current.code.clone()),
@@ -343,9 +344,10 @@ pub async fn update(
     id: LaboratoryId,
     patch: LaboratoryPatch,
     precondition: Precondition,
-) -> Result<Laboratory, ApiError> {
+) -> Result<Laboratory, DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("laboratory", id))?;
+        let current =
+            repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
         let mut current_disciplines = repo::disciplines_of(conn, id)?;
         current_disciplines.sort();
@@ -372,7 +374,7 @@ pub async fn update(
         if kind_changed && fields.kind == LaboratoryKind::CollectionPoint {
             let children = repo::child_count(conn, id)?;
             if children > 0 {
-                return Err(ApiError::rule_conflict(format!(
+                return Err(DomainError::rule_conflict(format!(
                     "{children} laboratories send samples here; \
                      a collection point cannot be their hub"
                 )));
@@ -384,7 +386,7 @@ pub async fn update(
                 .filter(|c| *c != country)
                 .collect();
             if !foreign.is_empty() {
-                return Err(ApiError::rule_conflict(format!(
+                return Err(DomainError::rule_conflict(format!(
                     "laboratories in {} send samples here; the hub cannot move to {country}",
                     foreign.join(", ")
                 )));
@@ -408,7 +410,7 @@ pub async fn update(
         }
         let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
         if !repo::update(conn, &row, current.version).map_err(|e| write_error(e, &fields.code))? {
-            return Err(ApiError::PreconditionFailed(
+            return Err(DomainError::PreconditionFailed(
                 "the laboratory was changed by another request; fetch it again".to_owned(),
             ));
         }
@@ -430,12 +432,13 @@ pub async fn delete(
     pool: &DbPool,
     id: LaboratoryId,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("laboratory", id))?;
+        let current =
+            repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
         let children = repo::child_count(conn, id)?;
-        ApiError::refuse_if_referenced("laboratory", id, &[("laboratories", children)])?;
+        DomainError::refuse_if_referenced("laboratory", id, &[("laboratories", children)])?;
         let terms = name_and_code_terms(&current.name, &current.code);
         search::delete_terms(conn, id, current.created_at, &terms)?;
         repo::delete(conn, id)?;
@@ -449,7 +452,7 @@ pub async fn list(
     filter: LaboratoryFilter,
     sort: Sort<LaboratorySort>,
     page: PageRequest,
-) -> Result<(Vec<Laboratory>, Option<String>), ApiError> {
+) -> Result<(Vec<Laboratory>, Option<String>), DomainError> {
     db::run(pool, move |conn| {
         let subtree_path = match filter.subtree_root {
             Some(root) => match crate::regions::service::path_of(conn, root)? {
@@ -460,7 +463,7 @@ pub async fn list(
             None => None,
         };
         let rows = repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let (rows, token) = finish_page(rows, &page, |row| LaboratorySort::cursor(sort, row));
         let ids: Vec<LaboratoryId> = rows.iter().map(|row| row.id).collect();
         let mut disciplines = repo::disciplines_of_many(conn, &ids)?;
         let items = rows

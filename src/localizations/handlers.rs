@@ -1,224 +1,110 @@
-//! HTTP for localizations: extract, call the service, shape the response.
+//! HTTP for localizations: the standard endpoints, stage changes and the history, and the
+//! list's filters.
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::model::{
-    Localization, LocalizationCreate, LocalizationFilter, LocalizationId, LocalizationPage,
-    LocalizationPatch, LocalizationScope, LocalizationSort, LocalizationStage, StageChange,
-    StageChangeCreate, StageChangePage,
+    HistoryOrder, Localization, LocalizationCreate, LocalizationFilter, LocalizationId,
+    LocalizationPage, LocalizationPatch, LocalizationScope, LocalizationSort, LocalizationStage,
+    StageChange, StageChangeCreate, StageChangePage,
 };
-use super::{repo, service};
-use crate::error::ApiError;
-use crate::http::etag::Precondition;
+use super::service;
+use crate::core::error::DomainError;
+use crate::http::created;
+use crate::http::extract::{IdPath, IfMatch};
 use crate::http::json::JsonBody;
-use crate::http::pagination::{PageRequest, Sort};
-use crate::http::query::{parse_country_list, parse_list, QueryParams};
-use crate::http::{created, fetched, updated};
+use crate::http::query::{parse_country_list, parse_list, ListFilter, PageQuery, SearchDoc};
 use crate::regions::model::RegionId;
 use crate::vendors::model::VendorId;
 use crate::AppState;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    standard::routes(config);
     config
-        .service(list_localizations)
-        .service(create_localization)
-        .service(get_localization)
-        .service(update_localization)
-        .service(delete_localization)
         .service(create_localization_stage_change)
         .service(list_localization_history);
 }
 
-/// Query parameters of `GET /v1/localizations`.
+/// Filters of `GET /v1/localizations`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct LocalizationListQuery {
-    /// Only localizations of these vendors (comma-separated ids for any of).
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["0193a0f4-6b10-7c3d-9a10-2b3c4d5e6f90"]))]
+pub struct LocalizationListFilter {
+    /// Only localizations of these vendors (ids, repeated or comma-separated for any of).
+    #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["0193a0f4-6b10-7c3d-9a10-2b3c4d5e6f90"]))]
     pub vendor_id: Option<String>,
-    /// Only localizations into these countries (ISO 3166-1 alpha-2, comma-separated for any of).
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["RU", "KZ"]))]
+    /// Only localizations into these countries (ISO 3166-1 alpha-2, repeated or comma-separated for any of).
+    #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["RU", "KZ"]))]
     pub country_code: Option<String>,
-    /// Only localizations with a site in these regions (comma-separated ids for any of).
-    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
+    /// Only localizations with a site in these regions (ids, repeated or comma-separated for any of).
+    #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
     pub region_id: Option<String>,
-    /// Only localizations in these stages (comma-separated for any of).
-    #[param(value_type = Option<Vec<LocalizationStage>>, style = Form, explode = false, example = json!(["negotiating", "agreement_signed"]))]
+    /// Only localizations in these stages (repeated or comma-separated for any of).
+    #[param(value_type = Option<Vec<LocalizationStage>>, style = Form, example = json!(["negotiating", "agreement_signed"]))]
     pub stage: Option<String>,
-    /// Only localizations whose scope includes any of these (comma-separated).
-    #[param(value_type = Option<Vec<LocalizationScope>>, style = Form, explode = false, example = json!(["reagents"]))]
+    /// Only localizations whose scope includes any of these (repeated or comma-separated).
+    #[param(value_type = Option<Vec<LocalizationScope>>, style = Form, example = json!(["reagents"]))]
     pub scope: Option<String>,
-    /// Sort field: `created_at` (default) or `updated_at`; prefix `-` for descending. The id
-    /// breaks ties.
-    #[param(example = "-updated_at")]
-    pub sort: Option<String>,
-    /// Rows per page, 1–500 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, example = 50)]
-    pub page_size: Option<String>,
-    /// `next_page_token` of the previous page.
-    pub page_token: Option<String>,
 }
 
-fn parse_filter(query: &LocalizationListQuery) -> Result<LocalizationFilter, ApiError> {
-    Ok(LocalizationFilter {
-        vendor_ids: parse_list::<uuid::Uuid>("vendor_id", &query.vendor_id, "a vendor id (UUID)")?
+impl ListFilter for LocalizationListFilter {
+    type Parsed = LocalizationFilter;
+    const SEARCH: Option<SearchDoc> = None;
+
+    fn parse(self, _search: Option<Vec<String>>) -> Result<LocalizationFilter, DomainError> {
+        Ok(LocalizationFilter {
+            vendor_ids: parse_list::<uuid::Uuid>(
+                "vendor_id",
+                &self.vendor_id,
+                "a vendor id (UUID)",
+            )?
             .map(|ids| ids.into_iter().map(VendorId).collect()),
-        country_codes: parse_country_list("country_code", &query.country_code)?,
-        region_ids: parse_list::<uuid::Uuid>("region_id", &query.region_id, "a region id (UUID)")?
+            country_codes: parse_country_list("country_code", &self.country_code)?,
+            region_ids: parse_list::<uuid::Uuid>(
+                "region_id",
+                &self.region_id,
+                "a region id (UUID)",
+            )?
             .map(|ids| ids.into_iter().map(RegionId).collect()),
-        stages: parse_list("stage", &query.stage, "a localization stage")?,
-        scopes: parse_list("scope", &query.scope, "a localization scope")?,
-    })
+            stages: parse_list("stage", &self.stage, "a localization stage")?,
+            scopes: parse_list("scope", &self.scope, "a localization scope")?,
+        })
+    }
 }
 
-/// List localizations
-///
-/// Filters combine with AND; comma-separated values within one filter mean "any of". For
-/// example `?country_code=RU&stage=negotiating,agreement_signed&scope=reagents` lists the
-/// reagent localizations into Russia that are being negotiated or have a signed agreement.
-#[utoipa::path(
-    tag = "localizations",
-    operation_id = "listLocalizations",
-    params(LocalizationListQuery),
-    responses(
-        (status = 200, description = "A page of localizations", body = LocalizationPage),
-        (status = 400, response = crate::http::responses::BadRequest)
-    )
-)]
-#[get("")]
-async fn list_localizations(
-    state: web::Data<AppState>,
-    query: QueryParams<LocalizationListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let query = query.0;
-    let filter = parse_filter(&query)?;
-    let sort = Sort::<LocalizationSort>::parse(&query.sort)?;
-    let page = PageRequest::parse(&query.page_size, &query.page_token, &sort.token_name())?;
-    let (items, next_page_token) = service::list(&state.pool, filter, sort, page).await?;
-    Ok(HttpResponse::Ok().json(LocalizationPage {
-        items,
-        next_page_token,
-    }))
-}
-
-/// Create a localization
-///
-/// Registers a vendor's localization in a country, optionally at a site in one of the
-/// country's regions. It starts in `stage` (a forward stage, `interest_declared` by default)
-/// as of `stage_changed_on` (today by default), and its history starts with that entry,
-/// carrying `note` and `source`.
-#[utoipa::path(
-    tag = "localizations",
-    operation_id = "createLocalization",
-    request_body(content = LocalizationCreate, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = Localization,
-            headers(("Location" = String, description = "URL of the new localization"), ("ETag" = String, description = "Version tag"))),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 409, response = crate::http::responses::Conflict)
-    )
-)]
-#[post("")]
-async fn create_localization(
-    state: web::Data<AppState>,
-    body: JsonBody<LocalizationCreate>,
-) -> Result<HttpResponse, ApiError> {
-    let localization = service::create(&state.pool, body.0).await?;
-    Ok(created(
-        format!("/v1/localizations/{}", localization.id),
-        localization.version,
-        &localization,
-    ))
-}
-
-/// Get a localization
-#[utoipa::path(
-    tag = "localizations",
-    operation_id = "getLocalization",
-    params(
-        ("id" = String, Path, description = "Localization id (UUID)", format = Uuid),
-        ("If-None-Match" = Option<String>, Header, description = "ETag of a cached copy; 304 when it is still current")
-    ),
-    responses(
-        (status = 200, description = "The localization", body = Localization,
-            headers(("ETag" = String, description = "Version tag"))),
-        (status = 304, description = "The cached copy is current")
-    )
-)]
-#[get("/{id}")]
-async fn get_localization(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = LocalizationId::parse_path(&id)?;
-    let localization = service::get(&state.pool, id).await?;
-    Ok(fetched(&req, localization.version, &localization))
-}
-
-/// Update a localization
-///
-/// JSON Merge Patch (RFC 7396). A new `vendor_id`, `country_code` or `region_id` is checked
-/// again (the region must lie in the country); `scope` replaces the whole list. `stage`,
-/// `suspended_from_stage` and `stage_changed_on` are read-only here (422 `read_only`): use
-/// `POST /v1/localizations/{id}/stage-changes`.
-#[utoipa::path(
-    tag = "localizations",
-    operation_id = "updateLocalization",
-    params(
-        ("id" = String, Path, description = "Localization id (UUID)", format = Uuid),
-        ("If-Match" = Option<String>, Header, description = "Only update if the ETag still matches (412 otherwise)")
-    ),
-    request_body(content = LocalizationPatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "The updated localization", body = Localization,
-            headers(("ETag" = String, description = "New version tag"))),
-        (status = 400, response = crate::http::responses::BadRequest),
-        (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::PreconditionFailed)
-    )
-)]
-#[patch("/{id}")]
-async fn update_localization(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: JsonBody<LocalizationPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let id = LocalizationId::parse_path(&id)?;
-    let precondition = Precondition::from_headers(req.headers())?;
-    let localization = service::update(&state.pool, id, body.0, precondition).await?;
-    Ok(updated(localization.version, &localization))
-}
-
-/// Delete a localization
-///
-/// Removes the localization together with its scopes and its whole stage history.
-#[utoipa::path(
-    tag = "localizations",
-    operation_id = "deleteLocalization",
-    params(
-        ("id" = String, Path, description = "Localization id (UUID)", format = Uuid),
-        ("If-Match" = Option<String>, Header, description = "Only delete if the ETag still matches (412 otherwise)")
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 412, response = crate::http::responses::PreconditionFailed)
-    )
-)]
-#[delete("/{id}")]
-async fn delete_localization(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = LocalizationId::parse_path(&id)?;
-    let precondition = Precondition::from_headers(req.headers())?;
-    service::delete(&state.pool, id, precondition).await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::resource_endpoints! {
+    tag "localizations", path "/v1/localizations", id LocalizationId, service service;
+    /// List localizations
+    ///
+    /// Filters combine with AND; several values within one filter mean "any of". For
+    /// example `?country_code=RU&stage=negotiating,agreement_signed&scope=reagents` lists the
+    /// reagent localizations into Russia that are being negotiated or have a signed agreement.
+    list "listLocalizations" LocalizationListFilter, LocalizationSort => LocalizationPage
+        "A page of localizations";
+    /// Create a localization
+    ///
+    /// Registers a vendor's localization in a country, optionally at a site in one of the
+    /// country's regions. It starts in `stage` (a forward stage, `interest_declared` by default)
+    /// as of `stage_changed_on` (today by default), and its history starts with that entry,
+    /// carrying `note` and `source`.
+    create "createLocalization" LocalizationCreate => Localization "URL of the new localization"
+        [(status = 409, response = crate::http::responses::Conflict),];
+    /// Get a localization
+    get "getLocalization" "The localization";
+    /// Update a localization
+    ///
+    /// JSON Merge Patch (RFC 7396). A new `vendor_id`, `country_code` or `region_id` is checked
+    /// again (the region must lie in the country); `scope` replaces the whole list. `stage`,
+    /// `suspended_from_stage` and `stage_changed_on` are read-only here (422 `read_only`): use
+    /// `POST /v1/localizations/{id}/stage-changes`.
+    update "updateLocalization" LocalizationPatch => "The updated localization"
+        [(status = 409, response = crate::http::responses::Conflict),];
+    /// Delete a localization
+    ///
+    /// Removes the localization together with its scopes and its whole stage history.
+    delete "deleteLocalization" [];
 }
 
 /// Change the stage of a localization
@@ -244,17 +130,14 @@ async fn delete_localization(
 #[utoipa::path(
     tag = "localizations",
     operation_id = "createLocalizationStageChange",
-    params(
-        ("id" = String, Path, description = "Localization id (UUID)", format = Uuid),
-        ("If-Match" = Option<String>, Header, description = "ETag of the localization; only change the stage if it still matches (412 otherwise)")
-    ),
+    params(LocalizationId, IfMatch),
     request_body(content = StageChangeCreate, content_type = "application/json"),
     responses(
         (status = 201, description = "The stage changed; the body is the new history entry", body = StageChange,
             headers(("Location" = String, description = "URL of the localization's history"), ("ETag" = String, description = "The localization's new version tag"))),
         (status = 400, response = crate::http::responses::BadRequest),
         (status = 409, description = "The change is not allowed from the current stage",
-            content_type = "application/problem+json", body = crate::error::Problem,
+            content_type = "application/problem+json", body = crate::http::problem::Problem,
             example = json!({"type": "/problems/illegal-transition", "title": "The state change is not allowed",
                 "status": 409,
                 "detail": "cannot move from `negotiating` to `producing`: forward moves go one step at a time, the next stage is `agreement_signed`",
@@ -268,31 +151,20 @@ async fn delete_localization(
 #[post("/{id}/stage-changes")]
 async fn create_localization_stage_change(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
+    id: IdPath<LocalizationId>,
+    precondition: IfMatch,
     body: JsonBody<StageChangeCreate>,
-) -> Result<HttpResponse, ApiError> {
-    let id = LocalizationId::parse_path(&id)?;
-    let precondition = Precondition::from_headers(req.headers())?;
-    let (change, version) = service::change_stage(&state.pool, id, body.0, precondition).await?;
+) -> Result<HttpResponse, DomainError> {
+    let id = id.0;
+    let (change, version) = service::change_stage(&state.pool, id, body.0, precondition.0).await?;
     Ok(created(
         format!("/v1/localizations/{id}/history"),
         version,
         &change,
     ))
 }
-
-/// Query parameters of `GET /v1/localizations/{id}/history`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryQuery {
-    /// Rows per page, 1–500 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, example = 50)]
-    pub page_size: Option<String>,
-    /// `next_page_token` of the previous page.
-    pub page_token: Option<String>,
-}
+/// The history's paging parameters (always oldest first).
+type HistoryQuery = PageQuery<HistoryOrder>;
 
 /// List the stage history of a localization
 ///
@@ -301,7 +173,7 @@ pub struct HistoryQuery {
 #[utoipa::path(
     tag = "localizations",
     operation_id = "listLocalizationHistory",
-    params(("id" = String, Path, description = "Localization id (UUID)", format = Uuid), HistoryQuery),
+    params(LocalizationId, HistoryQuery),
     responses(
         (status = 200, description = "A page of stage changes, oldest first", body = StageChangePage),
         (status = 400, response = crate::http::responses::BadRequest)
@@ -310,13 +182,10 @@ pub struct HistoryQuery {
 #[get("/{id}/history")]
 async fn list_localization_history(
     state: web::Data<AppState>,
-    id: web::Path<String>,
-    query: QueryParams<HistoryQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = LocalizationId::parse_path(&id)?;
-    let query = query.0;
-    let page = PageRequest::parse(&query.page_size, &query.page_token, repo::HISTORY_SORT)?;
-    let (items, next_page_token) = service::history(&state.pool, id, page).await?;
+    id: IdPath<LocalizationId>,
+    query: HistoryQuery,
+) -> Result<HttpResponse, DomainError> {
+    let (items, next_page_token) = service::history(&state.pool, id.0, query.page).await?;
     Ok(HttpResponse::Ok().json(StageChangePage {
         items,
         next_page_token,

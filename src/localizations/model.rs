@@ -3,9 +3,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::types::Timestamp;
-use crate::error::ApiError;
-use crate::http::pagination::SortField;
+use crate::core::error::DomainError;
+use crate::core::paging::TimestampKey;
+use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
 use crate::schema::{localization_scopes, localization_stage_changes, localizations};
 use crate::validation::merge_patch_field;
@@ -95,11 +95,11 @@ pub struct LocalizationRow {
 }
 
 impl LocalizationRow {
-    pub fn stage(&self) -> Result<LocalizationStage, ApiError> {
+    pub fn stage(&self) -> Result<LocalizationStage, DomainError> {
         LocalizationStage::from_db(&self.stage)
     }
 
-    pub fn suspended_from_stage(&self) -> Result<Option<LocalizationStage>, ApiError> {
+    pub fn suspended_from_stage(&self) -> Result<Option<LocalizationStage>, DomainError> {
         self.suspended_from_stage
             .as_deref()
             .map(LocalizationStage::from_db)
@@ -182,7 +182,7 @@ impl Localization {
     pub fn from_parts(
         row: LocalizationRow,
         mut scope: Vec<LocalizationScope>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, DomainError> {
         scope.sort();
         scope.dedup();
         Ok(Self {
@@ -328,9 +328,9 @@ pub struct StageChange {
 }
 
 impl TryFrom<StageChangeRow> for StageChange {
-    type Error = ApiError;
+    type Error = DomainError;
 
-    fn try_from(row: StageChangeRow) -> Result<Self, ApiError> {
+    fn try_from(row: StageChangeRow) -> Result<Self, DomainError> {
         Ok(Self {
             from_stage: row
                 .from_stage
@@ -377,19 +377,21 @@ define_page!(
     "A page of a localization's stage changes, oldest first."
 );
 
-/// Fields a localization list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalizationSort {
-    CreatedAt,
-    UpdatedAt,
+crate::sort_fields! {
+    /// Fields a localization list can be sorted by.
+    pub enum LocalizationSort for LocalizationRow in localizations, id LocalizationId,
+        default CreatedAt {
+        CreatedAt = "created_at" => TimestampKey, localizations::created_at, |row| row.created_at;
+        UpdatedAt = "updated_at" => TimestampKey, localizations::updated_at, |row| row.updated_at;
+    }
 }
 
-impl SortField for LocalizationSort {
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("created_at", Self::CreatedAt),
-        ("updated_at", Self::UpdatedAt),
-    ];
-    const DEFAULT: Self = Self::CreatedAt;
+/// The one order of a localization's history: by id, which is the order of the changes.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryOrder;
+
+impl crate::core::paging::FixedOrder for HistoryOrder {
+    const NAME: &'static str = "id";
 }
 
 /// Filters of a localization list (already parsed).

@@ -5,18 +5,14 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::model::{
-    LocalizationFilter, LocalizationId, LocalizationRow, LocalizationScope, LocalizationSort,
-    ScopeRow, StageChangeId, StageChangeRow,
+    HistoryOrder, LocalizationFilter, LocalizationId, LocalizationRow, LocalizationScope,
+    LocalizationSort, ScopeRow, StageChangeId, StageChangeRow,
 };
-use crate::apply_keyset;
+use crate::core::error::DomainError;
+use crate::core::paging::{Cursor, FixedOrder, PageRequest, Sort};
 use crate::db::{DbConn, MultiBackend};
-use crate::error::ApiError;
-use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
 use crate::schema::{localization_scopes, localization_stage_changes, localizations, vendors};
 use crate::vendors::model::VendorId;
-
-/// The sort name stored in history page tokens: the history is always ordered by id.
-pub const HISTORY_SORT: &str = "id";
 
 fn columns() -> <LocalizationRow as Selectable<MultiBackend>>::SelectExpression {
     <LocalizationRow as Selectable<MultiBackend>>::construct_selection()
@@ -88,7 +84,7 @@ pub fn replace_scopes(
 pub fn scopes_of(
     conn: &mut DbConn,
     ids: &[LocalizationId],
-) -> Result<HashMap<LocalizationId, Vec<LocalizationScope>>, ApiError> {
+) -> Result<HashMap<LocalizationId, Vec<LocalizationScope>>, DomainError> {
     let rows: Vec<(LocalizationId, String)> = localization_scopes::table
         .filter(localization_scopes::localization_id.eq_any(ids))
         .select((
@@ -145,7 +141,7 @@ pub fn history(
 }
 
 pub fn history_cursor(row: &StageChangeRow) -> Cursor {
-    Cursor::new(HISTORY_SORT, None, row.id.0)
+    Cursor::new(HistoryOrder::NAME, None, row.id.0)
 }
 
 pub fn list(
@@ -153,7 +149,7 @@ pub fn list(
     filter: &LocalizationFilter,
     sort: Sort<LocalizationSort>,
     page: &PageRequest,
-) -> Result<Vec<LocalizationRow>, ApiError> {
+) -> Result<Vec<LocalizationRow>, DomainError> {
     let mut query = localizations::table
         .select(columns())
         .into_boxed::<MultiBackend>();
@@ -183,39 +179,6 @@ pub fn list(
             ),
         );
     }
-    let after = page
-        .after
-        .as_ref()
-        .map(|cursor| Ok::<_, ApiError>((cursor.key_timestamp()?, LocalizationId(cursor.id))))
-        .transpose()?;
-    match sort.field {
-        LocalizationSort::CreatedAt => {
-            apply_keyset!(
-                query,
-                localizations::created_at,
-                localizations::id,
-                sort.descending,
-                after
-            );
-        }
-        LocalizationSort::UpdatedAt => {
-            apply_keyset!(
-                query,
-                localizations::updated_at,
-                localizations::id,
-                sort.descending,
-                after
-            );
-        }
-    }
+    let query = LocalizationSort::apply(sort, query, page.after.as_ref())?;
     Ok(query.limit(page.fetch_limit()).load(conn)?)
-}
-
-/// The page-token cursor of a row under `sort`.
-pub fn cursor_of(row: &LocalizationRow, sort: Sort<LocalizationSort>) -> Cursor {
-    let at = match sort.field {
-        LocalizationSort::CreatedAt => &row.created_at,
-        LocalizationSort::UpdatedAt => &row.updated_at,
-    };
-    Cursor::new(&sort.token_name(), Some(SortKey::timestamp(at)), row.id.0)
 }

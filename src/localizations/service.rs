@@ -9,10 +9,11 @@ use super::model::{
     StageChangeCreate, StageChangeId, StageChangeRow,
 };
 use super::repo;
-use crate::db::{self, types::now, DbConn, DbPool};
-use crate::error::ApiError;
-use crate::http::etag::Precondition;
-use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::core::error::DomainError;
+use crate::core::paging::{finish_page, PageRequest, Sort};
+use crate::core::precondition::Precondition;
+use crate::core::time::now;
+use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
 use crate::validation::Checks;
 use crate::vendors::model::VendorId;
@@ -112,7 +113,7 @@ fn check_vendor(
     conn: &mut DbConn,
     vendor_id: VendorId,
     checks: &mut Checks,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     if !repo::vendor_exists(conn, vendor_id)? {
         checks.push(
             "vendor_id",
@@ -129,7 +130,7 @@ fn check_region(
     region_id: Option<RegionId>,
     country_code: &str,
     checks: &mut Checks,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     let Some(region_id) = region_id else {
         return Ok(());
     };
@@ -162,23 +163,26 @@ fn check_change_date(checks: &mut Checks, field: &str, date: NaiveDate, today: N
     }
 }
 
-fn scopes_for(conn: &mut DbConn, id: LocalizationId) -> Result<Vec<LocalizationScope>, ApiError> {
+fn scopes_for(
+    conn: &mut DbConn,
+    id: LocalizationId,
+) -> Result<Vec<LocalizationScope>, DomainError> {
     Ok(repo::scopes_of(conn, &[id])?
         .remove(&id)
         .unwrap_or_default())
 }
 
-fn load(conn: &mut DbConn, id: LocalizationId) -> Result<LocalizationRow, ApiError> {
-    repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("localization", id))
+fn load(conn: &mut DbConn, id: LocalizationId) -> Result<LocalizationRow, DomainError> {
+    repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("localization", id))
 }
 
-fn stale(id: LocalizationId) -> ApiError {
-    ApiError::PreconditionFailed(format!(
+fn stale(id: LocalizationId) -> DomainError {
+    DomainError::PreconditionFailed(format!(
         "localization {id} was changed by another request; fetch it again"
     ))
 }
 
-pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localization, ApiError> {
+pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localization, DomainError> {
     let today = today();
     let mut checks = Checks::new();
     let mut fields = LocalizationFields {
@@ -248,7 +252,7 @@ pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localiza
     .await
 }
 
-pub async fn get(pool: &DbPool, id: LocalizationId) -> Result<Localization, ApiError> {
+pub async fn get(pool: &DbPool, id: LocalizationId) -> Result<Localization, DomainError> {
     db::lookup(pool, move |conn| {
         let row = load(conn, id)?;
         let scope = scopes_for(conn, id)?;
@@ -262,7 +266,7 @@ pub async fn update(
     id: LocalizationId,
     patch: LocalizationPatch,
     precondition: Precondition,
-) -> Result<Localization, ApiError> {
+) -> Result<Localization, DomainError> {
     db::write(pool, move |conn| {
         let current = load(conn, id)?;
         precondition.check(current.version)?;
@@ -336,7 +340,7 @@ pub async fn delete(
     pool: &DbPool,
     id: LocalizationId,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
         let current = load(conn, id)?;
         precondition.check(current.version)?;
@@ -351,10 +355,10 @@ pub async fn list(
     filter: LocalizationFilter,
     sort: Sort<LocalizationSort>,
     page: PageRequest,
-) -> Result<(Vec<Localization>, Option<String>), ApiError> {
+) -> Result<(Vec<Localization>, Option<String>), DomainError> {
     db::run(pool, move |conn| {
         let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let (rows, token) = finish_page(rows, &page, |row| LocalizationSort::cursor(sort, row));
         let ids: Vec<LocalizationId> = rows.iter().map(|row| row.id).collect();
         let mut scopes = repo::scopes_of(conn, &ids)?;
         let items = rows
@@ -376,7 +380,7 @@ pub async fn change_stage(
     id: LocalizationId,
     input: StageChangeCreate,
     precondition: Precondition,
-) -> Result<(StageChange, i64), ApiError> {
+) -> Result<(StageChange, i64), DomainError> {
     let today = today();
     let mut checks = Checks::new();
     let changed_on = input.changed_on.unwrap_or(today);
@@ -392,14 +396,14 @@ pub async fn change_stage(
         let suspended_from = current.suspended_from_stage()?;
         let allowed = allowed_moves(from, suspended_from);
         if !allowed.contains(&to) {
-            return Err(ApiError::transition(
+            return Err(DomainError::transition(
                 refusal(from, to, suspended_from),
                 from.as_str(),
                 allowed.iter().map(|s| s.as_str().to_owned()).collect(),
             ));
         }
         if changed_on < current.stage_changed_on {
-            return Err(ApiError::invalid(
+            return Err(DomainError::invalid(
                 "changed_on",
                 "out_of_range",
                 format!(
@@ -443,10 +447,10 @@ pub async fn history(
     pool: &DbPool,
     id: LocalizationId,
     page: PageRequest,
-) -> Result<(Vec<StageChange>, Option<String>), ApiError> {
+) -> Result<(Vec<StageChange>, Option<String>), DomainError> {
     db::run(pool, move |conn| {
         if !repo::exists(conn, id)? {
-            return Err(ApiError::not_found("localization", id));
+            return Err(DomainError::not_found("localization", id));
         }
         let rows = repo::history(conn, id, &page)?;
         let (rows, token) = finish_page(rows, &page, repo::history_cursor);

@@ -1,10 +1,10 @@
-use crate::db::types::Timestamp;
+use crate::core::time::Timestamp;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::http::pagination::SortField;
+use crate::core::error::DomainError;
+use crate::core::paging::{TextKey, TimestampKey};
 use crate::schema::regions;
 use crate::validation::merge_patch_field;
 use crate::{define_id, define_page, text_enum};
@@ -59,7 +59,7 @@ pub struct RegionRow {
 }
 
 impl RegionRow {
-    pub fn level(&self) -> Result<RegionLevel, ApiError> {
+    pub fn level(&self) -> Result<RegionLevel, DomainError> {
         RegionLevel::from_db(&self.level)
     }
 
@@ -108,9 +108,9 @@ pub struct Region {
 }
 
 impl TryFrom<RegionRow> for Region {
-    type Error = ApiError;
+    type Error = DomainError;
 
-    fn try_from(row: RegionRow) -> Result<Self, ApiError> {
+    fn try_from(row: RegionRow) -> Result<Self, DomainError> {
         Ok(Self {
             level: row.level()?,
             depth: i32::try_from(row.depth()).unwrap_or(i32::MAX),
@@ -192,23 +192,14 @@ pub struct RegionAncestors {
     pub items: Vec<Region>,
 }
 
-/// Fields a region list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegionSort {
-    Name,
-    Code,
-    CreatedAt,
-    UpdatedAt,
-}
-
-impl SortField for RegionSort {
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("name", Self::Name),
-        ("code", Self::Code),
-        ("created_at", Self::CreatedAt),
-        ("updated_at", Self::UpdatedAt),
-    ];
-    const DEFAULT: Self = Self::CreatedAt;
+crate::sort_fields! {
+    /// Fields a region list can be sorted by.
+    pub enum RegionSort for RegionRow in regions, id RegionId, default CreatedAt {
+        Name = "name" => TextKey, regions::name, |row| row.name.clone();
+        Code = "code" => TextKey, regions::code, |row| row.code.clone();
+        CreatedAt = "created_at" => TimestampKey, regions::created_at, |row| row.created_at;
+        UpdatedAt = "updated_at" => TimestampKey, regions::updated_at, |row| row.updated_at;
+    }
 }
 
 /// Filters of a region list (already parsed).

@@ -3,11 +3,10 @@
 use diesel::prelude::*;
 
 use super::model::{RegionFilter, RegionId, RegionRow, RegionSort};
-use crate::apply_keyset;
-use crate::db::types::Timestamp;
+use crate::core::error::DomainError;
+use crate::core::paging::{PageRequest, Sort};
+use crate::core::time::Timestamp;
 use crate::db::{substr, DbConn, MultiBackend};
-use crate::error::ApiError;
-use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
 use crate::schema::{laboratories, localizations, regions};
 
 fn columns() -> <RegionRow as Selectable<MultiBackend>>::SelectExpression {
@@ -125,7 +124,7 @@ pub fn list(
     filter: &RegionFilter,
     sort: Sort<RegionSort>,
     page: &PageRequest,
-) -> Result<Vec<RegionRow>, ApiError> {
+) -> Result<Vec<RegionRow>, DomainError> {
     let mut query = regions::table
         .select(columns())
         .into_boxed::<MultiBackend>();
@@ -166,56 +165,6 @@ pub fn list(
             .filter(regions::path.like(format!("{path}%")))
             .filter(regions::path.ne(path.clone()));
     }
-    let after = page.after.as_ref();
-    let last_id = |cursor: &Cursor| RegionId(cursor.id);
-    match sort.field {
-        RegionSort::Name => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
-                .transpose()?;
-            apply_keyset!(query, regions::name, regions::id, sort.descending, after);
-        }
-        RegionSort::Code => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
-                .transpose()?;
-            apply_keyset!(query, regions::code, regions::id, sort.descending, after);
-        }
-        RegionSort::CreatedAt => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                regions::created_at,
-                regions::id,
-                sort.descending,
-                after
-            );
-        }
-        RegionSort::UpdatedAt => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                regions::updated_at,
-                regions::id,
-                sort.descending,
-                after
-            );
-        }
-    }
+    let query = RegionSort::apply(sort, query, page.after.as_ref())?;
     Ok(query.limit(page.fetch_limit()).load(conn)?)
-}
-
-/// The page-token cursor of a row under `sort`.
-pub fn cursor_of(row: &RegionRow, sort: Sort<RegionSort>) -> Cursor {
-    let key = match sort.field {
-        RegionSort::Name => SortKey::Text(row.name.clone()),
-        RegionSort::Code => SortKey::Text(row.code.clone()),
-        RegionSort::CreatedAt => SortKey::timestamp(&row.created_at),
-        RegionSort::UpdatedAt => SortKey::timestamp(&row.updated_at),
-    };
-    Cursor::new(&sort.token_name(), Some(key), row.id.0)
 }

@@ -5,10 +5,11 @@ use super::model::{
     RolloutStage,
 };
 use super::repo;
-use crate::db::{self, types::now, DbConn, DbPool};
-use crate::error::ApiError;
-use crate::http::etag::Precondition;
-use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::core::error::DomainError;
+use crate::core::paging::{finish_page, PageRequest, Sort};
+use crate::core::precondition::Precondition;
+use crate::core::time::now;
+use crate::db::{self, DbConn, DbPool};
 use crate::validation::{name_and_code_terms, search_column, Checks};
 
 const MAX_CODE_LENGTH: usize = 32;
@@ -25,7 +26,7 @@ struct RegionFields {
     rollout_target_year: Option<i32>,
 }
 
-fn check_fields(fields: &mut RegionFields) -> Result<(), ApiError> {
+fn check_fields(fields: &mut RegionFields) -> Result<(), DomainError> {
     let mut checks = Checks::new();
     fields.code = checks
         .text("code", &fields.code, MAX_CODE_LENGTH)
@@ -77,12 +78,12 @@ fn check_parent(
     fields: &RegionFields,
     id: RegionId,
     own_path: Option<&str>,
-) -> Result<String, ApiError> {
+) -> Result<String, DomainError> {
     let Some(parent_id) = fields.parent_id else {
         return Ok(format!("/{id}/"));
     };
     let parent = repo::find(conn, parent_id)?.ok_or_else(|| {
-        ApiError::invalid(
+        DomainError::invalid(
             "parent_id",
             "not_found",
             format!("region {parent_id} does not exist"),
@@ -90,7 +91,7 @@ fn check_parent(
     })?;
     if let Some(path) = own_path {
         if parent.id == id || parent.path.starts_with(path) {
-            return Err(ApiError::cycle(
+            return Err(DomainError::cycle(
                 "parent_id",
                 format!(
                     "region {parent_id} lies inside this region's subtree; the tree would loop"
@@ -100,7 +101,7 @@ fn check_parent(
     }
     let parent_level = parent.level()?;
     if parent_level.rank() >= fields.level.rank() {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "parent_id",
             "invalid",
             format!(
@@ -110,7 +111,7 @@ fn check_parent(
         ));
     }
     if parent.country_code != fields.country_code {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "parent_id",
             "invalid",
             format!(
@@ -126,9 +127,9 @@ fn check_code_free(
     conn: &mut DbConn,
     code: &str,
     except: Option<RegionId>,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     match repo::code_owner(conn, code, except)? {
-        Some(owner) => Err(ApiError::duplicate(
+        Some(owner) => Err(DomainError::duplicate(
             "code",
             format!("region {owner} already has code {code}"),
         )),
@@ -136,7 +137,7 @@ fn check_code_free(
     }
 }
 
-pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiError> {
+pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, DomainError> {
     let mut fields = RegionFields {
         code: input.code,
         name: input.name,
@@ -178,10 +179,10 @@ pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, ApiErr
     .await
 }
 
-pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, ApiError> {
+pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, DomainError> {
     db::lookup(pool, move |conn| {
         repo::find(conn, id)?
-            .ok_or_else(|| ApiError::not_found("region", id))
+            .ok_or_else(|| DomainError::not_found("region", id))
             .and_then(Region::try_from)
     })
     .await
@@ -192,7 +193,7 @@ pub async fn update(
     id: RegionId,
     patch: RegionPatch,
     precondition: Precondition,
-) -> Result<Region, ApiError> {
+) -> Result<Region, DomainError> {
     db::write(pool, move |conn| {
         // A move re-parents a subtree: moves run one at a time so two cannot close a loop.
         // A change of country or level is checked against the subregions, and a new
@@ -201,7 +202,7 @@ pub async fn update(
         if patch.parent_id.is_some() || patch.country_code.is_some() || patch.level.is_some() {
             db::lock_hierarchy(conn, db::Hierarchy::Regions)?;
         }
-        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         precondition.check(current.version)?;
         let mut checks = Checks::new();
         let mut fields = RegionFields {
@@ -237,14 +238,14 @@ pub async fn update(
             for level_text in &descendant_levels {
                 let level = RegionLevel::from_db(level_text)?;
                 if level_changed && level.rank() <= fields.level.rank() {
-                    return Err(ApiError::rule_conflict(format!(
+                    return Err(DomainError::rule_conflict(format!(
                         "the region contains a {level}; it cannot become a {}",
                         fields.level
                     )));
                 }
             }
             if country_changed && !descendant_levels.is_empty() {
-                return Err(ApiError::rule_conflict(
+                return Err(DomainError::rule_conflict(
                     "the region has subregions in its current country; move or change them first",
                 ));
             }
@@ -269,7 +270,7 @@ pub async fn update(
             version: current.version + 1,
         };
         if !repo::update(conn, &row, current.version)? {
-            return Err(ApiError::PreconditionFailed(
+            return Err(DomainError::PreconditionFailed(
                 "the region was changed by another request; fetch it again".to_owned(),
             ));
         }
@@ -282,12 +283,12 @@ pub async fn delete(
     pool: &DbPool,
     id: RegionId,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         precondition.check(current.version)?;
         let (children, labs, localizations) = repo::reference_counts(conn, id)?;
-        ApiError::refuse_if_referenced(
+        DomainError::refuse_if_referenced(
             "region",
             id,
             &[
@@ -307,10 +308,10 @@ pub async fn list(
     filter: RegionFilter,
     sort: Sort<RegionSort>,
     page: PageRequest,
-) -> Result<(Vec<Region>, Option<String>), ApiError> {
+) -> Result<(Vec<Region>, Option<String>), DomainError> {
     db::run(pool, move |conn| {
         let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let (rows, token) = finish_page(rows, &page, |row| RegionSort::cursor(sort, row));
         let items = rows
             .into_iter()
             .map(Region::try_from)
@@ -327,9 +328,9 @@ pub async fn descendants(
     mut filter: RegionFilter,
     sort: Sort<RegionSort>,
     page: PageRequest,
-) -> Result<(Vec<Region>, Option<String>), ApiError> {
+) -> Result<(Vec<Region>, Option<String>), DomainError> {
     db::run(pool, move |conn| {
-        let region = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        let region = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         // A subtree never leaves its root's country. Saying so gives the planners the
         // subtree's size from the country's statistics, and by name lets them read the
         // country's regions in order (`regions_country_name_idx`) rather than gather the
@@ -337,7 +338,7 @@ pub async fn descendants(
         filter.country_codes = Some(vec![region.country_code]);
         filter.within_path = Some(region.path);
         let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let (rows, token) = finish_page(rows, &page, |row| RegionSort::cursor(sort, row));
         let items = rows
             .into_iter()
             .map(Region::try_from)
@@ -348,9 +349,9 @@ pub async fn descendants(
 }
 
 /// The ancestors of a region, root first.
-pub async fn ancestors(pool: &DbPool, id: RegionId) -> Result<Vec<Region>, ApiError> {
+pub async fn ancestors(pool: &DbPool, id: RegionId) -> Result<Vec<Region>, DomainError> {
     db::run(pool, move |conn| {
-        let region = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("region", id))?;
+        let region = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         let ancestor_ids: Vec<RegionId> = region
             .path
             .split('/')
@@ -366,6 +367,6 @@ pub async fn ancestors(pool: &DbPool, id: RegionId) -> Result<Vec<Region>, ApiEr
 }
 
 /// The path of a region (for subtree filters of other resources).
-pub fn path_of(conn: &mut DbConn, id: RegionId) -> Result<Option<String>, ApiError> {
+pub fn path_of(conn: &mut DbConn, id: RegionId) -> Result<Option<String>, DomainError> {
     Ok(repo::find(conn, id)?.map(|row| row.path))
 }

@@ -2,9 +2,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::types::Timestamp;
-use crate::error::ApiError;
-use crate::http::pagination::SortField;
+use crate::core::error::DomainError;
+use crate::core::paging::{TextKey, TimestampKey};
+use crate::core::time::Timestamp;
 use crate::schema::{vendor_categories, vendors};
 use crate::validation::merge_patch_field;
 use crate::{define_id, define_page, text_enum};
@@ -77,7 +77,7 @@ pub struct Vendor {
 
 impl Vendor {
     /// Joins a row with its categories (stored text), sorted in enumeration order.
-    pub fn from_parts(row: VendorRow, categories: &[String]) -> Result<Self, ApiError> {
+    pub fn from_parts(row: VendorRow, categories: &[String]) -> Result<Self, DomainError> {
         let mut categories = categories
             .iter()
             .map(|text| ProductCategory::from_db(text))
@@ -141,21 +141,13 @@ pub struct VendorPatch {
 
 define_page!(VendorPage, Vendor, "A page of vendors.");
 
-/// Fields a vendor list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VendorSort {
-    Name,
-    CreatedAt,
-    UpdatedAt,
-}
-
-impl SortField for VendorSort {
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("name", Self::Name),
-        ("created_at", Self::CreatedAt),
-        ("updated_at", Self::UpdatedAt),
-    ];
-    const DEFAULT: Self = Self::CreatedAt;
+crate::sort_fields! {
+    /// Fields a vendor list can be sorted by.
+    pub enum VendorSort for VendorRow in vendors, id VendorId, default CreatedAt {
+        Name = "name" => TextKey, vendors::name, |row| row.name.clone();
+        CreatedAt = "created_at" => TimestampKey, vendors::created_at, |row| row.created_at;
+        UpdatedAt = "updated_at" => TimestampKey, vendors::updated_at, |row| row.updated_at;
+    }
 }
 
 /// Filters of a vendor list (already parsed).

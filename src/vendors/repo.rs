@@ -7,10 +7,9 @@ use diesel::prelude::*;
 use super::model::{
     ProductCategory, VendorCategoryRow, VendorFilter, VendorId, VendorRow, VendorSort,
 };
-use crate::apply_keyset;
+use crate::core::error::DomainError;
+use crate::core::paging::{PageRequest, Sort};
 use crate::db::{DbConn, MultiBackend};
-use crate::error::ApiError;
-use crate::http::pagination::{Cursor, PageRequest, Sort, SortKey};
 use crate::schema::{localizations, vendor_categories, vendors};
 
 fn columns() -> <VendorRow as Selectable<MultiBackend>>::SelectExpression {
@@ -121,7 +120,7 @@ pub fn list(
     filter: &VendorFilter,
     sort: Sort<VendorSort>,
     page: &PageRequest,
-) -> Result<Vec<VendorRow>, ApiError> {
+) -> Result<Vec<VendorRow>, DomainError> {
     let mut query = vendors::table
         .select(columns())
         .into_boxed::<MultiBackend>();
@@ -146,49 +145,6 @@ pub fn list(
         }
         crate::filter_words!(query, vendors::search_text, terms);
     }
-    let after = page.after.as_ref();
-    let last_id = |cursor: &Cursor| VendorId(cursor.id);
-    match sort.field {
-        VendorSort::Name => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_text()?.to_owned(), last_id(c))))
-                .transpose()?;
-            apply_keyset!(query, vendors::name, vendors::id, sort.descending, after);
-        }
-        VendorSort::CreatedAt => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                vendors::created_at,
-                vendors::id,
-                sort.descending,
-                after
-            );
-        }
-        VendorSort::UpdatedAt => {
-            let after = after
-                .map(|c| Ok::<_, ApiError>((c.key_timestamp()?, last_id(c))))
-                .transpose()?;
-            apply_keyset!(
-                query,
-                vendors::updated_at,
-                vendors::id,
-                sort.descending,
-                after
-            );
-        }
-    }
+    let query = VendorSort::apply(sort, query, page.after.as_ref())?;
     Ok(query.limit(page.fetch_limit()).load(conn)?)
-}
-
-/// The page-token cursor of a row under `sort`.
-pub fn cursor_of(row: &VendorRow, sort: Sort<VendorSort>) -> Cursor {
-    let key = match sort.field {
-        VendorSort::Name => SortKey::Text(row.name.clone()),
-        VendorSort::CreatedAt => SortKey::timestamp(&row.created_at),
-        VendorSort::UpdatedAt => SortKey::timestamp(&row.updated_at),
-    };
-    Cursor::new(&sort.token_name(), Some(key), row.id.0)
 }

@@ -8,10 +8,11 @@ use super::model::{
     VendorSort,
 };
 use super::repo;
-use crate::db::{self, types::now, DbConn, DbPool};
-use crate::error::ApiError;
-use crate::http::etag::Precondition;
-use crate::http::pagination::{finish_page, PageRequest, Sort};
+use crate::core::error::DomainError;
+use crate::core::paging::{finish_page, PageRequest, Sort};
+use crate::core::precondition::Precondition;
+use crate::core::time::now;
+use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
 const MAX_NAME_LENGTH: usize = 200;
@@ -32,8 +33,8 @@ fn check_fields(fields: &mut VendorFields, checks: &mut Checks) {
     fields.categories.sort();
 }
 
-fn name_taken(owner: VendorId, name: &str) -> ApiError {
-    ApiError::duplicate(
+fn name_taken(owner: VendorId, name: &str) -> DomainError {
+    DomainError::duplicate(
         "name",
         format!("vendor {owner} already has the name `{name}` (names are compared ignoring case)"),
     )
@@ -44,7 +45,7 @@ fn check_name_free(
     name: &str,
     name_key: &str,
     except: Option<VendorId>,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     match repo::name_key_owner(conn, name_key, except)? {
         Some(owner) => Err(name_taken(owner, name)),
         None => Ok(()),
@@ -53,19 +54,21 @@ fn check_name_free(
 
 /// The pre-check cannot see a concurrent transaction that takes the same name; its unique
 /// index violation is reported the same way.
-fn map_name_race(error: DieselError, name: &str) -> ApiError {
+fn map_name_race(error: DieselError, name: &str) -> DomainError {
     match error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::duplicate(
-            "name",
-            format!(
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            DomainError::duplicate(
+                "name",
+                format!(
                 "another vendor already has the name `{name}` (names are compared ignoring case)"
             ),
-        ),
+            )
+        }
         other => other.into(),
     }
 }
 
-pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, ApiError> {
+pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, DomainError> {
     let mut fields = VendorFields {
         name: input.name,
         country_code: input.country_code,
@@ -113,15 +116,15 @@ fn vendor_of(row: VendorRow, categories: &[ProductCategory]) -> Vendor {
     }
 }
 
-fn load_one(conn: &mut DbConn, row: VendorRow) -> Result<Vendor, ApiError> {
+fn load_one(conn: &mut DbConn, row: VendorRow) -> Result<Vendor, DomainError> {
     let mut categories = repo::categories_of(conn, &[row.id])?;
     let stored = categories.remove(&row.id).unwrap_or_default();
     Vendor::from_parts(row, &stored)
 }
 
-pub async fn get(pool: &DbPool, id: VendorId) -> Result<Vendor, ApiError> {
+pub async fn get(pool: &DbPool, id: VendorId) -> Result<Vendor, DomainError> {
     db::lookup(pool, move |conn| {
-        let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
+        let row = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         load_one(conn, row)
     })
     .await
@@ -132,15 +135,15 @@ pub async fn update(
     id: VendorId,
     patch: VendorPatch,
     precondition: Precondition,
-) -> Result<Vendor, ApiError> {
+) -> Result<Vendor, DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
+        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         precondition.check(current.version)?;
         let replace_categories = patch.categories.is_some();
         let categories = match patch.categories {
             Some(Some(new)) => new,
             Some(None) => {
-                return Err(ApiError::invalid(
+                return Err(DomainError::invalid(
                     "categories",
                     "required",
                     "cannot be null; send [] to remove every category",
@@ -185,7 +188,7 @@ pub async fn update(
             version: current.version + 1,
         };
         if !repo::update(conn, &row, current.version).map_err(|e| map_name_race(e, &row.name))? {
-            return Err(ApiError::PreconditionFailed(
+            return Err(DomainError::PreconditionFailed(
                 "the vendor was changed by another request; fetch it again".to_owned(),
             ));
         }
@@ -201,12 +204,12 @@ pub async fn delete(
     pool: &DbPool,
     id: VendorId,
     precondition: Precondition,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("vendor", id))?;
+        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         precondition.check(current.version)?;
         let localizations = repo::localization_count(conn, id)?;
-        ApiError::refuse_if_referenced("vendor", id, &[("localizations", localizations)])?;
+        DomainError::refuse_if_referenced("vendor", id, &[("localizations", localizations)])?;
         // The foreign key cascades too; deleting first keeps the intent visible here.
         repo::delete_categories(conn, id)?;
         repo::delete(conn, id)?;
@@ -220,10 +223,10 @@ pub async fn list(
     filter: VendorFilter,
     sort: Sort<VendorSort>,
     page: PageRequest,
-) -> Result<(Vec<Vendor>, Option<String>), ApiError> {
+) -> Result<(Vec<Vendor>, Option<String>), DomainError> {
     db::run(pool, move |conn| {
         let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| repo::cursor_of(row, sort));
+        let (rows, token) = finish_page(rows, &page, |row| VendorSort::cursor(sort, row));
         let ids: Vec<VendorId> = rows.iter().map(|row| row.id).collect();
         let mut categories = repo::categories_of(conn, &ids)?;
         let items = rows

@@ -1,5 +1,35 @@
 //! Newtype ids, one per resource, so ids of different resources cannot be swapped.
 
+use crate::core::error::DomainError;
+
+/// What the kit needs of a resource's id: its resource name and its UUID.
+pub trait ResourceId: Copy + Send + 'static {
+    /// The resource's name in messages (`vendor`, `laboratory`).
+    const RESOURCE: &'static str;
+
+    fn from_uuid(id: uuid::Uuid) -> Self;
+
+    fn uuid(self) -> uuid::Uuid;
+
+    /// Parses an id given in a path; a text that is not a UUID names no resource (404).
+    fn parse(raw: &str) -> Result<Self, DomainError> {
+        uuid::Uuid::parse_str(raw)
+            .map(Self::from_uuid)
+            .map_err(|_| {
+                DomainError::NotFound(format!(
+                    "{} `{}` does not exist: ids are UUIDs",
+                    Self::RESOURCE,
+                    raw
+                ))
+            })
+    }
+
+    /// The 404 of an id that names no row.
+    fn not_found(self) -> DomainError {
+        DomainError::not_found(Self::RESOURCE, self.uuid())
+    }
+}
+
 /// Declares a UUID newtype id: serde-transparent, stored through `db::types::Uuid`, documented
 /// in the spec as a UUID string.
 #[macro_export]
@@ -24,21 +54,21 @@ macro_rules! define_id {
         pub struct $name(pub uuid::Uuid);
 
         impl $name {
-            pub const RESOURCE: &'static str = $resource;
-
             /// A fresh, time-ordered (v7) id.
             pub fn generate() -> Self {
                 Self(uuid::Uuid::now_v7())
             }
+        }
 
-            /// Parses a path segment; a segment that is not a UUID names no resource (404).
-            pub fn parse_path(raw: &str) -> Result<Self, $crate::error::ApiError> {
-                uuid::Uuid::parse_str(raw).map(Self).map_err(|_| {
-                    $crate::error::ApiError::NotFound(format!(
-                        "{} `{}` does not exist: ids are UUIDs",
-                        $resource, raw
-                    ))
-                })
+        impl $crate::core::ids::ResourceId for $name {
+            const RESOURCE: &'static str = $resource;
+
+            fn from_uuid(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+
+            fn uuid(self) -> uuid::Uuid {
+                self.0
             }
         }
 
@@ -60,6 +90,14 @@ macro_rules! define_id {
         }
 
         impl utoipa::ToSchema for $name {}
+
+        impl utoipa::IntoParams for $name {
+            fn into_params(
+                _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+            ) -> Vec<utoipa::openapi::path::Parameter> {
+                vec![$crate::http::extract::id_parameter($resource)]
+            }
+        }
 
         impl<DB> diesel::serialize::ToSql<$crate::db::types::Uuid, DB> for $name
         where

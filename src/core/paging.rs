@@ -9,8 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::db::types::{format_timestamp, parse_timestamp, Timestamp};
-use crate::error::ApiError;
+use crate::core::error::DomainError;
+use crate::core::time::{format_timestamp, parse_timestamp, Timestamp};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 500;
@@ -68,7 +68,7 @@ impl Cursor {
         (cursor.v == TOKEN_VERSION && plain_key).then_some(cursor)
     }
 
-    pub fn key_text(&self) -> Result<&str, ApiError> {
+    pub fn key_text(&self) -> Result<&str, DomainError> {
         match &self.key {
             Some(SortKey::Text(text)) => Ok(text),
             _ => Err(bad_token()),
@@ -76,13 +76,13 @@ impl Cursor {
     }
 
     /// A timestamp sort key (carried as RFC 3339 text).
-    pub fn key_timestamp(&self) -> Result<Timestamp, ApiError> {
+    pub fn key_timestamp(&self) -> Result<Timestamp, DomainError> {
         parse_timestamp(self.key_text()?)
             .map(Timestamp)
             .map_err(|_| bad_token())
     }
 
-    pub fn key_int(&self) -> Result<i64, ApiError> {
+    pub fn key_int(&self) -> Result<i64, DomainError> {
         match &self.key {
             Some(SortKey::Int(value)) => Ok(*value),
             _ => Err(bad_token()),
@@ -90,8 +90,8 @@ impl Cursor {
     }
 }
 
-fn bad_token() -> ApiError {
-    ApiError::bad_parameter(
+fn bad_token() -> DomainError {
+    DomainError::bad_parameter(
         "page_token",
         "invalid",
         "the page token is malformed or was not issued for this list",
@@ -111,13 +111,13 @@ impl PageRequest {
         page_size: &Option<String>,
         page_token: &Option<String>,
         sort: &str,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, DomainError> {
         let size = match page_size.as_deref() {
             None => DEFAULT_PAGE_SIZE,
             Some(raw) => match raw.trim().parse::<i64>() {
                 Ok(size) if (1..=MAX_PAGE_SIZE).contains(&size) => size,
                 _ => {
-                    return Err(ApiError::bad_parameter(
+                    return Err(DomainError::bad_parameter(
                         "page_size",
                         "out_of_range",
                         format!("must be an integer between 1 and {MAX_PAGE_SIZE}"),
@@ -130,7 +130,7 @@ impl PageRequest {
             Some(token) => {
                 let cursor = Cursor::decode(token).ok_or_else(bad_token)?;
                 if cursor.sort != sort {
-                    return Err(ApiError::bad_parameter(
+                    return Err(DomainError::bad_parameter(
                         "page_token",
                         "invalid",
                         format!(
@@ -167,6 +167,11 @@ pub fn finish_page<T>(
     }
 }
 
+/// The one order of a list that cannot be sorted otherwise, named in its page tokens.
+pub trait FixedOrder {
+    const NAME: &'static str;
+}
+
 /// A list sort: a field and a direction, parsed from `sort=field` or `sort=-field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort<F> {
@@ -179,6 +184,8 @@ pub trait SortField: Sized + Copy + PartialEq + 'static {
     /// Every field with its query name.
     const ALL: &'static [(&'static str, Self)];
     const DEFAULT: Self;
+    /// What a client should know about some fields' order (`(name, note)`).
+    const NOTES: &'static [(&'static str, &'static str)] = &[];
 
     fn name(self) -> &'static str {
         Self::ALL
@@ -190,7 +197,7 @@ pub trait SortField: Sized + Copy + PartialEq + 'static {
 }
 
 impl<F: SortField> Sort<F> {
-    pub fn parse(raw: &Option<String>) -> Result<Self, ApiError> {
+    pub fn parse(raw: &Option<String>) -> Result<Self, DomainError> {
         let Some(raw) = raw.as_deref().map(str::trim) else {
             return Ok(Self {
                 field: F::DEFAULT,
@@ -210,7 +217,7 @@ impl<F: SortField> Sort<F> {
             })
             .ok_or_else(|| {
                 let allowed: Vec<&str> = F::ALL.iter().map(|(n, _)| *n).collect();
-                ApiError::bad_parameter(
+                DomainError::bad_parameter(
                     "sort",
                     "invalid",
                     format!(
@@ -245,4 +252,61 @@ macro_rules! define_page {
             pub next_page_token: Option<String>,
         }
     };
+}
+
+/// How one kind of sort key travels in a page token: what a row's key becomes in the token,
+/// and what a token's key must be for a sort of this kind (a 400 otherwise).
+pub trait SortKeyCodec {
+    type Value;
+    fn encode(value: &Self::Value) -> SortKey;
+    fn decode(cursor: &Cursor) -> Result<Self::Value, DomainError>;
+}
+
+/// A text key (names, codes), compared byte-wise on both backends.
+pub struct TextKey;
+
+impl SortKeyCodec for TextKey {
+    type Value = String;
+
+    fn encode(value: &String) -> SortKey {
+        SortKey::Text(value.clone())
+    }
+
+    fn decode(cursor: &Cursor) -> Result<String, DomainError> {
+        cursor.key_text().map(str::to_owned)
+    }
+}
+
+/// A timestamp key (`created_at`, `updated_at`), carried as RFC 3339 text.
+pub struct TimestampKey;
+
+impl SortKeyCodec for TimestampKey {
+    type Value = Timestamp;
+
+    fn encode(value: &Timestamp) -> SortKey {
+        SortKey::timestamp(value)
+    }
+
+    fn decode(cursor: &Cursor) -> Result<Timestamp, DomainError> {
+        cursor.key_timestamp()
+    }
+}
+
+/// An integer key of a 32-bit column (or expression), at least `MIN`: a token's key outside
+/// that range was not issued.
+pub struct IntKey<const MIN: i32>;
+
+impl<const MIN: i32> SortKeyCodec for IntKey<MIN> {
+    type Value = i32;
+
+    fn encode(value: &i32) -> SortKey {
+        SortKey::Int(i64::from(*value))
+    }
+
+    fn decode(cursor: &Cursor) -> Result<i32, DomainError> {
+        i32::try_from(cursor.key_int()?)
+            .ok()
+            .filter(|key| *key >= MIN)
+            .ok_or_else(bad_token)
+    }
 }

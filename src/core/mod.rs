@@ -1,0 +1,9 @@
+//! The resource kit's core: what every resource shares and that knows neither HTTP nor a
+//! database backend. Ids, paging and sort declarations, preconditions, state machines and
+//! the domain error with its stable codes.
+
+pub mod error;
+pub mod ids;
+pub mod paging;
+pub mod precondition;
+pub mod time;

@@ -1,0 +1,178 @@
+//! The endpoints every resource has, written once: list, create, get, update (JSON Merge
+//! Patch) and delete, each with its OpenAPI documentation. A resource names its types, its
+//! service and its documentation; what is special about it (extra responses, the text of
+//! each operation) goes in the invocation. The service module must offer `list`, `create`,
+//! `get`, `update` and `delete` with the kit's signatures.
+
+/// Declares a resource's standard endpoints in a module `standard`, with
+/// `standard::routes` registering them.
+///
+/// ```ignore
+/// crate::resource_endpoints! {
+///     tag "vendors", path "/v1/vendors", id VendorId, service service;
+///     /// List vendors
+///     list "listVendors" VendorListFilter, VendorSort => VendorPage "A page of vendors";
+///     /// Create a vendor
+///     create "createVendor" VendorCreate => Vendor "URL of the new vendor" [];
+///     /// Get a vendor
+///     get "getVendor" Vendor "The vendor";
+///     /// Update a vendor
+///     update "updateVendor" VendorPatch => Vendor "The updated vendor" [];
+///     /// Delete a vendor
+///     delete "deleteVendor" [];
+/// }
+/// ```
+#[macro_export]
+macro_rules! resource_endpoints {
+    (
+        tag $tag:literal, path $path:literal, id $id:ident, service $service:ident;
+        $(#[$list_doc:meta])*
+        list $list_op:literal $filter:ident, $sort:ident => $page:ident $page_desc:literal;
+        $(#[$create_doc:meta])*
+        create $create_op:literal $create:ident => $resource:ident $location_desc:literal
+            [$($create_extra:tt)*];
+        $(#[$get_doc:meta])*
+        get $get_op:literal $get_desc:literal;
+        $(#[$update_doc:meta])*
+        update $update_op:literal $patch:ident => $updated_desc:literal [$($update_extra:tt)*];
+        $(#[$delete_doc:meta])*
+        delete $delete_op:literal [$($delete_extra:tt)*];
+    ) => {
+        mod standard {
+            use actix_web::{delete, get, patch, post, web, HttpResponse};
+
+            use super::*;
+            use $crate::core::error::DomainError;
+            use $crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
+            use $crate::http::json::JsonBody;
+            use $crate::AppState;
+
+            type ListParams = $crate::http::query::ListQuery<$filter, $sort>;
+
+            pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+                config
+                    .service(list_items)
+                    .service(create_item)
+                    .service(get_item)
+                    .service(update_item)
+                    .service(delete_item);
+            }
+
+            $(#[$list_doc])*
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = $list_op,
+                params(ListParams),
+                responses(
+                    (status = 200, description = $page_desc, body = $page),
+                    (status = 400, response = $crate::http::responses::BadRequest)
+                )
+            )]
+            #[get("")]
+            async fn list_items(
+                state: web::Data<AppState>,
+                query: ListParams,
+            ) -> Result<HttpResponse, DomainError> {
+                let (items, next_page_token) =
+                    $service::list(&state.pool, query.filter, query.sort, query.page).await?;
+                Ok(HttpResponse::Ok().json($page {
+                    items,
+                    next_page_token,
+                }))
+            }
+
+            $(#[$create_doc])*
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = $create_op,
+                request_body(content = $create, content_type = "application/json"),
+                responses(
+                    (status = 201, description = "Created", body = $resource,
+                        headers(("Location" = String, description = $location_desc),
+                            ("ETag" = String, description = "Version tag"))),
+                    (status = 400, response = $crate::http::responses::BadRequest),
+                    $($create_extra)*
+                )
+            )]
+            #[post("")]
+            async fn create_item(
+                state: web::Data<AppState>,
+                body: JsonBody<$create>,
+            ) -> Result<HttpResponse, DomainError> {
+                let item = $service::create(&state.pool, body.0).await?;
+                Ok($crate::http::created(
+                    format!("{}/{}", $path, item.id),
+                    item.version,
+                    &item,
+                ))
+            }
+
+            $(#[$get_doc])*
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = $get_op,
+                params($id, IfNoneMatch),
+                responses(
+                    (status = 200, description = $get_desc, body = $resource,
+                        headers(("ETag" = String, description = "Version tag"))),
+                    (status = 304, description = "The cached copy is current")
+                )
+            )]
+            #[get("/{id}")]
+            async fn get_item(
+                state: web::Data<AppState>,
+                id: IdPath<$id>,
+                cached: IfNoneMatch,
+            ) -> Result<HttpResponse, DomainError> {
+                let item = $service::get(&state.pool, id.0).await?;
+                Ok($crate::http::fetched(&cached, item.version, &item))
+            }
+
+            $(#[$update_doc])*
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = $update_op,
+                params($id, IfMatch),
+                request_body(content = $patch, content_type = "application/merge-patch+json"),
+                responses(
+                    (status = 200, description = $updated_desc, body = $resource,
+                        headers(("ETag" = String, description = "New version tag"))),
+                    (status = 400, response = $crate::http::responses::BadRequest),
+                    $($update_extra)*
+                    (status = 412, response = $crate::http::responses::PreconditionFailed)
+                )
+            )]
+            #[patch("/{id}")]
+            async fn update_item(
+                state: web::Data<AppState>,
+                id: IdPath<$id>,
+                precondition: IfMatch,
+                body: JsonBody<$patch>,
+            ) -> Result<HttpResponse, DomainError> {
+                let item = $service::update(&state.pool, id.0, body.0, precondition.0).await?;
+                Ok($crate::http::updated(item.version, &item))
+            }
+
+            $(#[$delete_doc])*
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = $delete_op,
+                params($id, IfMatch),
+                responses(
+                    (status = 204, description = "Deleted"),
+                    $($delete_extra)*
+                    (status = 412, response = $crate::http::responses::PreconditionFailed)
+                )
+            )]
+            #[delete("/{id}")]
+            async fn delete_item(
+                state: web::Data<AppState>,
+                id: IdPath<$id>,
+                precondition: IfMatch,
+            ) -> Result<HttpResponse, DomainError> {
+                $service::delete(&state.pool, id.0, precondition.0).await?;
+                Ok(HttpResponse::NoContent().finish())
+            }
+        }
+    };
+}

@@ -1,0 +1,128 @@
+//! The one mapping of domain errors to RFC 9457 problem+json responses.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::core::error::{Conflict, DomainError, FieldError, RETRY_AFTER_SECONDS};
+use crate::telemetry::RequestContext;
+
+/// An RFC 9457 problem document; every error response has this shape.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation",
+    "title": "Request body is invalid",
+    "status": 422,
+    "detail": "1 field is invalid",
+    "instance": "/v1/laboratories",
+    "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+    "errors": [{"field": "latitude", "code": "out_of_range", "message": "must be between -90 and 90"}]
+}))]
+pub struct Problem {
+    /// A URI reference naming the problem type (stable; clients may switch on it).
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// An explanation specific to this occurrence.
+    pub detail: String,
+    /// The request path that produced the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The request id (also in the `X-Request-Id` header and in the service's logs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Field-level errors (422, and 400 for query parameters).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For illegal state transitions (409): the current state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_state: Option<String>,
+    /// For illegal state transitions (409): the states reachable from the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_transitions: Option<Vec<String>>,
+    /// For a refused delete (409): what still refers to the resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referenced_by: Option<Vec<String>>,
+}
+
+impl DomainError {
+    /// The problem document for this error, with the current request's path and id.
+    pub fn to_problem(&self) -> Problem {
+        let (problem_type, title, status) = self.kind();
+        let context = RequestContext::current();
+        let mut problem = Problem {
+            problem_type: problem_type.to_owned(),
+            title: title.to_owned(),
+            status,
+            detail: match self {
+                Self::Internal(_) => {
+                    "an unexpected error occurred; quote the request id when reporting it"
+                        .to_owned()
+                }
+                other => other.to_string(),
+            },
+            instance: context.as_ref().map(|c| c.path.clone()),
+            request_id: context.map(|c| c.request_id),
+            errors: Vec::new(),
+            current_state: None,
+            allowed_transitions: None,
+            referenced_by: None,
+        };
+        match self {
+            Self::BadRequest { errors, .. } => problem.errors = errors.clone(),
+            Self::Validation(errors) => problem.errors = errors.clone(),
+            Self::Conflict { conflict, .. } => match conflict {
+                Conflict::Duplicate { field } | Conflict::Cycle { field } => {
+                    problem.errors = vec![FieldError::new(
+                        field.as_str(),
+                        if matches!(conflict, Conflict::Cycle { .. }) {
+                            "cycle"
+                        } else {
+                            "duplicate"
+                        },
+                        self.to_string(),
+                    )]
+                }
+                Conflict::Referenced { referenced_by } => {
+                    problem.referenced_by = Some(referenced_by.clone())
+                }
+                Conflict::Transition { current, allowed } => {
+                    problem.current_state = Some(current.clone());
+                    problem.allowed_transitions = Some(allowed.clone());
+                }
+                Conflict::Rule => {}
+            },
+            _ => {}
+        }
+        problem
+    }
+}
+
+impl ResponseError for DomainError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.kind().2).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let problem = self.to_problem();
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if matches!(self, Self::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        match serde_json::to_vec(&problem) {
+            Ok(body) => response.body(body),
+            Err(_) => response.finish(),
+        }
+    }
+}
