@@ -16,7 +16,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::core::time::{now, Timestamp};
 use crate::db::{DbConn, DbPool};
-use crate::laboratories::model::{Discipline, LaboratoryId, LaboratoryKind, LaboratoryRow};
+use crate::laboratories::model::{
+    Discipline, LaboratoryId, LaboratoryKind, LaboratoryRow, LaboratoryStatus,
+};
 use crate::localizations::model::{
     LocalizationId, LocalizationRow, LocalizationScope, LocalizationStage, StageChangeId,
     StageChangeRow,
@@ -621,9 +623,9 @@ fn generate_regions(
             search_text: search_column(&name_and_code_terms(country.name, country.code)),
             country_code: country.code.to_owned(),
             parent_id: None,
-            level: RegionLevel::Country.as_str().to_owned(),
+            level: RegionLevel::Country,
             path: format!("/{id}/"),
-            rollout_stage: RolloutStage::InProgress.as_str().to_owned(),
+            rollout_stage: RolloutStage::InProgress,
             rollout_target_year: Some(2028),
             created_at: at,
             updated_at: at,
@@ -692,9 +694,9 @@ fn generate_regions(
                     name,
                     country_code: country.code.to_owned(),
                     parent_id: Some(parent.id),
-                    level: level.as_str().to_owned(),
+                    level,
                     path: format!("{}{id}/", parent.path),
-                    rollout_stage: stage.as_str().to_owned(),
+                    rollout_stage: stage,
                     rollout_target_year: Some(rng.random_range(2025..=2030)),
                     created_at: at,
                     updated_at: at,
@@ -866,15 +868,15 @@ impl LaboratoryGenerator<'_> {
         };
         let status_roll: f64 = rng.random_range(0.0..1.0);
         let status = if status_roll < 0.70 {
-            "operational"
+            LaboratoryStatus::Operational
         } else if status_roll < 0.80 {
-            "under_construction"
+            LaboratoryStatus::UnderConstruction
         } else if status_roll < 0.90 {
-            "planned"
+            LaboratoryStatus::Planned
         } else if status_roll < 0.95 {
-            "suspended"
+            LaboratoryStatus::Suspended
         } else {
-            "closed"
+            LaboratoryStatus::Closed
         };
         let capacity = match kind {
             LaboratoryKind::Central => {
@@ -914,9 +916,9 @@ impl LaboratoryGenerator<'_> {
             search_text: search_column(&name_and_code_terms(&name, &code)),
             code,
             name,
-            kind: kind.as_str().to_owned(),
+            kind,
             parent_id,
-            status: status.to_owned(),
+            status,
             address: Some(format!(
                 "{}, {} {}",
                 region.name,
@@ -930,15 +932,18 @@ impl LaboratoryGenerator<'_> {
             latitude: Some((region.latitude + rng.random_range(-0.5..0.5)).clamp(-90.0, 90.0)),
             longitude: Some((region.longitude + rng.random_range(-0.5..0.5)).clamp(-180.0, 180.0)),
             capacity_per_day: capacity,
-            opened_on: (status == "operational" || status == "suspended")
-                .then(|| {
-                    NaiveDate::from_ymd_opt(
-                        rng.random_range(2005..2026),
-                        rng.random_range(1..13),
-                        rng.random_range(1..29),
-                    )
-                })
-                .flatten(),
+            opened_on: matches!(
+                status,
+                LaboratoryStatus::Operational | LaboratoryStatus::Suspended
+            )
+            .then(|| {
+                NaiveDate::from_ymd_opt(
+                    rng.random_range(2005..2026),
+                    rng.random_range(1..13),
+                    rng.random_range(1..29),
+                )
+            })
+            .flatten(),
             operator: OPERATORS.choose(rng).map(|o| (*o).to_owned()),
             accreditation_standard: accredited.then(|| "ISO 15189".to_owned()),
             accreditation_certificate_number: accredited
@@ -1160,8 +1165,8 @@ fn generate_localizations(
                 history.push(StageChangeRow {
                     id: StageChangeId::generate(),
                     localization_id: id,
-                    from_stage: from.map(|s| s.as_str().to_owned()),
-                    to_stage: to.as_str().to_owned(),
+                    from_stage: from,
+                    to_stage: to,
                     changed_on: day,
                     note: Some(format!("Этап: {}", to.as_str())),
                     source: Some(format!(
@@ -1208,8 +1213,8 @@ fn generate_localizations(
                 } else {
                     None
                 },
-                stage: stage.as_str().to_owned(),
-                suspended_from_stage: suspended_from.map(|s| s.as_str().to_owned()),
+                stage,
+                suspended_from_stage: suspended_from,
                 stage_changed_on: day,
                 local_content_percent: Some(f64::from(rng.random_range(0..=80))),
                 target_date: NaiveDate::from_ymd_opt(

@@ -207,48 +207,6 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// Declares a string enumeration stored as text: serde and the spec use the snake_case
-/// names, the database stores the same text, and `FromStr` parses query values.
-#[macro_export]
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text,)+ }
-            }
-
-            /// Reads the stored text; anything else means the database holds a value this
-            /// build does not know.
-            pub fn from_db(text: &str) -> Result<Self, $crate::core::error::DomainError> {
-                text.parse().map_err(|_| $crate::core::error::DomainError::internal(format!(
-                    "unknown {} `{}` in the database", stringify!($name), text)))
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = ();
-            fn from_str(s: &str) -> Result<Self, ()> {
-                match s { $($text => Ok($name::$variant),)+ _ => Err(()) }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 #[cfg(test)]
 mod tests {
     use super::{name_and_code_terms, search_column, search_terms};

@@ -2,8 +2,10 @@
 //! database backend. Ids, paging and sort declarations, preconditions, state machines and
 //! the domain error with its stable codes.
 
+pub mod enums;
 pub mod error;
 pub mod ids;
 pub mod paging;
 pub mod precondition;
+pub mod resource;
 pub mod time;

@@ -1,6 +1,7 @@
 //! Database access shared by every resource: the two-backend connection type, the pool,
 //! embedded migrations and the blocking-pool bridge.
 
+pub mod child_values;
 pub mod errors;
 pub mod idempotency;
 pub mod query;

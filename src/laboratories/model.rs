@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::core::error::DomainError;
 use crate::core::paging::{IntKey, TextKey, TimestampKey};
+use crate::core::resource::FromRow;
 use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
 use crate::schema::laboratories;
@@ -87,9 +87,9 @@ pub struct LaboratoryRow {
     pub code: String,
     pub name: String,
     pub search_text: String,
-    pub kind: String,
+    pub kind: LaboratoryKind,
     pub parent_id: Option<LaboratoryId>,
-    pub status: String,
+    pub status: LaboratoryStatus,
     pub address: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -105,14 +105,6 @@ pub struct LaboratoryRow {
 }
 
 impl LaboratoryRow {
-    pub fn kind(&self) -> Result<LaboratoryKind, DomainError> {
-        LaboratoryKind::from_db(&self.kind)
-    }
-
-    pub fn status(&self) -> Result<LaboratoryStatus, DomainError> {
-        LaboratoryStatus::from_db(&self.status)
-    }
-
     /// The accreditation held in the three `accreditation_*` columns (all set or all null).
     pub fn accreditation(&self) -> Option<Accreditation> {
         match (
@@ -218,17 +210,14 @@ pub struct Laboratory {
     pub version: i64,
 }
 
-impl Laboratory {
-    /// The representation of a row with its disciplines (sorted here, in enum order).
-    pub fn from_row(
-        row: LaboratoryRow,
-        mut disciplines: Vec<Discipline>,
-    ) -> Result<Self, DomainError> {
-        disciplines.sort();
-        disciplines.dedup();
-        Ok(Self {
-            kind: row.kind()?,
-            status: row.status()?,
+impl FromRow for Laboratory {
+    type Row = LaboratoryRow;
+    type Children = Vec<Discipline>;
+
+    fn from_row(row: LaboratoryRow, disciplines: Vec<Discipline>) -> Self {
+        Self {
+            kind: row.kind,
+            status: row.status,
             accreditation: row.accreditation(),
             id: row.id,
             region_id: row.region_id,
@@ -245,7 +234,7 @@ impl Laboratory {
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
-        })
+        }
     }
 }
 

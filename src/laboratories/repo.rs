@@ -1,7 +1,5 @@
 //! SQL for laboratories and their disciplines.
 
-use std::collections::HashMap;
-
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
@@ -98,7 +96,7 @@ pub fn insert(
     diesel::insert_into(laboratories::table)
         .values(row)
         .execute(conn)?;
-    insert_disciplines(conn, row.id, disciplines)?;
+    disciplines::insert(conn, row.id, disciplines)?;
     search::insert_terms(conn, row.id, row.created_at, terms)
 }
 
@@ -148,7 +146,7 @@ pub fn find_with_disciplines(
     conn: &mut DbConn,
     id: LaboratoryId,
 ) -> Result<Option<(LaboratoryRow, Vec<Discipline>)>, DomainError> {
-    let rows: Vec<(LaboratoryRow, Option<String>)> = laboratories::table
+    let rows: Vec<(LaboratoryRow, Option<Discipline>)> = laboratories::table
         .left_join(laboratory_disciplines::table)
         .filter(laboratories::id.eq(id))
         .select((columns(), laboratory_disciplines::discipline.nullable()))
@@ -156,79 +154,18 @@ pub fn find_with_disciplines(
     let mut disciplines = Vec::with_capacity(rows.len());
     let mut laboratory = None;
     for (row, discipline) in rows {
-        if let Some(text) = discipline {
-            disciplines.push(Discipline::from_db(&text)?);
-        }
+        disciplines.extend(discipline);
         laboratory.get_or_insert(row);
     }
+    disciplines.sort();
+    disciplines.dedup();
     Ok(laboratory.map(|row| (row, disciplines)))
 }
 
-pub fn disciplines_of(conn: &mut DbConn, id: LaboratoryId) -> Result<Vec<Discipline>, DomainError> {
-    laboratory_disciplines::table
-        .filter(laboratory_disciplines::laboratory_id.eq(id))
-        .select(laboratory_disciplines::discipline)
-        .load::<String>(conn)?
-        .iter()
-        .map(|text| Discipline::from_db(text))
-        .collect()
-}
-
-/// The disciplines of several laboratories in one query.
-pub fn disciplines_of_many(
-    conn: &mut DbConn,
-    ids: &[LaboratoryId],
-) -> Result<HashMap<LaboratoryId, Vec<Discipline>>, DomainError> {
-    let mut by_lab: HashMap<LaboratoryId, Vec<Discipline>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(by_lab);
-    }
-    let rows: Vec<(LaboratoryId, String)> = laboratory_disciplines::table
-        .filter(laboratory_disciplines::laboratory_id.eq_any(ids))
-        .select((
-            laboratory_disciplines::laboratory_id,
-            laboratory_disciplines::discipline,
-        ))
-        .load(conn)?;
-    for (id, text) in rows {
-        by_lab
-            .entry(id)
-            .or_default()
-            .push(Discipline::from_db(&text)?);
-    }
-    Ok(by_lab)
-}
-
-/// Replaces the laboratory's discipline set.
-pub fn replace_disciplines(
-    conn: &mut DbConn,
-    id: LaboratoryId,
-    disciplines: &[Discipline],
-) -> QueryResult<()> {
-    diesel::delete(
-        laboratory_disciplines::table.filter(laboratory_disciplines::laboratory_id.eq(id)),
-    )
-    .execute(conn)?;
-    insert_disciplines(conn, id, disciplines)
-}
-
-/// Adds the disciplines of a laboratory in one statement.
-pub fn insert_disciplines(
-    conn: &mut DbConn,
-    id: LaboratoryId,
-    disciplines: &[Discipline],
-) -> QueryResult<()> {
-    let rows: Vec<_> = disciplines
-        .iter()
-        .map(|discipline| {
-            (
-                laboratory_disciplines::laboratory_id.eq(id),
-                laboratory_disciplines::discipline.eq(discipline.as_str()),
-            )
-        })
-        .collect();
-    crate::insert_rows!(conn, laboratory_disciplines::table, &rows).map(|_| ())
-}
+crate::child_values!(
+    /// A laboratory's disciplines.
+    pub mod disciplines: laboratory_disciplines(laboratory_id: LaboratoryId, discipline: Discipline)
+);
 
 /// A subtree holding at least this many laboratories is "large": its list is read in order
 /// rather than gathered whole and sorted (SQLite). Gathering this many costs about what
@@ -297,18 +234,10 @@ pub fn list(
         };
     }
     if let Some(kinds) = &filter.kinds {
-        crate::filter_any_of!(
-            query,
-            laboratories::kind,
-            kinds.iter().map(|k| k.as_str()).collect()
-        );
+        crate::filter_any_of!(query, laboratories::kind, kinds.clone());
     }
     if let Some(statuses) = &filter.statuses {
-        crate::filter_any_of!(
-            query,
-            laboratories::status,
-            statuses.iter().map(|s| s.as_str()).collect()
-        );
+        crate::filter_any_of!(query, laboratories::status, statuses.clone());
     }
     if filter.top_level_only {
         query = query.filter(laboratories::parent_id.is_null());
@@ -316,11 +245,10 @@ pub fn list(
         crate::filter_any_of!(query, laboratories::parent_id, parents.clone());
     }
     if let Some(disciplines) = &filter.disciplines {
-        let names: Vec<&'static str> = disciplines.iter().map(|d| d.as_str()).collect();
         query = query.filter(
             laboratories::id.eq_any(
                 laboratory_disciplines::table
-                    .filter(laboratory_disciplines::discipline.eq_any(names))
+                    .filter(laboratory_disciplines::discipline.eq_any(disciplines.clone()))
                     .select(laboratory_disciplines::laboratory_id),
             ),
         );

@@ -14,6 +14,7 @@ use super::{repo, search};
 use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
+use crate::core::resource::FromRow;
 use crate::core::time::now;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
@@ -144,7 +145,7 @@ fn check_parent(
         }
         next = repo::parent_of(conn, ancestor)?.flatten();
     }
-    if parent.kind()? == LaboratoryKind::CollectionPoint {
+    if parent.kind == LaboratoryKind::CollectionPoint {
         return Err(DomainError::invalid(
             "parent_id",
             "invalid",
@@ -224,9 +225,9 @@ fn row_of(
         search_text: search_column(&name_and_code_terms(&fields.name, &fields.code)),
         code: fields.code.clone(),
         name: fields.name.clone(),
-        kind: fields.kind.as_str().to_owned(),
+        kind: fields.kind,
         parent_id: fields.parent_id,
-        status: fields.status.as_str().to_owned(),
+        status: fields.status,
         address: fields.address.clone(),
         latitude: fields.latitude,
         longitude: fields.longitude,
@@ -284,7 +285,7 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
             }
             other => write_error(other, &fields.code),
         })?;
-        Laboratory::from_row(row, fields.disciplines)
+        Ok(Laboratory::from_row(row, fields.disciplines))
     };
     match parent_id {
         // Without a hub the create is one statement on PostgreSQL.
@@ -305,7 +306,7 @@ pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, DomainEr
     db::lookup(pool, move |conn| {
         let (row, disciplines) = repo::find_with_disciplines(conn, id)?
             .ok_or_else(|| DomainError::not_found("laboratory", id))?;
-        Laboratory::from_row(row, disciplines)
+        Ok(Laboratory::from_row(row, disciplines))
     })
     .await
 }
@@ -321,9 +322,9 @@ fn merge(
         region_id: checks.patched("region_id", patch.region_id, current.region_id),
         code: checks.patched("code", patch.code, current.code.clone()),
         name: checks.patched("name", patch.name, current.name.clone()),
-        kind: checks.patched("kind", patch.kind, current.kind()?),
+        kind: checks.patched("kind", patch.kind, current.kind),
         parent_id: patch.parent_id.unwrap_or(current.parent_id),
-        status: checks.patched("status", patch.status, current.status()?),
+        status: checks.patched("status", patch.status, current.status),
         address: patch.address.unwrap_or_else(|| current.address.clone()),
         latitude: patch.latitude.unwrap_or(current.latitude),
         longitude: patch.longitude.unwrap_or(current.longitude),
@@ -349,19 +350,19 @@ pub async fn update(
         let current =
             repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
-        let mut current_disciplines = repo::disciplines_of(conn, id)?;
+        let mut current_disciplines = repo::disciplines::of(conn, id)?;
         current_disciplines.sort();
         let mut checks = Checks::new();
         let mut fields = merge(&current, current_disciplines.clone(), patch, &mut checks)?;
         check_fields(&mut fields, checks)?;
 
-        let current_status = current.status()?;
+        let current_status = current.status;
         if !current_status.can_become(fields.status) {
             return Err(transition_error(current_status, fields.status));
         }
         let country = region_country(conn, fields.region_id)?;
         let region_changed = fields.region_id != current.region_id;
-        let kind_changed = fields.kind != current.kind()?;
+        let kind_changed = fields.kind != current.kind;
         if fields.parent_id != current.parent_id || region_changed || kind_changed {
             db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
         }
@@ -406,7 +407,7 @@ pub async fn update(
         if unchanged == current && fields.disciplines == current_disciplines {
             // Nothing changes (e.g. a patch restating the current status): no write, and the
             // version and ETag stay as they are.
-            return Laboratory::from_row(current, current_disciplines);
+            return Ok(Laboratory::from_row(current, current_disciplines));
         }
         let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
         if !repo::update(conn, &row, current.version).map_err(|e| write_error(e, &fields.code))? {
@@ -415,7 +416,7 @@ pub async fn update(
             ));
         }
         if fields.disciplines != current_disciplines {
-            repo::replace_disciplines(conn, id, &fields.disciplines)?;
+            repo::disciplines::replace(conn, id, &fields.disciplines)?;
         }
         if row.search_text != current.search_text {
             let stale = name_and_code_terms(&current.name, &current.code);
@@ -423,7 +424,7 @@ pub async fn update(
             let fresh = name_and_code_terms(&fields.name, &fields.code);
             search::insert_terms(conn, id, current.created_at, &fresh)?;
         }
-        Laboratory::from_row(row, fields.disciplines)
+        Ok(Laboratory::from_row(row, fields.disciplines))
     })
     .await
 }
@@ -464,15 +465,7 @@ pub async fn list(
         };
         let rows = repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| LaboratorySort::cursor(sort, row));
-        let ids: Vec<LaboratoryId> = rows.iter().map(|row| row.id).collect();
-        let mut disciplines = repo::disciplines_of_many(conn, &ids)?;
-        let items = rows
-            .into_iter()
-            .map(|row| {
-                let own = disciplines.remove(&row.id).unwrap_or_default();
-                Laboratory::from_row(row, own)
-            })
-            .collect::<Result<_, _>>()?;
+        let items = repo::disciplines::attach(conn, rows, |row: &LaboratoryRow| row.id)?;
         Ok((items, token))
     })
     .await

@@ -3,11 +3,11 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::core::error::DomainError;
 use crate::core::paging::TimestampKey;
+use crate::core::resource::FromRow;
 use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
-use crate::schema::{localization_scopes, localization_stage_changes, localizations};
+use crate::schema::{localization_stage_changes, localizations};
 use crate::validation::merge_patch_field;
 use crate::vendors::model::VendorId;
 use crate::{define_id, define_page, text_enum};
@@ -83,8 +83,8 @@ pub struct LocalizationRow {
     pub vendor_id: VendorId,
     pub country_code: String,
     pub region_id: Option<RegionId>,
-    pub stage: String,
-    pub suspended_from_stage: Option<String>,
+    pub stage: LocalizationStage,
+    pub suspended_from_stage: Option<LocalizationStage>,
     pub stage_changed_on: NaiveDate,
     pub local_content_percent: Option<f64>,
     pub target_date: Option<NaiveDate>,
@@ -94,35 +94,14 @@ pub struct LocalizationRow {
     pub version: i64,
 }
 
-impl LocalizationRow {
-    pub fn stage(&self) -> Result<LocalizationStage, DomainError> {
-        LocalizationStage::from_db(&self.stage)
-    }
-
-    pub fn suspended_from_stage(&self) -> Result<Option<LocalizationStage>, DomainError> {
-        self.suspended_from_stage
-            .as_deref()
-            .map(LocalizationStage::from_db)
-            .transpose()
-    }
-}
-
-/// A `localization_scopes` row.
-#[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = localization_scopes)]
-pub struct ScopeRow {
-    pub localization_id: LocalizationId,
-    pub scope: String,
-}
-
 /// A `localization_stage_changes` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = localization_stage_changes, treat_none_as_default_value = false)]
 pub struct StageChangeRow {
     pub id: StageChangeId,
     pub localization_id: LocalizationId,
-    pub from_stage: Option<String>,
-    pub to_stage: String,
+    pub from_stage: Option<LocalizationStage>,
+    pub to_stage: LocalizationStage,
     pub changed_on: NaiveDate,
     pub note: Option<String>,
     pub source: Option<String>,
@@ -177,17 +156,14 @@ pub struct Localization {
     pub version: i64,
 }
 
-impl Localization {
-    /// The resource from its row and its scopes (in any order; duplicates are dropped).
-    pub fn from_parts(
-        row: LocalizationRow,
-        mut scope: Vec<LocalizationScope>,
-    ) -> Result<Self, DomainError> {
-        scope.sort();
-        scope.dedup();
-        Ok(Self {
-            stage: row.stage()?,
-            suspended_from_stage: row.suspended_from_stage()?,
+impl FromRow for Localization {
+    type Row = LocalizationRow;
+    type Children = Vec<LocalizationScope>;
+
+    fn from_row(row: LocalizationRow, scope: Vec<LocalizationScope>) -> Self {
+        Self {
+            stage: row.stage,
+            suspended_from_stage: row.suspended_from_stage,
             id: row.id,
             vendor_id: row.vendor_id,
             country_code: row.country_code,
@@ -200,7 +176,7 @@ impl Localization {
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
-        })
+        }
     }
 }
 
@@ -327,24 +303,21 @@ pub struct StageChange {
     pub created_at: Timestamp,
 }
 
-impl TryFrom<StageChangeRow> for StageChange {
-    type Error = DomainError;
+impl FromRow for StageChange {
+    type Row = StageChangeRow;
+    type Children = ();
 
-    fn try_from(row: StageChangeRow) -> Result<Self, DomainError> {
-        Ok(Self {
-            from_stage: row
-                .from_stage
-                .as_deref()
-                .map(LocalizationStage::from_db)
-                .transpose()?,
-            to_stage: LocalizationStage::from_db(&row.to_stage)?,
+    fn from_row(row: StageChangeRow, (): ()) -> Self {
+        Self {
+            from_stage: row.from_stage,
+            to_stage: row.to_stage,
             id: row.id,
             localization_id: row.localization_id,
             changed_on: row.changed_on,
             note: row.note,
             source: row.source,
             created_at: row.created_at,
-        })
+        }
     }
 }
 

@@ -1,12 +1,10 @@
 //! SQL for localizations, their scopes and their stage history.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 
 use super::model::{
     HistoryOrder, LocalizationFilter, LocalizationId, LocalizationRow, LocalizationScope,
-    LocalizationSort, ScopeRow, StageChangeId, StageChangeRow,
+    LocalizationSort, StageChangeId, StageChangeRow,
 };
 use crate::core::error::DomainError;
 use crate::core::paging::{Cursor, FixedOrder, PageRequest, Sort};
@@ -62,45 +60,10 @@ pub fn update(
     .map(|count| count == 1)
 }
 
-/// Replaces the scopes of a localization.
-pub fn replace_scopes(
-    conn: &mut DbConn,
-    id: LocalizationId,
-    scopes: &[LocalizationScope],
-) -> QueryResult<()> {
-    diesel::delete(localization_scopes::table.filter(localization_scopes::localization_id.eq(id)))
-        .execute(conn)?;
-    let rows: Vec<ScopeRow> = scopes
-        .iter()
-        .map(|scope| ScopeRow {
-            localization_id: id,
-            scope: scope.as_str().to_owned(),
-        })
-        .collect();
-    crate::insert_rows!(conn, localization_scopes::table, &rows).map(|_| ())
-}
-
-/// The scopes of each of `ids`, in one query.
-pub fn scopes_of(
-    conn: &mut DbConn,
-    ids: &[LocalizationId],
-) -> Result<HashMap<LocalizationId, Vec<LocalizationScope>>, DomainError> {
-    let rows: Vec<(LocalizationId, String)> = localization_scopes::table
-        .filter(localization_scopes::localization_id.eq_any(ids))
-        .select((
-            localization_scopes::localization_id,
-            localization_scopes::scope,
-        ))
-        .load(conn)?;
-    let mut scopes: HashMap<LocalizationId, Vec<LocalizationScope>> = HashMap::new();
-    for (id, text) in rows {
-        scopes
-            .entry(id)
-            .or_default()
-            .push(LocalizationScope::from_db(&text)?);
-    }
-    Ok(scopes)
-}
+crate::child_values!(
+    /// A localization's scope: what it produces locally.
+    pub mod scopes: localization_scopes(localization_id: LocalizationId, scope: LocalizationScope)
+);
 
 pub fn insert_change(conn: &mut DbConn, row: &StageChangeRow) -> QueryResult<()> {
     diesel::insert_into(localization_stage_changes::table)
@@ -163,18 +126,13 @@ pub fn list(
         crate::filter_any_of!(query, localizations::region_id, region_ids.clone());
     }
     if let Some(stages) = &filter.stages {
-        crate::filter_any_of!(
-            query,
-            localizations::stage,
-            stages.iter().map(|s| s.as_str()).collect()
-        );
+        crate::filter_any_of!(query, localizations::stage, stages.clone());
     }
     if let Some(scopes) = &filter.scopes {
-        let texts: Vec<&'static str> = scopes.iter().map(|s| s.as_str()).collect();
         query = query.filter(
             localizations::id.eq_any(
                 localization_scopes::table
-                    .filter(localization_scopes::scope.eq_any(texts))
+                    .filter(localization_scopes::scope.eq_any(scopes.clone()))
                     .select(localization_scopes::localization_id),
             ),
         );

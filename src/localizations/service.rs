@@ -12,6 +12,7 @@ use super::repo;
 use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
+use crate::core::resource::FromRow;
 use crate::core::time::now;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
@@ -100,6 +101,7 @@ fn check_fields(fields: &mut LocalizationFields, checks: &mut Checks) {
         );
     }
     checks.unique_list("scope", &fields.scope);
+    fields.scope.sort();
     checks.range_f64(
         "local_content_percent",
         fields.local_content_percent,
@@ -167,9 +169,7 @@ fn scopes_for(
     conn: &mut DbConn,
     id: LocalizationId,
 ) -> Result<Vec<LocalizationScope>, DomainError> {
-    Ok(repo::scopes_of(conn, &[id])?
-        .remove(&id)
-        .unwrap_or_default())
+    Ok(repo::scopes::of(conn, id)?)
 }
 
 fn load(conn: &mut DbConn, id: LocalizationId) -> Result<LocalizationRow, DomainError> {
@@ -221,7 +221,7 @@ pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localiza
             vendor_id: fields.vendor_id,
             country_code: fields.country_code,
             region_id: fields.region_id,
-            stage: stage.as_str().to_owned(),
+            stage,
             suspended_from_stage: None,
             stage_changed_on,
             local_content_percent: fields.local_content_percent,
@@ -232,7 +232,7 @@ pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localiza
             version: 1,
         };
         repo::insert(conn, &row)?;
-        repo::replace_scopes(conn, id, &fields.scope)?;
+        repo::scopes::replace(conn, id, &fields.scope)?;
         // The history starts with the stage the localization was registered in.
         repo::insert_change(
             conn,
@@ -240,14 +240,14 @@ pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localiza
                 id: StageChangeId::generate(),
                 localization_id: id,
                 from_stage: None,
-                to_stage: stage.as_str().to_owned(),
+                to_stage: stage,
                 changed_on: stage_changed_on,
                 note,
                 source,
                 created_at: at,
             },
         )?;
-        Localization::from_parts(row, fields.scope)
+        Ok(Localization::from_row(row, fields.scope))
     })
     .await
 }
@@ -256,7 +256,7 @@ pub async fn get(pool: &DbPool, id: LocalizationId) -> Result<Localization, Doma
     db::lookup(pool, move |conn| {
         let row = load(conn, id)?;
         let scope = scopes_for(conn, id)?;
-        Localization::from_parts(row, scope)
+        Ok(Localization::from_row(row, scope))
     })
     .await
 }
@@ -329,9 +329,9 @@ pub async fn update(
         let mut stored = current_scope;
         stored.sort();
         if scope != stored {
-            repo::replace_scopes(conn, id, &scope)?;
+            repo::scopes::replace(conn, id, &scope)?;
         }
-        Localization::from_parts(row, scope)
+        Ok(Localization::from_row(row, scope))
     })
     .await
 }
@@ -359,15 +359,7 @@ pub async fn list(
     db::run(pool, move |conn| {
         let rows = repo::list(conn, &filter, sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| LocalizationSort::cursor(sort, row));
-        let ids: Vec<LocalizationId> = rows.iter().map(|row| row.id).collect();
-        let mut scopes = repo::scopes_of(conn, &ids)?;
-        let items = rows
-            .into_iter()
-            .map(|row| {
-                let scope = scopes.remove(&row.id).unwrap_or_default();
-                Localization::from_parts(row, scope)
-            })
-            .collect::<Result<_, _>>()?;
+        let items = repo::scopes::attach(conn, rows, |row: &LocalizationRow| row.id)?;
         Ok((items, token))
     })
     .await
@@ -392,8 +384,8 @@ pub async fn change_stage(
     db::write(pool, move |conn| {
         let current = load(conn, id)?;
         precondition.check(current.version)?;
-        let from = current.stage()?;
-        let suspended_from = current.suspended_from_stage()?;
+        let from = current.stage;
+        let suspended_from = current.suspended_from_stage;
         let allowed = allowed_moves(from, suspended_from);
         if !allowed.contains(&to) {
             return Err(DomainError::transition(
@@ -414,10 +406,9 @@ pub async fn change_stage(
         }
         let at = now();
         let row = LocalizationRow {
-            stage: to.as_str().to_owned(),
+            stage: to,
             // Only a suspension remembers where to return; any other move clears it.
-            suspended_from_stage: (to == LocalizationStage::Suspended)
-                .then(|| from.as_str().to_owned()),
+            suspended_from_stage: (to == LocalizationStage::Suspended).then_some(from),
             stage_changed_on: changed_on,
             updated_at: at,
             version: current.version + 1,
@@ -429,15 +420,15 @@ pub async fn change_stage(
         let change = StageChangeRow {
             id: StageChangeId::generate(),
             localization_id: id,
-            from_stage: Some(from.as_str().to_owned()),
-            to_stage: to.as_str().to_owned(),
+            from_stage: Some(from),
+            to_stage: to,
             changed_on,
             note,
             source,
             created_at: at,
         };
         repo::insert_change(conn, &change)?;
-        Ok((StageChange::try_from(change)?, row.version))
+        Ok((StageChange::from_row(change, ()), row.version))
     })
     .await
 }
@@ -456,8 +447,8 @@ pub async fn history(
         let (rows, token) = finish_page(rows, &page, repo::history_cursor);
         let items = rows
             .into_iter()
-            .map(StageChange::try_from)
-            .collect::<Result<_, _>>()?;
+            .map(|row| StageChange::from_row(row, ()))
+            .collect();
         Ok((items, token))
     })
     .await

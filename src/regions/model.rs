@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::core::error::DomainError;
 use crate::core::paging::{TextKey, TimestampKey};
+use crate::core::resource::FromRow;
 use crate::schema::regions;
 use crate::validation::merge_patch_field;
 use crate::{define_id, define_page, text_enum};
@@ -49,9 +49,9 @@ pub struct RegionRow {
     pub search_text: String,
     pub country_code: String,
     pub parent_id: Option<RegionId>,
-    pub level: String,
+    pub level: RegionLevel,
     pub path: String,
-    pub rollout_stage: String,
+    pub rollout_stage: RolloutStage,
     pub rollout_target_year: Option<i32>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -59,10 +59,6 @@ pub struct RegionRow {
 }
 
 impl RegionRow {
-    pub fn level(&self) -> Result<RegionLevel, DomainError> {
-        RegionLevel::from_db(&self.level)
-    }
-
     /// Depth in the tree: 0 for a root.
     pub fn depth(&self) -> usize {
         self.path.matches('/').count().saturating_sub(2)
@@ -107,14 +103,15 @@ pub struct Region {
     pub version: i64,
 }
 
-impl TryFrom<RegionRow> for Region {
-    type Error = DomainError;
+impl FromRow for Region {
+    type Row = RegionRow;
+    type Children = ();
 
-    fn try_from(row: RegionRow) -> Result<Self, DomainError> {
-        Ok(Self {
-            level: row.level()?,
+    fn from_row(row: RegionRow, (): ()) -> Self {
+        Self {
+            level: row.level,
             depth: i32::try_from(row.depth()).unwrap_or(i32::MAX),
-            rollout_stage: RolloutStage::from_db(&row.rollout_stage)?,
+            rollout_stage: row.rollout_stage,
             id: row.id,
             code: row.code,
             name: row.name,
@@ -124,7 +121,13 @@ impl TryFrom<RegionRow> for Region {
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
-        })
+        }
+    }
+}
+
+impl From<RegionRow> for Region {
+    fn from(row: RegionRow) -> Self {
+        Self::from_row(row, ())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::model::{RegionFilter, RegionId, RegionRow, RegionSort};
+use super::model::{RegionFilter, RegionId, RegionLevel, RegionRow, RegionSort};
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::core::time::Timestamp;
@@ -88,8 +88,8 @@ pub fn move_subtree(
     .execute(conn)
 }
 
-/// The distinct levels (as stored text) of the strict descendants; empty for a leaf.
-pub fn descendant_levels(conn: &mut DbConn, path: &str) -> QueryResult<Vec<String>> {
+/// The distinct levels of the strict descendants; empty for a leaf.
+pub fn descendant_levels(conn: &mut DbConn, path: &str) -> QueryResult<Vec<RegionLevel>> {
     regions::table
         .filter(regions::path.like(format!("{path}%")))
         .filter(regions::path.ne(path))
@@ -140,18 +140,10 @@ pub fn list(
         crate::filter_any_of!(query, regions::parent_id, parents.clone());
     }
     if let Some(levels) = &filter.levels {
-        crate::filter_any_of!(
-            query,
-            regions::level,
-            levels.iter().map(|l| l.as_str()).collect()
-        );
+        crate::filter_any_of!(query, regions::level, levels.clone());
     }
     if let Some(stages) = &filter.rollout_stages {
-        crate::filter_any_of!(
-            query,
-            regions::rollout_stage,
-            stages.iter().map(|s| s.as_str()).collect()
-        );
+        crate::filter_any_of!(query, regions::rollout_stage, stages.clone());
     }
     if let Some(terms) = &filter.search {
         if terms.is_empty() {

@@ -99,7 +99,7 @@ fn check_parent(
             ));
         }
     }
-    let parent_level = parent.level()?;
+    let parent_level = parent.level;
     if parent_level.rank() >= fields.level.rank() {
         return Err(DomainError::invalid(
             "parent_id",
@@ -165,16 +165,16 @@ pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, Domain
             name: fields.name,
             country_code: fields.country_code,
             parent_id: fields.parent_id,
-            level: fields.level.as_str().to_owned(),
+            level: fields.level,
             path,
-            rollout_stage: fields.rollout_stage.as_str().to_owned(),
+            rollout_stage: fields.rollout_stage,
             rollout_target_year: fields.rollout_target_year,
             created_at: at,
             updated_at: at,
             version: 1,
         };
         repo::insert(conn, &row)?;
-        Region::try_from(row)
+        Ok(Region::from(row))
     })
     .await
 }
@@ -183,7 +183,7 @@ pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, DomainError> {
     db::lookup(pool, move |conn| {
         repo::find(conn, id)?
             .ok_or_else(|| DomainError::not_found("region", id))
-            .and_then(Region::try_from)
+            .map(Region::from)
     })
     .await
 }
@@ -214,11 +214,11 @@ pub async fn update(
                 current.country_code.clone(),
             ),
             parent_id: patch.parent_id.unwrap_or(current.parent_id),
-            level: checks.patched("level", patch.level, current.level()?),
+            level: checks.patched("level", patch.level, current.level),
             rollout_stage: checks.patched(
                 "rollout_stage",
                 patch.rollout_stage,
-                RolloutStage::from_db(&current.rollout_stage)?,
+                current.rollout_stage,
             ),
             rollout_target_year: patch
                 .rollout_target_year
@@ -231,12 +231,11 @@ pub async fn update(
             check_code_free(conn, &fields.code, Some(id))?;
         }
         // Children must stay deeper than their parent and in its country.
-        let level_changed = fields.level != current.level()?;
+        let level_changed = fields.level != current.level;
         let country_changed = fields.country_code != current.country_code;
         if level_changed || country_changed {
             let descendant_levels = repo::descendant_levels(conn, &current.path)?;
-            for level_text in &descendant_levels {
-                let level = RegionLevel::from_db(level_text)?;
+            for &level in &descendant_levels {
                 if level_changed && level.rank() <= fields.level.rank() {
                     return Err(DomainError::rule_conflict(format!(
                         "the region contains a {level}; it cannot become a {}",
@@ -261,9 +260,9 @@ pub async fn update(
             name: fields.name,
             country_code: fields.country_code,
             parent_id: fields.parent_id,
-            level: fields.level.as_str().to_owned(),
+            level: fields.level,
             path,
-            rollout_stage: fields.rollout_stage.as_str().to_owned(),
+            rollout_stage: fields.rollout_stage,
             rollout_target_year: fields.rollout_target_year,
             created_at: current.created_at,
             updated_at: at,
@@ -274,7 +273,7 @@ pub async fn update(
                 "the region was changed by another request; fetch it again".to_owned(),
             ));
         }
-        Region::try_from(row)
+        Ok(Region::from(row))
     })
     .await
 }
@@ -312,10 +311,7 @@ pub async fn list(
     db::run(pool, move |conn| {
         let rows = repo::list(conn, &filter, sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| RegionSort::cursor(sort, row));
-        let items = rows
-            .into_iter()
-            .map(Region::try_from)
-            .collect::<Result<_, _>>()?;
+        let items = rows.into_iter().map(Region::from).collect();
         Ok((items, token))
     })
     .await
@@ -339,10 +335,7 @@ pub async fn descendants(
         filter.within_path = Some(region.path);
         let rows = repo::list(conn, &filter, sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| RegionSort::cursor(sort, row));
-        let items = rows
-            .into_iter()
-            .map(Region::try_from)
-            .collect::<Result<_, _>>()?;
+        let items = rows.into_iter().map(Region::from).collect();
         Ok((items, token))
     })
     .await
@@ -361,7 +354,7 @@ pub async fn ancestors(pool: &DbPool, id: RegionId) -> Result<Vec<Region>, Domai
             .collect();
         let mut rows = repo::find_many(conn, &ancestor_ids)?;
         rows.sort_by_key(|row| row.path.len());
-        rows.into_iter().map(Region::try_from).collect()
+        Ok(rows.into_iter().map(Region::from).collect())
     })
     .await
 }

@@ -2,10 +2,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::core::error::DomainError;
 use crate::core::paging::{TextKey, TimestampKey};
+use crate::core::resource::FromRow;
 use crate::core::time::Timestamp;
-use crate::schema::{vendor_categories, vendors};
+use crate::schema::vendors;
 use crate::validation::merge_patch_field;
 use crate::{define_id, define_page, text_enum};
 
@@ -39,14 +39,6 @@ pub struct VendorRow {
     pub version: i64,
 }
 
-/// A `vendor_categories` row.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = vendor_categories)]
-pub struct VendorCategoryRow {
-    pub vendor_id: VendorId,
-    pub category: String,
-}
-
 /// A vendor.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
@@ -75,16 +67,12 @@ pub struct Vendor {
     pub version: i64,
 }
 
-impl Vendor {
-    /// Joins a row with its categories (stored text), sorted in enumeration order.
-    pub fn from_parts(row: VendorRow, categories: &[String]) -> Result<Self, DomainError> {
-        let mut categories = categories
-            .iter()
-            .map(|text| ProductCategory::from_db(text))
-            .collect::<Result<Vec<_>, _>>()?;
-        categories.sort();
-        categories.dedup();
-        Ok(Self {
+impl FromRow for Vendor {
+    type Row = VendorRow;
+    type Children = Vec<ProductCategory>;
+
+    fn from_row(row: VendorRow, categories: Vec<ProductCategory>) -> Self {
+        Self {
             id: row.id,
             name: row.name,
             country_code: row.country_code,
@@ -93,7 +81,7 @@ impl Vendor {
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
-        })
+        }
     }
 }
 

@@ -1,12 +1,8 @@
 //! SQL for vendors and their categories.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 
-use super::model::{
-    ProductCategory, VendorCategoryRow, VendorFilter, VendorId, VendorRow, VendorSort,
-};
+use super::model::{ProductCategory, VendorFilter, VendorId, VendorRow, VendorSort};
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::db::{DbConn, MultiBackend};
@@ -63,49 +59,10 @@ pub fn delete(conn: &mut DbConn, id: VendorId) -> QueryResult<usize> {
     diesel::delete(vendors::table.find(id)).execute(conn)
 }
 
-/// Replaces the vendor's whole category set.
-pub fn replace_categories(
-    conn: &mut DbConn,
-    id: VendorId,
-    categories: &[ProductCategory],
-) -> QueryResult<()> {
-    delete_categories(conn, id)?;
-    let rows: Vec<VendorCategoryRow> = categories
-        .iter()
-        .map(|category| VendorCategoryRow {
-            vendor_id: id,
-            category: category.as_str().to_owned(),
-        })
-        .collect();
-    crate::insert_rows!(conn, vendor_categories::table, &rows).map(|_| ())
-}
-
-pub fn delete_categories(conn: &mut DbConn, id: VendorId) -> QueryResult<usize> {
-    diesel::delete(vendor_categories::table.filter(vendor_categories::vendor_id.eq(id)))
-        .execute(conn)
-}
-
-/// The stored categories of every vendor in `ids`, in one query.
-pub fn categories_of(
-    conn: &mut DbConn,
-    ids: &[VendorId],
-) -> QueryResult<HashMap<VendorId, Vec<String>>> {
-    let mut by_vendor: HashMap<VendorId, Vec<String>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(by_vendor);
-    }
-    let rows: Vec<VendorCategoryRow> = vendor_categories::table
-        .filter(vendor_categories::vendor_id.eq_any(ids))
-        .select(VendorCategoryRow::as_select())
-        .load(conn)?;
-    for row in rows {
-        by_vendor
-            .entry(row.vendor_id)
-            .or_default()
-            .push(row.category);
-    }
-    Ok(by_vendor)
-}
+crate::child_values!(
+    /// A vendor's product categories.
+    pub mod categories: vendor_categories(vendor_id: VendorId, category: ProductCategory)
+);
 
 /// Localizations that refer to the vendor.
 pub fn localization_count(conn: &mut DbConn, id: VendorId) -> QueryResult<i64> {
@@ -129,11 +86,10 @@ pub fn list(
     }
     if let Some(categories) = &filter.categories {
         // A semi-join: each vendor appears once however many of the categories it has.
-        let texts: Vec<&'static str> = categories.iter().map(|c| c.as_str()).collect();
         query = query.filter(
             vendors::id.eq_any(
                 vendor_categories::table
-                    .filter(vendor_categories::category.eq_any(texts))
+                    .filter(vendor_categories::category.eq_any(categories.clone()))
                     .select(vendor_categories::vendor_id),
             ),
         );

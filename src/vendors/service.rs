@@ -11,6 +11,7 @@ use super::repo;
 use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
+use crate::core::resource::FromRow;
 use crate::core::time::now;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
@@ -94,32 +95,15 @@ pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, Domain
             version: 1,
         };
         repo::insert(conn, &row).map_err(|e| map_name_race(e, &row.name))?;
-        repo::replace_categories(conn, row.id, &fields.categories)?;
-        Ok(vendor_of(row, &fields.categories))
+        repo::categories::replace(conn, row.id, &fields.categories)?;
+        Ok(Vendor::from_row(row, fields.categories))
     })
     .await
 }
 
-/// The response of a row whose categories are already known and checked.
-fn vendor_of(row: VendorRow, categories: &[ProductCategory]) -> Vendor {
-    let mut categories = categories.to_vec();
-    categories.sort();
-    Vendor {
-        id: row.id,
-        name: row.name,
-        country_code: row.country_code,
-        website: row.website,
-        categories,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        version: row.version,
-    }
-}
-
 fn load_one(conn: &mut DbConn, row: VendorRow) -> Result<Vendor, DomainError> {
-    let mut categories = repo::categories_of(conn, &[row.id])?;
-    let stored = categories.remove(&row.id).unwrap_or_default();
-    Vendor::from_parts(row, &stored)
+    let categories = repo::categories::of(conn, row.id)?;
+    Ok(Vendor::from_row(row, categories))
 }
 
 pub async fn get(pool: &DbPool, id: VendorId) -> Result<Vendor, DomainError> {
@@ -149,15 +133,7 @@ pub async fn update(
                     "cannot be null; send [] to remove every category",
                 ))
             }
-            None => {
-                let mut stored = repo::categories_of(conn, &[id])?;
-                stored
-                    .remove(&id)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|text| ProductCategory::from_db(text))
-                    .collect::<Result<_, _>>()?
-            }
+            None => repo::categories::of(conn, id)?,
         };
         let mut checks = Checks::new();
         let mut fields = VendorFields {
@@ -193,9 +169,9 @@ pub async fn update(
             ));
         }
         if replace_categories {
-            repo::replace_categories(conn, id, &fields.categories)?;
+            repo::categories::replace(conn, id, &fields.categories)?;
         }
-        Ok(vendor_of(row, &fields.categories))
+        Ok(Vendor::from_row(row, fields.categories))
     })
     .await
 }
@@ -211,7 +187,7 @@ pub async fn delete(
         let localizations = repo::localization_count(conn, id)?;
         DomainError::refuse_if_referenced("vendor", id, &[("localizations", localizations)])?;
         // The foreign key cascades too; deleting first keeps the intent visible here.
-        repo::delete_categories(conn, id)?;
+        repo::categories::delete(conn, id)?;
         repo::delete(conn, id)?;
         Ok(())
     })
@@ -227,15 +203,7 @@ pub async fn list(
     db::run(pool, move |conn| {
         let rows = repo::list(conn, &filter, sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| VendorSort::cursor(sort, row));
-        let ids: Vec<VendorId> = rows.iter().map(|row| row.id).collect();
-        let mut categories = repo::categories_of(conn, &ids)?;
-        let items = rows
-            .into_iter()
-            .map(|row| {
-                let stored = categories.remove(&row.id).unwrap_or_default();
-                Vendor::from_parts(row, &stored)
-            })
-            .collect::<Result<_, _>>()?;
+        let items = repo::categories::attach(conn, rows, |row: &VendorRow| row.id)?;
         Ok((items, token))
     })
     .await
