@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -191,10 +191,30 @@ fn test_settings() -> Settings {
     }
 }
 
+/// With `TEST_LOG` set (to anything but `0`), the server's logs go to the test's output,
+/// which libtest shows for failing tests (and for all with `--nocapture`). `RUST_LOG`
+/// filters them (default `info`).
+fn init_test_log() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let enabled = std::env::var_os("TEST_LOG").is_some_and(|v| !v.is_empty() && v != "0");
+        if enabled {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                .try_init();
+        }
+    });
+}
+
 /// Starts the application through `labnet::server::start`, the function `main` uses, on a
 /// random port. The start (migrations included) runs on the blocking pool, so the test's
 /// runtime stays free for whatever it runs itself (such as a proxy in front of the database).
 async fn serve(settings: Settings, backend: Backend, database: TestDatabase) -> TestApp {
+    init_test_log();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let (server, pool) = actix_web::web::block(move || labnet::server::start(settings, listener))
