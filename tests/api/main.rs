@@ -9,6 +9,7 @@ mod http;
 mod idempotency;
 mod laboratories;
 mod localizations;
+mod migrations;
 mod openapi;
 mod regions;
 mod vendors;
