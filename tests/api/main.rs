@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod contract;
 mod generate;
 mod http;
 mod idempotency;
