@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod ops;
 pub mod schema;
 pub mod search_rebuild;
+pub mod server;
 pub mod telemetry;
 pub mod validation;
 

@@ -1,13 +1,13 @@
 //! The `labnet` command: serve the API, apply migrations, or print the OpenAPI document.
 
+use std::net::TcpListener;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use actix_web::HttpServer;
 use clap::{Parser, Subcommand};
 
 use labnet::config::Settings;
-use labnet::{build_app, db, openapi, telemetry, AppState};
+use labnet::server::{self, migrate};
+use labnet::{openapi, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -86,19 +86,6 @@ fn print_openapi() -> Result<(), String> {
     Ok(())
 }
 
-fn migrate(settings: &Settings) -> Result<db::DbPool, String> {
-    let url = settings.database()?;
-    let pool = db::build_pool(&url, settings.pool_size)?;
-    let mut conn = pool
-        .get_timeout(Duration::from_secs(10))
-        .map_err(|e| format!("cannot connect to the {} database: {e}", url.backend_name()))?;
-    let applied = db::run_migrations(&mut conn)?;
-    db::refresh_statistics(&mut conn)?;
-    tracing::info!(backend = url.backend_name(), applied, "migrations applied");
-    drop(conn);
-    Ok(pool)
-}
-
 fn generate(settings: &Settings, args: &GenerateArgs) -> Result<(), String> {
     // The load uses up to three connections at once (one, plus two loaders or index builders).
     let settings = Settings {
@@ -123,29 +110,19 @@ fn generate(settings: &Settings, args: &GenerateArgs) -> Result<(), String> {
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
-    let pool = migrate(&settings)?;
-    let state = AppState::new(pool, settings.clone())?;
-    let workers = if settings.workers == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
-    } else {
-        settings.workers
-    };
+    let listener = TcpListener::bind(&settings.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+    let bind = settings.bind.clone();
+    let workers = server::worker_count(&settings);
+    let (server, _pool) = server::start(settings, listener)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let server = HttpServer::new(move || build_app(state.clone()))
-            .workers(workers)
-            .shutdown_timeout(settings.shutdown_timeout)
-            .bind(&settings.bind)
-            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
-        tracing::info!(bind = %settings.bind, workers, "labnet is listening");
+        tracing::info!(bind = %bind, workers, "labnet is listening");
         // actix drains in-flight requests on SIGTERM/SIGINT before this returns.
-        server
-            .run()
-            .await
-            .map_err(|e| format!("server error: {e}"))?;
+        server.await.map_err(|e| format!("server error: {e}"))?;
         tracing::info!("labnet stopped");
         Ok(())
     })

@@ -3,13 +3,12 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use labnet::config::Settings;
 use labnet::db::{self, DatabaseUrl, DbPool};
-use labnet::{build_app, AppState};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
@@ -177,33 +176,51 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
             DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
             DatabaseUrl::Postgres(u) => u.clone(),
         },
-        pool_size: 8,
-        ..Settings::default()
+        ..test_settings()
     };
     tweak(&mut settings);
-    let pool = db::build_pool(&url, settings.pool_size).expect("pool");
-    {
-        let pool = pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().expect("connection");
-            db::run_migrations(&mut conn).expect("migrations");
-        })
-        .await
-        .expect("migrate");
-    }
-    serve(pool, settings, backend, database)
+    serve(settings, backend, database).await
 }
 
-/// Starts the application the way `main` does, on a random port.
-fn serve(pool: DbPool, settings: Settings, backend: Backend, database: TestDatabase) -> TestApp {
-    let state = AppState::new(pool.clone(), settings).expect("state");
+/// What the tests change from the defaults: a small pool and two workers per server.
+fn test_settings() -> Settings {
+    Settings {
+        pool_size: 8,
+        workers: 2,
+        ..Settings::default()
+    }
+}
+
+/// With `TEST_LOG` set (to anything but `0`), the server's logs go to the test's output,
+/// which libtest shows for failing tests (and for all with `--nocapture`). `RUST_LOG`
+/// filters them (default `info`).
+fn init_test_log() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let enabled = std::env::var_os("TEST_LOG").is_some_and(|v| !v.is_empty() && v != "0");
+        if enabled {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                .try_init();
+        }
+    });
+}
+
+/// Starts the application through `labnet::server::start`, the function `main` uses, on a
+/// random port. The start (migrations included) runs on the blocking pool, so the test's
+/// runtime stays free for whatever it runs itself (such as a proxy in front of the database).
+async fn serve(settings: Settings, backend: Backend, database: TestDatabase) -> TestApp {
+    init_test_log();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let server = actix_web::HttpServer::new(move || build_app(state.clone()))
-        .workers(2)
-        .listen(listener)
-        .expect("listen")
-        .run();
+    let (server, pool) = actix_web::web::block(move || labnet::server::start(settings, listener))
+        .await
+        .expect("start task")
+        .expect("start the server");
     let handle = server.handle();
     actix_web::rt::spawn(server);
     TestApp {
@@ -573,17 +590,9 @@ pub async fn spawn_app_via_proxy(proxy: &TcpProxy) -> TestApp {
     let mut proxied = url::Url::parse(&with_database(&admin_url(), &name)).expect("database URL");
     proxied.set_host(Some("127.0.0.1")).expect("proxy host");
     proxied.set_port(Some(proxy.port)).expect("proxy port");
-    let url = DatabaseUrl::Postgres(proxied.to_string());
     let settings = Settings {
         database_url: proxied.to_string(),
-        pool_size: 8,
-        ..Settings::default()
+        ..test_settings()
     };
-    let pool = db::build_pool(&url, settings.pool_size).expect("pool");
-    serve(
-        pool,
-        settings,
-        Backend::Postgres,
-        TestDatabase::Postgres(name),
-    )
+    serve(settings, Backend::Postgres, TestDatabase::Postgres(name)).await
 }

@@ -4,11 +4,13 @@
 
 mod cli;
 mod common;
+mod contract;
 mod generate;
 mod http;
 mod idempotency;
 mod laboratories;
 mod localizations;
+mod migrations;
 mod openapi;
 mod regions;
 mod vendors;

@@ -9,15 +9,12 @@ use crate::common::{json_with_status, names_field, problem, spawn_app, Backend, 
 
 backend_tests!(
     create_and_get_vendor,
-    unknown_and_malformed_ids_are_404,
     duplicate_names_differ_only_in_case,
     concurrent_creates_of_one_name,
     invalid_bodies_name_the_field,
     bad_query_parameters_are_400,
-    wrong_content_type_is_415,
     update_vendor_with_merge_patch,
     patch_cannot_clear_required_fields,
-    if_match_guards_writes,
     delete_vendor_removes_its_categories,
     delete_refused_while_localized,
     filter_by_country_category_and_text,
@@ -113,19 +110,6 @@ async fn create_and_get_vendor(backend: Backend) {
 
     assert_eq!(app.count_rows("vendors").await, 2);
     assert_eq!(app.count_rows("vendor_categories").await, 3);
-}
-
-async fn unknown_and_malformed_ids_are_404(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let unknown = format!("/v1/vendors/{}", uuid::Uuid::now_v7());
-    problem(app.get(&unknown).await, 404).await;
-    problem(app.patch(&unknown, &json!({"name": "X"})).await, 404).await;
-    problem(app.delete(&unknown).await, 404).await;
-    let body = problem(app.get("/v1/vendors/not-a-uuid").await, 404).await;
-    assert!(
-        body["detail"].as_str().unwrap().contains("UUID"),
-        "detail explains ids are UUIDs: {body}"
-    );
 }
 
 async fn duplicate_names_differ_only_in_case(backend: Backend) {
@@ -278,31 +262,6 @@ async fn bad_query_parameters_are_400(backend: Backend) {
     assert!(names_field(&body, "page_token"), "{body}");
 }
 
-async fn wrong_content_type_is_415(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let body = json!({"name": "Mindray", "country_code": "CN"});
-    let response = app
-        .request(
-            Method::POST,
-            "/v1/vendors",
-            Some(&body),
-            &[("content-type", "text/plain")],
-        )
-        .await;
-    problem(response, 415).await;
-    let vendor = app.create_vendor("Sysmex", "JP").await;
-    let response = app
-        .request(
-            Method::PATCH,
-            &format!("/v1/vendors/{}", vendor["id"].as_str().unwrap()),
-            Some(&json!({"name": "Other"})),
-            &[("content-type", "text/plain")],
-        )
-        .await;
-    problem(response, 415).await;
-    assert_eq!(app.count_rows("vendors").await, 1);
-}
-
 async fn update_vendor_with_merge_patch(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = app
@@ -386,45 +345,6 @@ async fn patch_cannot_clear_required_fields(backend: Backend) {
     }
     let fetched = json_with_status(app.get(&path).await, 200).await;
     assert_eq!(fetched, vendor);
-}
-
-async fn if_match_guards_writes(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let vendor = app.create_vendor("Mindray", "CN").await;
-    let path = format!("/v1/vendors/{}", vendor["id"].as_str().unwrap());
-    let first = json_with_status(
-        app.patch(&path, &json!({"website": "https://a.example"}))
-            .await,
-        200,
-    )
-    .await;
-    assert_eq!(first["version"], 2);
-
-    problem(
-        app.patch_if_match(&path, &json!({"website": "https://b.example"}), "\"v1\"")
-            .await,
-        412,
-    )
-    .await;
-    let response = app
-        .request(Method::DELETE, &path, None, &[("if-match", "\"v1\"")])
-        .await;
-    problem(response, 412).await;
-    let unchanged = json_with_status(app.get(&path).await, 200).await;
-    assert_eq!(unchanged["website"], "https://a.example");
-
-    let response = app
-        .patch_if_match(&path, &json!({"website": "https://b.example"}), "\"v2\"")
-        .await;
-    assert_eq!(header(&response, "etag"), "\"v3\"");
-    let updated = json_with_status(response, 200).await;
-    assert_eq!(updated["website"], "https://b.example");
-
-    let response = app
-        .request(Method::DELETE, &path, None, &[("if-match", "\"v3\"")])
-        .await;
-    assert_eq!(response.status(), 204);
-    assert_eq!(app.count_rows("vendors").await, 0);
 }
 
 async fn delete_vendor_removes_its_categories(backend: Backend) {

@@ -1,0 +1,57 @@
+//! Start-up: migrations, the pool, the application state and the HTTP server. `labnet serve`
+//! and the integration tests start the service through this one path.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::HttpServer;
+
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::{build_app, AppState};
+
+/// Builds the pool and applies pending migrations (then refreshes the planner statistics);
+/// what `labnet migrate` does, and the first step of every start.
+pub fn migrate(settings: &Settings) -> Result<DbPool, String> {
+    let url = settings.database()?;
+    let pool = db::build_pool(&url, settings.pool_size)?;
+    let mut conn = pool
+        .get_timeout(Duration::from_secs(10))
+        .map_err(|e| format!("cannot connect to the {} database: {e}", url.backend_name()))?;
+    let applied = db::run_migrations(&mut conn)?;
+    db::refresh_statistics(&mut conn)?;
+    tracing::info!(backend = url.backend_name(), applied, "migrations applied");
+    drop(conn);
+    Ok(pool)
+}
+
+/// HTTP worker threads: `LABNET_WORKERS`, or two per core when it is 0.
+pub fn worker_count(settings: &Settings) -> usize {
+    if settings.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+    } else {
+        settings.workers
+    }
+}
+
+/// Migrates the database, then builds the server on `listener` with the settings' workers
+/// and shutdown timeout. Nothing is served until the returned server is awaited (inside a
+/// runtime); it stops on SIGTERM/SIGINT after draining in-flight requests, or through its
+/// handle. The pool is returned too, for callers that read the database themselves.
+pub fn start(settings: Settings, listener: TcpListener) -> Result<(Server, DbPool), String> {
+    let pool = migrate(&settings)?;
+    let workers = worker_count(&settings);
+    let shutdown_timeout = settings.shutdown_timeout;
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| settings.bind.clone(), |a| a.to_string());
+    let state = AppState::new(pool.clone(), settings)?;
+    let server = HttpServer::new(move || build_app(state.clone()))
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .listen(listener)
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?
+        .run();
+    Ok((server, pool))
+}
