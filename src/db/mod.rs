@@ -5,6 +5,7 @@ pub mod child_values;
 pub mod errors;
 pub mod idempotency;
 pub mod query;
+pub mod rows;
 pub mod types;
 
 use std::path::{Path, PathBuf};

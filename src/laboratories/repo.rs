@@ -14,17 +14,7 @@ use crate::db::{CombinedInserts, DbConn, MultiBackend};
 use crate::regions::model::RegionId;
 use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms, regions};
 
-fn columns() -> <LaboratoryRow as Selectable<MultiBackend>>::SelectExpression {
-    <LaboratoryRow as Selectable<MultiBackend>>::construct_selection()
-}
-
-pub fn find(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Option<LaboratoryRow>> {
-    laboratories::table
-        .find(id)
-        .select(columns())
-        .first(conn)
-        .optional()
-}
+crate::stored_rows!(laboratories: LaboratoryRow by LaboratoryId; owner(code_owner, code));
 
 /// The parent of a laboratory: `None` when the laboratory does not exist, `Some(None)` for a
 /// top-level one.
@@ -34,22 +24,6 @@ pub fn parent_of(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Option<Opti
         .select(laboratories::parent_id)
         .first(conn)
         .optional()
-}
-
-/// The id of the laboratory holding `code`, other than `except`.
-pub fn code_owner(
-    conn: &mut DbConn,
-    code: &str,
-    except: Option<LaboratoryId>,
-) -> QueryResult<Option<LaboratoryId>> {
-    let mut query = laboratories::table
-        .filter(laboratories::code.eq(code))
-        .select(laboratories::id)
-        .into_boxed::<MultiBackend>();
-    if let Some(id) = except {
-        query = query.filter(laboratories::id.ne(id));
-    }
-    query.first(conn).optional()
 }
 
 /// Writes a new laboratory with its disciplines and search words. On PostgreSQL the three
@@ -98,18 +72,6 @@ pub fn insert(
         .execute(conn)?;
     disciplines::insert(conn, row.id, disciplines)?;
     search::insert_terms(conn, row.id, row.created_at, terms)
-}
-
-/// Writes the row if its stored version is still `expected_version`; false when it moved on.
-pub fn update(conn: &mut DbConn, row: &LaboratoryRow, expected_version: i64) -> QueryResult<bool> {
-    diesel::update(
-        laboratories::table
-            .filter(laboratories::id.eq(row.id))
-            .filter(laboratories::version.eq(expected_version)),
-    )
-    .set(row)
-    .execute(conn)
-    .map(|count| count == 1)
 }
 
 /// Deletes the laboratory and its discipline rows (explicitly, so the result does not depend

@@ -12,52 +12,15 @@ use crate::db::{DbConn, MultiBackend};
 use crate::schema::{localization_scopes, localization_stage_changes, localizations, vendors};
 use crate::vendors::model::VendorId;
 
-fn columns() -> <LocalizationRow as Selectable<MultiBackend>>::SelectExpression {
-    <LocalizationRow as Selectable<MultiBackend>>::construct_selection()
-}
+crate::stored_rows!(localizations: LocalizationRow by LocalizationId; insert);
 
 fn change_columns() -> <StageChangeRow as Selectable<MultiBackend>>::SelectExpression {
     <StageChangeRow as Selectable<MultiBackend>>::construct_selection()
 }
 
-pub fn find(conn: &mut DbConn, id: LocalizationId) -> QueryResult<Option<LocalizationRow>> {
-    localizations::table
-        .find(id)
-        .select(columns())
-        .first(conn)
-        .optional()
-}
-
-pub fn exists(conn: &mut DbConn, id: LocalizationId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(localizations::table.find(id))).get_result(conn)
-}
-
 /// Vendors are owned by their own module; only their existence matters here.
 pub fn vendor_exists(conn: &mut DbConn, id: VendorId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(vendors::table.find(id))).get_result(conn)
-}
-
-pub fn insert(conn: &mut DbConn, row: &LocalizationRow) -> QueryResult<()> {
-    diesel::insert_into(localizations::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Writes the row if its stored version is still `expected_version`; false when it moved on.
-pub fn update(
-    conn: &mut DbConn,
-    row: &LocalizationRow,
-    expected_version: i64,
-) -> QueryResult<bool> {
-    diesel::update(
-        localizations::table
-            .filter(localizations::id.eq(row.id))
-            .filter(localizations::version.eq(expected_version)),
-    )
-    .set(row)
-    .execute(conn)
-    .map(|count| count == 1)
 }
 
 crate::child_values!(

@@ -9,58 +9,13 @@ use crate::core::time::Timestamp;
 use crate::db::{substr, DbConn, MultiBackend};
 use crate::schema::{laboratories, localizations, regions};
 
-fn columns() -> <RegionRow as Selectable<MultiBackend>>::SelectExpression {
-    <RegionRow as Selectable<MultiBackend>>::construct_selection()
-}
-
-pub fn find(conn: &mut DbConn, id: RegionId) -> QueryResult<Option<RegionRow>> {
-    regions::table
-        .find(id)
-        .select(columns())
-        .first(conn)
-        .optional()
-}
+crate::stored_rows!(regions: RegionRow by RegionId; insert, delete, owner(code_owner, code));
 
 pub fn find_many(conn: &mut DbConn, ids: &[RegionId]) -> QueryResult<Vec<RegionRow>> {
     regions::table
         .filter(regions::id.eq_any(ids))
         .select(columns())
         .load(conn)
-}
-
-/// The id of the region holding `code`, other than `except`.
-pub fn code_owner(
-    conn: &mut DbConn,
-    code: &str,
-    except: Option<RegionId>,
-) -> QueryResult<Option<RegionId>> {
-    let mut query = regions::table
-        .filter(regions::code.eq(code))
-        .select(regions::id)
-        .into_boxed::<MultiBackend>();
-    if let Some(id) = except {
-        query = query.filter(regions::id.ne(id));
-    }
-    query.first(conn).optional()
-}
-
-pub fn insert(conn: &mut DbConn, row: &RegionRow) -> QueryResult<()> {
-    diesel::insert_into(regions::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Writes the row if its stored version is still `expected_version`; false when it moved on.
-pub fn update(conn: &mut DbConn, row: &RegionRow, expected_version: i64) -> QueryResult<bool> {
-    diesel::update(
-        regions::table
-            .filter(regions::id.eq(row.id))
-            .filter(regions::version.eq(expected_version)),
-    )
-    .set(row)
-    .execute(conn)
-    .map(|count| count == 1)
 }
 
 /// Rewrites the path prefix of every strict descendant after a move. Their representation
@@ -96,10 +51,6 @@ pub fn descendant_levels(conn: &mut DbConn, path: &str) -> QueryResult<Vec<Regio
         .select(regions::level)
         .distinct()
         .load(conn)
-}
-
-pub fn delete(conn: &mut DbConn, id: RegionId) -> QueryResult<usize> {
-    diesel::delete(regions::table.find(id)).execute(conn)
 }
 
 /// What still refers to a region: (child regions, laboratories, localizations).

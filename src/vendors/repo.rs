@@ -8,56 +8,7 @@ use crate::core::paging::{PageRequest, Sort};
 use crate::db::{DbConn, MultiBackend};
 use crate::schema::{localizations, vendor_categories, vendors};
 
-fn columns() -> <VendorRow as Selectable<MultiBackend>>::SelectExpression {
-    <VendorRow as Selectable<MultiBackend>>::construct_selection()
-}
-
-pub fn find(conn: &mut DbConn, id: VendorId) -> QueryResult<Option<VendorRow>> {
-    vendors::table
-        .find(id)
-        .select(columns())
-        .first(conn)
-        .optional()
-}
-
-/// The id of the vendor whose normalized name is `name_key`, other than `except`.
-pub fn name_key_owner(
-    conn: &mut DbConn,
-    name_key: &str,
-    except: Option<VendorId>,
-) -> QueryResult<Option<VendorId>> {
-    let mut query = vendors::table
-        .filter(vendors::name_key.eq(name_key))
-        .select(vendors::id)
-        .into_boxed::<MultiBackend>();
-    if let Some(id) = except {
-        query = query.filter(vendors::id.ne(id));
-    }
-    query.first(conn).optional()
-}
-
-pub fn insert(conn: &mut DbConn, row: &VendorRow) -> QueryResult<()> {
-    diesel::insert_into(vendors::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Writes the row if its stored version is still `expected_version`; false when it moved on.
-pub fn update(conn: &mut DbConn, row: &VendorRow, expected_version: i64) -> QueryResult<bool> {
-    diesel::update(
-        vendors::table
-            .filter(vendors::id.eq(row.id))
-            .filter(vendors::version.eq(expected_version)),
-    )
-    .set(row)
-    .execute(conn)
-    .map(|count| count == 1)
-}
-
-pub fn delete(conn: &mut DbConn, id: VendorId) -> QueryResult<usize> {
-    diesel::delete(vendors::table.find(id)).execute(conn)
-}
+crate::stored_rows!(vendors: VendorRow by VendorId; insert, delete, owner(name_key_owner, name_key));
 
 crate::child_values!(
     /// A vendor's product categories.

@@ -1,0 +1,77 @@
+//! The reads and writes of a resource's own row that every repository has: by id, the write
+//! guarded by the version it was read at, and the owner of a unique value. `stored_rows!`
+//! declares them in the repository once.
+
+/// Declares, in a repository module, functions over the resource's table:
+///
+/// - always `columns()`, `find`, `exists` and `update` (writes the row if its stored version
+///   is still the one it was read at);
+/// - `insert` and `delete` when listed (a resource whose insert or delete does more writes
+///   its own);
+/// - `owner(fn_name, column)`: the id of the row holding a unique value, other than `except`.
+///
+/// ```ignore
+/// crate::stored_rows!(regions: RegionRow by RegionId; insert, delete, owner(code_owner, code));
+/// ```
+#[macro_export]
+macro_rules! stored_rows {
+    ($table:ident: $row:ident by $id:ident; $($op:ident $(($($args:tt)*))?),* $(,)?) => {
+        fn columns() -> <$row as Selectable<$crate::db::MultiBackend>>::SelectExpression {
+            <$row as Selectable<$crate::db::MultiBackend>>::construct_selection()
+        }
+
+        pub fn find(conn: &mut $crate::db::DbConn, id: $id) -> QueryResult<Option<$row>> {
+            $table::table.find(id).select(columns()).first(conn).optional()
+        }
+
+        pub fn exists(conn: &mut $crate::db::DbConn, id: $id) -> QueryResult<bool> {
+            diesel::select(diesel::dsl::exists($table::table.find(id))).get_result(conn)
+        }
+
+        /// Writes the row if its stored version is still `expected_version`; false when it
+        /// moved on.
+        pub fn update(
+            conn: &mut $crate::db::DbConn,
+            row: &$row,
+            expected_version: i64,
+        ) -> QueryResult<bool> {
+            diesel::update(
+                $table::table
+                    .filter($table::id.eq(row.id))
+                    .filter($table::version.eq(expected_version)),
+            )
+            .set(row)
+            .execute(conn)
+            .map(|count| count == 1)
+        }
+
+        $( $crate::stored_rows!(@$op $table $row $id $(($($args)*))?); )*
+    };
+    (@insert $table:ident $row:ident $id:ident) => {
+        pub fn insert(conn: &mut $crate::db::DbConn, row: &$row) -> QueryResult<()> {
+            diesel::insert_into($table::table).values(row).execute(conn).map(|_| ())
+        }
+    };
+    (@delete $table:ident $row:ident $id:ident) => {
+        pub fn delete(conn: &mut $crate::db::DbConn, id: $id) -> QueryResult<usize> {
+            diesel::delete($table::table.find(id)).execute(conn)
+        }
+    };
+    (@owner $table:ident $row:ident $id:ident ($name:ident, $column:ident)) => {
+        /// The id of the row holding this unique value, other than `except`.
+        pub fn $name(
+            conn: &mut $crate::db::DbConn,
+            value: &str,
+            except: Option<$id>,
+        ) -> QueryResult<Option<$id>> {
+            let mut query = $table::table
+                .filter($table::$column.eq(value))
+                .select($table::id)
+                .into_boxed::<$crate::db::MultiBackend>();
+            if let Some(id) = except {
+                query = query.filter($table::id.ne(id));
+            }
+            query.first(conn).optional()
+        }
+    };
+}
