@@ -5,6 +5,7 @@ pub mod child_values;
 pub mod errors;
 pub mod idempotency;
 pub mod query;
+pub mod references;
 pub mod rows;
 pub mod types;
 

@@ -15,6 +15,8 @@ use crate::regions::model::RegionId;
 use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms, regions};
 
 crate::stored_rows!(laboratories: LaboratoryRow by LaboratoryId; owner(code_owner, code));
+crate::refers_to!(laboratories.region_id -> RegionId as "laboratories");
+crate::refers_to!(laboratories.parent_id -> LaboratoryId as "laboratories");
 
 /// The parent of a laboratory: `None` when the laboratory does not exist, `Some(None)` for a
 /// top-level one.

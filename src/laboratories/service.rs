@@ -16,6 +16,7 @@ use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
+use crate::db::references::refuse_delete_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
 use crate::validation::{name_and_code_terms, search_column, Checks};
@@ -438,8 +439,7 @@ pub async fn delete(
         let current =
             repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
-        let children = repo::child_count(conn, id)?;
-        DomainError::refuse_if_referenced("laboratory", id, &[("laboratories", children)])?;
+        refuse_delete_if_referenced(conn, id)?;
         let terms = name_and_code_terms(&current.name, &current.code);
         search::delete_terms(conn, id, current.created_at, &terms)?;
         repo::delete(conn, id)?;

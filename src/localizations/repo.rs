@@ -9,10 +9,13 @@ use super::model::{
 use crate::core::error::DomainError;
 use crate::core::paging::{Cursor, FixedOrder, PageRequest, Sort};
 use crate::db::{DbConn, MultiBackend};
+use crate::regions::model::RegionId;
 use crate::schema::{localization_scopes, localization_stage_changes, localizations, vendors};
 use crate::vendors::model::VendorId;
 
 crate::stored_rows!(localizations: LocalizationRow by LocalizationId; insert);
+crate::refers_to!(localizations.vendor_id -> VendorId as "localizations");
+crate::refers_to!(localizations.region_id -> RegionId as "localizations");
 
 fn change_columns() -> <StageChangeRow as Selectable<MultiBackend>>::SelectExpression {
     <StageChangeRow as Selectable<MultiBackend>>::construct_selection()

@@ -7,9 +7,10 @@ use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::core::time::Timestamp;
 use crate::db::{substr, DbConn, MultiBackend};
-use crate::schema::{laboratories, localizations, regions};
+use crate::schema::regions;
 
 crate::stored_rows!(regions: RegionRow by RegionId; insert, delete, owner(code_owner, code));
+crate::refers_to!(regions.parent_id -> RegionId as "regions");
 
 pub fn find_many(conn: &mut DbConn, ids: &[RegionId]) -> QueryResult<Vec<RegionRow>> {
     regions::table
@@ -51,23 +52,6 @@ pub fn descendant_levels(conn: &mut DbConn, path: &str) -> QueryResult<Vec<Regio
         .select(regions::level)
         .distinct()
         .load(conn)
-}
-
-/// What still refers to a region: (child regions, laboratories, localizations).
-pub fn reference_counts(conn: &mut DbConn, id: RegionId) -> QueryResult<(i64, i64, i64)> {
-    let children = regions::table
-        .filter(regions::parent_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let labs = laboratories::table
-        .filter(laboratories::region_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let localization_count = localizations::table
-        .filter(localizations::region_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    Ok((children, labs, localization_count))
 }
 
 pub fn list(

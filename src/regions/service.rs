@@ -9,6 +9,7 @@ use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::time::now;
+use crate::db::references::refuse_delete_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{name_and_code_terms, search_column, Checks};
 
@@ -286,16 +287,7 @@ pub async fn delete(
     db::write(pool, move |conn| {
         let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         precondition.check(current.version)?;
-        let (children, labs, localizations) = repo::reference_counts(conn, id)?;
-        DomainError::refuse_if_referenced(
-            "region",
-            id,
-            &[
-                ("regions", children),
-                ("laboratories", labs),
-                ("localizations", localizations),
-            ],
-        )?;
+        refuse_delete_if_referenced(conn, id)?;
         repo::delete(conn, id)?;
         Ok(())
     })

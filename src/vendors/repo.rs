@@ -6,7 +6,7 @@ use super::model::{ProductCategory, VendorFilter, VendorId, VendorRow, VendorSor
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::db::{DbConn, MultiBackend};
-use crate::schema::{localizations, vendor_categories, vendors};
+use crate::schema::{vendor_categories, vendors};
 
 crate::stored_rows!(vendors: VendorRow by VendorId; insert, delete, owner(name_key_owner, name_key));
 
@@ -14,14 +14,6 @@ crate::child_values!(
     /// A vendor's product categories.
     pub mod categories: vendor_categories(vendor_id: VendorId, category: ProductCategory)
 );
-
-/// Localizations that refer to the vendor.
-pub fn localization_count(conn: &mut DbConn, id: VendorId) -> QueryResult<i64> {
-    localizations::table
-        .filter(localizations::vendor_id.eq(id))
-        .count()
-        .get_result(conn)
-}
 
 pub fn list(
     conn: &mut DbConn,

@@ -13,6 +13,7 @@ use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
+use crate::db::references::refuse_delete_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
@@ -184,8 +185,7 @@ pub async fn delete(
     db::write(pool, move |conn| {
         let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         precondition.check(current.version)?;
-        let localizations = repo::localization_count(conn, id)?;
-        DomainError::refuse_if_referenced("vendor", id, &[("localizations", localizations)])?;
+        refuse_delete_if_referenced(conn, id)?;
         // The foreign key cascades too; deleting first keeps the intent visible here.
         repo::categories::delete(conn, id)?;
         repo::delete(conn, id)?;

@@ -8,6 +8,7 @@ mod contract;
 mod generate;
 mod http;
 mod idempotency;
+mod kit;
 mod laboratories;
 mod localizations;
 mod migrations;

@@ -1,0 +1,177 @@
+//! What the resource kit gives every resource: references declared beside the referring
+//! resource, list parameters that take repeated keys, and a spec derived from the same
+//! declarations.
+
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::common::{json_with_status, problem, spawn_app, Backend};
+
+backend_tests!(
+    a_refused_delete_names_every_referring_collection,
+    array_filters_take_repeated_keys_and_commas,
+    single_valued_parameters_refuse_repeats,
+);
+
+fn codes(page: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["code"].as_str().expect("code").to_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+async fn a_refused_delete_names_every_referring_collection(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    let kgn = app
+        .create_region(&ru, "RU-KGN", "Курганская область", "region")
+        .await;
+    app.create_region(&kgn, "RU-KGN-SHD", "Шадринск", "municipality")
+        .await;
+    app.create_laboratory(&kgn, "KGN-1", json!({})).await;
+    let vendor = app.create_vendor("Mindray", "CN").await;
+    app.create(
+        "/v1/localizations",
+        json!({"vendor_id": vendor["id"], "country_code": "RU", "region_id": kgn["id"],
+            "scope": ["reagents"]}),
+    )
+    .await;
+
+    // Regions are referred to by three resources, each declared beside itself.
+    let path = format!("/v1/regions/{}", kgn["id"].as_str().unwrap());
+    let refused = problem(app.delete(&path).await, 409).await;
+    assert_eq!(refused["type"], "/problems/still-referenced");
+    assert_eq!(
+        refused["referenced_by"],
+        json!(["laboratories (1)", "localizations (1)", "regions (1)"])
+    );
+    assert_eq!(app.count_rows("regions").await, 3);
+
+    let path = format!("/v1/vendors/{}", vendor["id"].as_str().unwrap());
+    let refused = problem(app.delete(&path).await, 409).await;
+    assert_eq!(refused["referenced_by"], json!(["localizations (1)"]));
+    assert_eq!(app.count_rows("vendors").await, 1);
+}
+
+async fn array_filters_take_repeated_keys_and_commas(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    for (code, status) in [
+        ("L-1", "planned"),
+        ("L-2", "under_construction"),
+        ("L-3", "operational"),
+    ] {
+        app.create_laboratory(&ru, code, json!({"status": status}))
+            .await;
+    }
+    let both = ["L-1", "L-3"];
+    for query in [
+        "status=planned&status=operational",
+        "status=planned,operational",
+        "status=planned&status=operational,planned",
+    ] {
+        let page = json_with_status(app.get(&format!("/v1/laboratories?{query}")).await, 200).await;
+        assert_eq!(codes(&page), both, "{query}");
+    }
+    // Each repeated value is checked like a comma-separated one.
+    let refused = problem(
+        app.get("/v1/laboratories?status=planned&status=open").await,
+        400,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "status");
+    assert_eq!(refused["errors"][0]["code"], "invalid");
+    // Repeated codes on regions, and countries on vendors.
+    let page = json_with_status(app.get("/v1/regions?code=RU&code=RU-XX").await, 200).await;
+    assert_eq!(codes(&page), ["RU"]);
+    app.create_vendor("Mindray", "CN").await;
+    app.create_vendor("Canon", "JP").await;
+    app.create_vendor("Philips", "NL").await;
+    let page = json_with_status(
+        app.get("/v1/vendors?country_code=CN&country_code=JP&sort=name")
+            .await,
+        200,
+    )
+    .await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Canon", "Mindray"]);
+}
+
+async fn single_valued_parameters_refuse_repeats(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for query in [
+        "sort=name&sort=code",
+        "page_size=1&page_size=2",
+        "q=a&q=b",
+        "include_subregions=true&include_subregions=true",
+    ] {
+        let refused = problem(app.get(&format!("/v1/laboratories?{query}")).await, 400).await;
+        let name = query.split('=').next().unwrap();
+        assert_eq!(refused["errors"][0]["field"], name, "{query}");
+        assert_eq!(
+            refused["errors"][0]["code"], "duplicate_parameter",
+            "{query}"
+        );
+    }
+    // The history takes paging only.
+    let refused = problem(
+        app.get("/v1/localizations/0193a0f4-7a21-7c3d-9a10-2b3c4d5e6f80/history?sort=id")
+            .await,
+        400,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "sort");
+    assert_eq!(refused["errors"][0]["code"], "unknown_parameter");
+}
+
+/// The spec lists exactly the sorts each list accepts, from the same declaration.
+#[test]
+fn sort_parameters_list_the_declared_sorts() {
+    let spec = serde_json::to_value(labnet::openapi::spec()).unwrap();
+    for (path, fields) in [
+        (
+            "/v1/regions",
+            vec!["name", "code", "created_at", "updated_at"],
+        ),
+        (
+            "/v1/laboratories",
+            vec![
+                "name",
+                "code",
+                "created_at",
+                "updated_at",
+                "capacity_per_day",
+            ],
+        ),
+        ("/v1/vendors", vec!["name", "created_at", "updated_at"]),
+        ("/v1/localizations", vec!["created_at", "updated_at"]),
+        (
+            "/v1/regions/{id}/descendants",
+            vec!["name", "code", "created_at", "updated_at"],
+        ),
+    ] {
+        let parameters = spec["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let sort = parameters.iter().find(|p| p["name"] == "sort").unwrap();
+        let expected: Vec<String> = fields
+            .iter()
+            .flat_map(|f| [f.to_string(), format!("-{f}")])
+            .collect();
+        assert_eq!(sort["schema"]["enum"], json!(expected), "{path}");
+        // Array filters say they may be repeated: form style, exploded (the default).
+        for parameter in parameters {
+            if parameter["schema"]["type"] == "array" {
+                assert_eq!(parameter["style"], "form", "{path} {parameter}");
+                assert_ne!(parameter["explode"], json!(false), "{path} {parameter}");
+            }
+        }
+    }
+}
