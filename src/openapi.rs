@@ -2,11 +2,12 @@
 //! resource's handlers.
 
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Required};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::core::states::expand_moves;
 use crate::http::responses;
 use crate::{core::error::FieldError, http::problem::Problem};
 
@@ -58,6 +59,7 @@ pub fn base() -> OpenApiDoc {
 /// operation may answer 500 and 503; one with a body 400, 413, 415 and 422; one with an id
 /// in its path 404. Every POST documents the `Idempotency-Key` header.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
+    expand_state_tables(&mut spec);
     for (path, item) in spec.paths.paths.iter_mut() {
         let has_id = path.contains("{id}");
         let versioned = path.starts_with("/v1/");
@@ -100,6 +102,33 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
         }
     }
     spec
+}
+
+/// Puts each state machine's table where a description says `{moves:Name}`, so the tables
+/// clients read are the ones the guards use.
+fn expand_state_tables(spec: &mut OpenApiDoc) {
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            if let Some(description) = operation.description.as_mut() {
+                *description = expand_moves(description);
+            }
+        }
+    }
+    if let Some(components) = spec.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::Object(object)) = schema {
+                if let Some(description) = object.description.as_mut() {
+                    *description = expand_moves(description);
+                }
+            }
+        }
+    }
 }
 
 fn idempotency_key_parameter() -> Parameter {

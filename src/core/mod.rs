@@ -8,4 +8,5 @@ pub mod ids;
 pub mod paging;
 pub mod precondition;
 pub mod resource;
+pub mod states;
 pub mod time;

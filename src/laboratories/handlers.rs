@@ -150,13 +150,7 @@ crate::resource_endpoints! {
     /// Status moves are strict, one step forward (409 with `current_state` and
     /// `allowed_transitions` otherwise):
     ///
-    /// | from | to |
-    /// |---|---|
-    /// | `planned` | `under_construction`, `closed` |
-    /// | `under_construction` | `operational`, `closed` |
-    /// | `operational` | `suspended`, `closed` |
-    /// | `suspended` | `operational`, `closed` |
-    /// | `closed` | nothing (final) |
+    /// {moves:LaboratoryStatus}
     ///
     /// Sending the current status changes nothing. The hub (`parent_id`) must exist, must not be a
     /// collection point and must be in the same country (422); making the laboratory its own hub

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::core::paging::{IntKey, TextKey, TimestampKey};
 use crate::core::resource::FromRow;
+use crate::core::states::{StateMachine, Target};
 use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
 use crate::schema::laboratories;
@@ -30,6 +31,8 @@ text_enum!(
     /// `planned` → `under_construction` → `operational`; `operational` → `suspended`;
     /// `suspended` → `operational`; any status but `closed` → `closed`; `closed` is final.
     /// Nothing moves backwards. A new laboratory may start in any status except `closed`.
+    ///
+    /// {moves:LaboratoryStatus}
     LaboratoryStatus {
         Planned => "planned",
         UnderConstruction => "under_construction",
@@ -39,24 +42,21 @@ text_enum!(
     }
 );
 
-impl LaboratoryStatus {
-    /// The statuses reachable in one move, in declaration order (so error bodies are stable).
-    pub fn allowed_transitions(self) -> &'static [LaboratoryStatus] {
+impl StateMachine for LaboratoryStatus {
+    const MOVES: &'static [(Self, &'static [Target<Self>])] = {
         use LaboratoryStatus::*;
-        match self {
-            Planned => &[UnderConstruction, Closed],
-            UnderConstruction => &[Operational, Closed],
-            Operational => &[Suspended, Closed],
-            Suspended => &[Operational, Closed],
-            Closed => &[],
-        }
-    }
-
-    /// Staying in the same status is not a move, so it is always allowed.
-    pub fn can_become(self, next: LaboratoryStatus) -> bool {
-        self == next || self.allowed_transitions().contains(&next)
-    }
+        use Target::State;
+        &[
+            (Planned, &[State(UnderConstruction), State(Closed)]),
+            (UnderConstruction, &[State(Operational), State(Closed)]),
+            (Operational, &[State(Suspended), State(Closed)]),
+            (Suspended, &[State(Operational), State(Closed)]),
+            (Closed, &[]),
+        ]
+    };
 }
+
+crate::document_moves!(LaboratoryStatus);
 
 text_enum!(
     /// A laboratory discipline (a family of analyses the facility performs).

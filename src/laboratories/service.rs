@@ -15,6 +15,7 @@ use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
+use crate::core::states::StateMachine;
 use crate::core::time::now;
 use crate::db::references::refuse_delete_if_referenced;
 use crate::db::{self, DbConn, DbPool};
@@ -194,23 +195,6 @@ fn write_error(error: DieselError, code: &str) -> DomainError {
     }
 }
 
-fn transition_error(current: LaboratoryStatus, next: LaboratoryStatus) -> DomainError {
-    let allowed: Vec<String> = current
-        .allowed_transitions()
-        .iter()
-        .map(|s| s.as_str().to_owned())
-        .collect();
-    let detail = if allowed.is_empty() {
-        format!("cannot move from `{current}` to `{next}`: `{current}` is final")
-    } else {
-        format!(
-            "cannot move from `{current}` to `{next}`; allowed: {}",
-            allowed.join(", ")
-        )
-    };
-    DomainError::transition(detail, current.as_str(), allowed)
-}
-
 /// The row for `fields`, with the bookkeeping columns given.
 fn row_of(
     id: LaboratoryId,
@@ -358,8 +342,9 @@ pub async fn update(
         check_fields(&mut fields, checks)?;
 
         let current_status = current.status;
-        if !current_status.can_become(fields.status) {
-            return Err(transition_error(current_status, fields.status));
+        // Restating the current status is not a move, and changes nothing.
+        if fields.status != current_status {
+            current_status.check_move(fields.status, None)?;
         }
         let country = region_country(conn, fields.region_id)?;
         let region_changed = fields.region_id != current.region_id;

@@ -112,15 +112,7 @@ crate::resource_endpoints! {
 /// Moves the localization to `stage` and appends the change to its history, both in one
 /// transaction. Allowed changes:
 ///
-/// | from | to |
-/// |---|---|
-/// | `interest_declared` | `negotiating`, `suspended`, `cancelled` |
-/// | `negotiating` | `agreement_signed`, `suspended`, `cancelled` |
-/// | `agreement_signed` | `production_setup`, `suspended`, `cancelled` |
-/// | `production_setup` | `producing`, `suspended`, `cancelled` |
-/// | `producing` | `suspended`, `cancelled` |
-/// | `suspended` | the stage in `suspended_from_stage` (resume), `cancelled` |
-/// | `cancelled` | nothing: it is final |
+/// {moves:LocalizationStage}
 ///
 /// Any other change, including one to the current stage, is refused with 409
 /// (`/problems/illegal-transition`) carrying `current_state` and `allowed_transitions`.

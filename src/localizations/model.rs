@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::core::paging::TimestampKey;
 use crate::core::resource::FromRow;
+use crate::core::states::{StateMachine, Target};
 use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
 use crate::schema::{localization_stage_changes, localizations};
@@ -21,15 +22,7 @@ text_enum!(
     /// The five forward stages are the *open* ones. Allowed changes
     /// (`POST /v1/localizations/{id}/stage-changes`):
     ///
-    /// | from | to |
-    /// |---|---|
-    /// | `interest_declared` | `negotiating`, `suspended`, `cancelled` |
-    /// | `negotiating` | `agreement_signed`, `suspended`, `cancelled` |
-    /// | `agreement_signed` | `production_setup`, `suspended`, `cancelled` |
-    /// | `production_setup` | `producing`, `suspended`, `cancelled` |
-    /// | `producing` | `suspended`, `cancelled` |
-    /// | `suspended` | the stage it was suspended from (`suspended_from_stage`), `cancelled` |
-    /// | `cancelled` | nothing: it is final |
+    /// {moves:LocalizationStage}
     ///
     /// Forward moves go one step at a time; nothing moves backwards; moving to the current
     /// stage is not a change.
@@ -65,6 +58,69 @@ impl LocalizationStage {
         Self::FORWARD.get(position + 1).copied()
     }
 }
+
+impl StateMachine for LocalizationStage {
+    const MOVES: &'static [(Self, &'static [Target<Self>])] = {
+        use LocalizationStage::*;
+        use Target::State;
+        &[
+            (
+                InterestDeclared,
+                &[State(Negotiating), State(Suspended), State(Cancelled)],
+            ),
+            (
+                Negotiating,
+                &[State(AgreementSigned), State(Suspended), State(Cancelled)],
+            ),
+            (
+                AgreementSigned,
+                &[State(ProductionSetup), State(Suspended), State(Cancelled)],
+            ),
+            (
+                ProductionSetup,
+                &[State(Producing), State(Suspended), State(Cancelled)],
+            ),
+            (Producing, &[State(Suspended), State(Cancelled)]),
+            // Resuming goes back to exactly where the localization was suspended from.
+            (
+                Suspended,
+                &[
+                    Target::Remembered("the stage it was suspended from (`suspended_from_stage`)"),
+                    State(Cancelled),
+                ],
+            ),
+            (Cancelled, &[]),
+        ]
+    };
+
+    fn refusal(from: Self, to: Self, _allowed: &[Self], suspended_from: Option<Self>) -> String {
+        use LocalizationStage::{Cancelled, Suspended};
+        if from == to {
+            return format!("the localization is already `{from}`; the same stage is not a change");
+        }
+        match (from, suspended_from) {
+            (Cancelled, _) => {
+                format!("cannot move from `cancelled` to `{to}`: cancelled is final")
+            }
+            (Suspended, Some(back)) => format!(
+                "cannot move from `suspended` to `{to}`: a suspended localization resumes to \
+                 `{back}`, where it was suspended from, or is cancelled"
+            ),
+            _ if to.is_open() && from.is_open() && to < from => {
+                format!("cannot move from `{from}` back to `{to}`: stages never move backwards")
+            }
+            _ => match from.next() {
+                Some(next) => format!(
+                    "cannot move from `{from}` to `{to}`: forward moves go one step at a time, \
+                     the next stage is `{next}`"
+                ),
+                None => format!("cannot move from `{from}` to `{to}`"),
+            },
+        }
+    }
+}
+
+crate::document_moves!(LocalizationStage);
 
 text_enum!(
     /// What part of its production the vendor localizes.
@@ -375,4 +431,50 @@ pub struct LocalizationFilter {
     pub region_ids: Option<Vec<RegionId>>,
     pub stages: Option<Vec<LocalizationStage>>,
     pub scopes: Option<Vec<LocalizationScope>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LocalizationStage::*;
+    use crate::core::states::{moves_table, StateMachine};
+
+    #[test]
+    fn forward_stages_move_one_step_or_suspend_or_cancel() {
+        assert_eq!(
+            InterestDeclared.allowed(None),
+            vec![Negotiating, Suspended, Cancelled]
+        );
+        assert_eq!(
+            ProductionSetup.allowed(None),
+            vec![Producing, Suspended, Cancelled]
+        );
+        assert_eq!(Producing.allowed(None), vec![Suspended, Cancelled]);
+    }
+
+    #[test]
+    fn suspended_resumes_only_where_it_came_from() {
+        assert_eq!(
+            Suspended.allowed(Some(AgreementSigned)),
+            vec![AgreementSigned, Cancelled]
+        );
+        assert_eq!(Suspended.allowed(None), vec![Cancelled]);
+    }
+
+    #[test]
+    fn cancelled_is_final() {
+        assert!(Cancelled.allowed(None).is_empty());
+    }
+
+    #[test]
+    fn the_table_says_what_the_guard_does() {
+        let table = moves_table::<super::LocalizationStage>();
+        assert!(table.contains("| `negotiating` | `agreement_signed`, `suspended`, `cancelled` |"));
+        assert!(table.contains(
+            "| `suspended` | the stage it was suspended from (`suspended_from_stage`), `cancelled` |"
+        ));
+        assert!(table.contains("| `cancelled` | nothing (final) |"));
+        let refused = Producing.check_move(Negotiating, None);
+        assert!(refused.is_err());
+        assert!(Suspended.check_move(Negotiating, Some(Negotiating)).is_ok());
+    }
 }

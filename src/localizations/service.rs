@@ -13,6 +13,7 @@ use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
+use crate::core::states::StateMachine;
 use crate::core::time::now;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
@@ -26,58 +27,6 @@ const MAX_SOURCE_LENGTH: usize = 2000;
 /// Dates of stage changes are calendar dates in UTC, like every timestamp of the service.
 fn today() -> NaiveDate {
     Utc::now().date_naive()
-}
-
-/// The stages a localization in `current` may move to, in declaration order (which is
-/// also the order clients see in `allowed_transitions`).
-pub fn allowed_moves(
-    current: LocalizationStage,
-    suspended_from: Option<LocalizationStage>,
-) -> Vec<LocalizationStage> {
-    use LocalizationStage::{Cancelled, Suspended};
-    match current {
-        Cancelled => Vec::new(),
-        // Resuming goes back to exactly where the localization was suspended from.
-        Suspended => suspended_from
-            .filter(|stage| stage.is_open())
-            .into_iter()
-            .chain([Cancelled])
-            .collect(),
-        open => open
-            .next()
-            .into_iter()
-            .chain([Suspended, Cancelled])
-            .collect(),
-    }
-}
-
-/// Why a move outside `allowed_moves` is refused, in words a client can act on.
-fn refusal(
-    from: LocalizationStage,
-    to: LocalizationStage,
-    suspended_from: Option<LocalizationStage>,
-) -> String {
-    use LocalizationStage::{Cancelled, Suspended};
-    if from == to {
-        return format!("the localization is already `{from}`; the same stage is not a change");
-    }
-    match (from, suspended_from) {
-        (Cancelled, _) => format!("cannot move from `cancelled` to `{to}`: cancelled is final"),
-        (Suspended, Some(back)) => format!(
-            "cannot move from `suspended` to `{to}`: a suspended localization resumes to \
-             `{back}`, where it was suspended from, or is cancelled"
-        ),
-        _ if to.is_open() && from.is_open() && to < from => {
-            format!("cannot move from `{from}` back to `{to}`: stages never move backwards")
-        }
-        _ => match from.next() {
-            Some(next) => format!(
-                "cannot move from `{from}` to `{to}`: forward moves go one step at a time, \
-                 the next stage is `{next}`"
-            ),
-            None => format!("cannot move from `{from}` to `{to}`"),
-        },
-    }
 }
 
 /// The fields a client controls through create and patch, after validation.
@@ -386,14 +335,7 @@ pub async fn change_stage(
         precondition.check(current.version)?;
         let from = current.stage;
         let suspended_from = current.suspended_from_stage;
-        let allowed = allowed_moves(from, suspended_from);
-        if !allowed.contains(&to) {
-            return Err(DomainError::transition(
-                refusal(from, to, suspended_from),
-                from.as_str(),
-                allowed.iter().map(|s| s.as_str().to_owned()).collect(),
-            ));
-        }
+        from.check_move(to, suspended_from)?;
         if changed_on < current.stage_changed_on {
             return Err(DomainError::invalid(
                 "changed_on",
@@ -452,37 +394,4 @@ pub async fn history(
         Ok((items, token))
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::allowed_moves;
-    use super::LocalizationStage::*;
-
-    #[test]
-    fn forward_stages_move_one_step_or_suspend_or_cancel() {
-        assert_eq!(
-            allowed_moves(InterestDeclared, None),
-            vec![Negotiating, Suspended, Cancelled]
-        );
-        assert_eq!(
-            allowed_moves(ProductionSetup, None),
-            vec![Producing, Suspended, Cancelled]
-        );
-        assert_eq!(allowed_moves(Producing, None), vec![Suspended, Cancelled]);
-    }
-
-    #[test]
-    fn suspended_resumes_only_where_it_came_from() {
-        assert_eq!(
-            allowed_moves(Suspended, Some(AgreementSigned)),
-            vec![AgreementSigned, Cancelled]
-        );
-        assert_eq!(allowed_moves(Suspended, None), vec![Cancelled]);
-    }
-
-    #[test]
-    fn cancelled_is_final() {
-        assert!(allowed_moves(Cancelled, None).is_empty());
-    }
 }
