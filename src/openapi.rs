@@ -3,7 +3,7 @@
 
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Required};
+use utoipa::openapi::{KnownFormat, OpenApi as OpenApiDoc, Ref, RefOr, Required, SchemaFormat};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -129,6 +129,27 @@ fn expand_state_tables(spec: &mut OpenApiDoc) {
             }
         }
     }
+}
+
+/// The `id` path parameter of a resource, as the spec documents it.
+pub fn id_parameter(resource: &str) -> Parameter {
+    let mut label: String = resource
+        .chars()
+        .take(1)
+        .flat_map(char::to_uppercase)
+        .collect();
+    label.extend(resource.chars().skip(1));
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(format!("{label} id (UUID)")))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        ))
+        .build()
 }
 
 fn idempotency_key_parameter() -> Parameter {

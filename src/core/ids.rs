@@ -95,7 +95,7 @@ macro_rules! define_id {
             fn into_params(
                 _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
             ) -> Vec<utoipa::openapi::path::Parameter> {
-                vec![$crate::http::extract::id_parameter($resource)]
+                vec![$crate::openapi::id_parameter($resource)]
             }
         }
 

@@ -9,7 +9,7 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::{FromRequest, HttpRequest};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{KnownFormat, Required, SchemaFormat};
+use utoipa::openapi::Required;
 
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
@@ -28,27 +28,6 @@ impl<T: ResourceId> FromRequest for IdPath<T> {
         let raw = req.match_info().get("id").unwrap_or_default();
         ready(T::parse(raw).map(IdPath))
     }
-}
-
-/// The `id` path parameter of a resource, as the spec documents it.
-pub fn id_parameter(resource: &str) -> Parameter {
-    let mut label: String = resource
-        .chars()
-        .take(1)
-        .flat_map(char::to_uppercase)
-        .collect();
-    label.extend(resource.chars().skip(1));
-    ParameterBuilder::new()
-        .name("id")
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .description(Some(format!("{label} id (UUID)")))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
-        ))
-        .build()
 }
 
 fn header_text(req: &HttpRequest, name: &HeaderName) -> Result<Option<String>, DomainError> {

@@ -39,6 +39,7 @@ pub fn insert(
     disciplines: &[Discipline],
     terms: &[String],
 ) -> QueryResult<()> {
+    // Fast path (PostgreSQL): one statement per create, measured in docs/performance.md.
     if let DbConn::Pg(pg) = conn {
         let discipline_names: Vec<&str> = disciplines.iter().map(|d| d.as_str()).collect();
         let mut statements = CombinedInserts::new();
@@ -174,6 +175,8 @@ pub fn list(
         // A prefix match on the regions' materialized path, as a plain (not boxed) subquery:
         // a boxed subquery cannot be rendered inside a two-backend filter.
         let in_subtree = regions::path.like(format!("{path}%"));
+        // Fast path (SQLite): a large subtree read in list order, measured in
+        // docs/performance.md.
         let read_in_order = matches!(conn, DbConn::Sqlite(_))
             && filter.is_subtree_only()
             && subtree_is_large(conn, path)?;
