@@ -269,32 +269,23 @@ pub struct LaboratoryCreate {
     pub kind: LaboratoryKind,
     /// The hub this laboratory sends samples to: an existing laboratory that is not a
     /// `collection_point`, in the same country.
-    #[serde(default)]
     pub parent_id: Option<LaboratoryId>,
     /// Initial status; any but `closed`. Defaults to `planned`.
-    #[serde(default)]
     pub status: Option<LaboratoryStatus>,
     /// Postal address, up to 500 characters.
-    #[serde(default)]
     pub address: Option<String>,
     /// −90 to 90; give both coordinates or neither.
-    #[serde(default)]
     pub latitude: Option<f64>,
     /// −180 to 180; give both coordinates or neither.
-    #[serde(default)]
     pub longitude: Option<f64>,
     /// Tests per day, 0 or more.
-    #[serde(default)]
     #[schema(minimum = 0, maximum = 2147483647)]
     pub capacity_per_day: Option<i64>,
     /// Date the laboratory opened (YYYY-MM-DD).
-    #[serde(default)]
     pub opened_on: Option<NaiveDate>,
     /// The organization that runs the laboratory, up to 300 characters.
-    #[serde(default)]
     pub operator: Option<String>,
     /// The current accreditation, if any; all three members are required.
-    #[serde(default)]
     pub accreditation: Option<Accreditation>,
     /// Disciplines performed, each at most once. Defaults to none.
     #[serde(default)]

@@ -258,32 +258,24 @@ pub struct LocalizationCreate {
     /// ISO 3166-1 alpha-2, upper case.
     pub country_code: String,
     /// An existing region in `country_code`.
-    #[serde(default)]
     pub region_id: Option<RegionId>,
     /// At least one, each at most once.
     pub scope: Vec<LocalizationScope>,
     /// The initial stage: one of the forward stages (not `suspended` or `cancelled`);
     /// defaults to `interest_declared`.
-    #[serde(default)]
     pub stage: Option<LocalizationStage>,
     /// Date the initial stage was reached; defaults to today, never in the future.
-    #[serde(default)]
     pub stage_changed_on: Option<NaiveDate>,
     /// 0–100.
-    #[serde(default)]
     #[schema(minimum = 0, maximum = 100)]
     pub local_content_percent: Option<f64>,
-    #[serde(default)]
     pub target_date: Option<NaiveDate>,
     /// At most 300 characters.
-    #[serde(default)]
     pub partner: Option<String>,
     /// Note of the first history entry (at most 2000 characters).
-    #[serde(default)]
     pub note: Option<String>,
     /// Source of the first history entry: a URL or document reference (at most 2000
     /// characters).
-    #[serde(default)]
     pub source: Option<String>,
 }
 
@@ -390,13 +382,10 @@ pub struct StageChangeCreate {
     /// The stage to move to; see `LocalizationStage` for the allowed moves.
     pub stage: LocalizationStage,
     /// Defaults to today; not before the previous change and not in the future.
-    #[serde(default)]
     pub changed_on: Option<NaiveDate>,
     /// At most 2000 characters.
-    #[serde(default)]
     pub note: Option<String>,
     /// A URL or document reference, at most 2000 characters.
-    #[serde(default)]
     pub source: Option<String>,
 }
 

@@ -148,13 +148,10 @@ pub struct RegionCreate {
     pub code: String,
     pub name: String,
     pub country_code: String,
-    #[serde(default)]
     pub parent_id: Option<RegionId>,
     pub level: RegionLevel,
     /// Defaults to `not_planned`.
-    #[serde(default)]
     pub rollout_stage: Option<RolloutStage>,
-    #[serde(default)]
     pub rollout_target_year: Option<i32>,
 }
 

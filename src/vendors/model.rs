@@ -100,7 +100,6 @@ pub struct VendorCreate {
     /// Home country, ISO 3166-1 alpha-2 in upper case.
     pub country_code: String,
     /// Absolute http or https URL.
-    #[serde(default)]
     pub website: Option<String>,
     /// Product categories, each at most once; defaults to none.
     #[serde(default)]
