@@ -15,6 +15,7 @@ pub mod validation;
 
 pub mod laboratories;
 pub mod localizations;
+pub mod organizations;
 pub mod regions;
 pub mod vendors;
 
@@ -58,6 +59,7 @@ pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfi
         .service(utoipa_actix_web::scope("/v1/laboratories").configure(laboratories::routes))
         .service(utoipa_actix_web::scope("/v1/vendors").configure(vendors::routes))
         .service(utoipa_actix_web::scope("/v1/localizations").configure(localizations::routes))
+        .service(utoipa_actix_web::scope("/v1/organizations").configure(organizations::routes))
         .configure(ops::routes);
 }
 

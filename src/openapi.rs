@@ -44,6 +44,7 @@ Patch (RFC 7396).",
         (name = "laboratories", description = "Facilities of the network: hubs, branches, collection points and mobile labs, with their lifecycle status"),
         (name = "vendors", description = "Manufacturers of laboratory and medical equipment, reagents and consumables"),
         (name = "localizations", description = "A vendor bringing (part of) its production into a country, with its stage history"),
+        (name = "organizations", description = "Operators, federations, distributors, manufacturers, universities and authorities"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

@@ -169,6 +169,24 @@ diesel::joinable!(localizations -> regions (region_id));
 diesel::joinable!(localization_scopes -> localizations (localization_id));
 diesel::joinable!(localization_stage_changes -> localizations (localization_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    organizations (id) {
+        id -> Uuid,
+        name -> Text,
+        name_key -> Text,
+        search_text -> Text,
+        kind -> Text,
+        country_code -> Text,
+        website -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     laboratories,
@@ -179,6 +197,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     localizations,
     localization_scopes,
     localization_stage_changes,
+    organizations,
 );
 
 diesel::table! {

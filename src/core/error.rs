@@ -123,6 +123,21 @@ impl DomainError {
         }
     }
 
+    /// A unique field already holds `what`: taken by `owner` when the pre-check found it,
+    /// by a concurrent write when the unique index refused the write (`owner` is `None`).
+    pub fn taken(
+        resource: &str,
+        field: &str,
+        owner: Option<uuid::Uuid>,
+        what: impl fmt::Display,
+    ) -> Self {
+        let detail = match owner {
+            Some(owner) => format!("{resource} {owner} already has {what}"),
+            None => format!("another {resource} already has {what}"),
+        };
+        Self::duplicate(field, detail)
+    }
+
     pub fn referenced(detail: impl Into<String>, referenced_by: Vec<String>) -> Self {
         Self::Conflict {
             detail: detail.into(),

@@ -108,3 +108,12 @@ fn is_connection_message(message: &str) -> bool {
     .iter()
     .any(|needle| lowered.contains(needle))
 }
+
+/// A unique index refused a write that the service's pre-check let through (a concurrent
+/// write took the value in between): the client hears `taken`, the same 409 the check gives.
+pub fn unique_or(error: DieselError, taken: impl FnOnce() -> DomainError) -> DomainError {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => taken(),
+        other => other.into(),
+    }
+}

@@ -17,6 +17,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
 use crate::core::time::now;
+use crate::db::errors::unique_or;
 use crate::db::references::refuse_delete_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
@@ -177,22 +178,18 @@ fn check_code_free(
 }
 
 fn duplicate_code(code: &str, owner: Option<LaboratoryId>) -> DomainError {
-    let detail = match owner {
-        Some(owner) => format!("laboratory {owner} already has code {code}"),
-        None => format!("another laboratory already has code {code}"),
-    };
-    DomainError::duplicate("code", detail)
+    DomainError::taken(
+        "laboratory",
+        "code",
+        owner.map(|id| id.0),
+        format!("code {code}"),
+    )
 }
 
 /// A concurrent write may take the code between the check and the write; the unique index
 /// then refuses it, and the client hears the same 409 as from the check.
 fn write_error(error: DieselError, code: &str) -> DomainError {
-    match &error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            duplicate_code(code, None)
-        }
-        _ => DomainError::from(error),
-    }
+    unique_or(error, || duplicate_code(code, None))
 }
 
 /// The row for `fields`, with the bookkeeping columns given.

@@ -1,8 +1,6 @@
 //! Rules for vendors: validation, the case-insensitive unique name, and transactions that
 //! keep a vendor and its categories together.
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-
 use super::model::{
     ProductCategory, Vendor, VendorCreate, VendorFilter, VendorId, VendorPatch, VendorRow,
     VendorSort,
@@ -13,6 +11,7 @@ use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
+use crate::db::errors::unique_or;
 use crate::db::references::refuse_delete_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
@@ -35,10 +34,12 @@ fn check_fields(fields: &mut VendorFields, checks: &mut Checks) {
     fields.categories.sort();
 }
 
-fn name_taken(owner: VendorId, name: &str) -> DomainError {
-    DomainError::duplicate(
+fn name_taken(owner: Option<VendorId>, name: &str) -> DomainError {
+    DomainError::taken(
+        "vendor",
         "name",
-        format!("vendor {owner} already has the name `{name}` (names are compared ignoring case)"),
+        owner.map(|id| id.0),
+        format!("the name `{name}` (names are compared ignoring case)"),
     )
 }
 
@@ -49,24 +50,8 @@ fn check_name_free(
     except: Option<VendorId>,
 ) -> Result<(), DomainError> {
     match repo::name_key_owner(conn, name_key, except)? {
-        Some(owner) => Err(name_taken(owner, name)),
+        Some(owner) => Err(name_taken(Some(owner), name)),
         None => Ok(()),
-    }
-}
-
-/// The pre-check cannot see a concurrent transaction that takes the same name; its unique
-/// index violation is reported the same way.
-fn map_name_race(error: DieselError, name: &str) -> DomainError {
-    match error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            DomainError::duplicate(
-                "name",
-                format!(
-                "another vendor already has the name `{name}` (names are compared ignoring case)"
-            ),
-            )
-        }
-        other => other.into(),
     }
 }
 
@@ -95,7 +80,7 @@ pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, Domain
             updated_at: at,
             version: 1,
         };
-        repo::insert(conn, &row).map_err(|e| map_name_race(e, &row.name))?;
+        repo::insert(conn, &row).map_err(|e| unique_or(e, || name_taken(None, &row.name)))?;
         repo::categories::replace(conn, row.id, &fields.categories)?;
         Ok(Vendor::from_row(row, fields.categories))
     })
@@ -164,7 +149,9 @@ pub async fn update(
             updated_at: now(),
             version: current.version + 1,
         };
-        if !repo::update(conn, &row, current.version).map_err(|e| map_name_race(e, &row.name))? {
+        if !repo::update(conn, &row, current.version)
+            .map_err(|e| unique_or(e, || name_taken(None, &row.name)))?
+        {
             return Err(DomainError::PreconditionFailed(
                 "the vendor was changed by another request; fetch it again".to_owned(),
             ));

@@ -98,6 +98,17 @@ const RESOURCES: &[Resource] = &[
         patch: localization_patch,
         sorts: &[("created_at", Key::Time), ("updated_at", Key::Time)],
     },
+    Resource {
+        path: "/v1/organizations",
+        table: "organizations",
+        body: organization_body,
+        patch: organization_patch,
+        sorts: &[
+            ("name", Key::Text),
+            ("created_at", Key::Time),
+            ("updated_at", Key::Time),
+        ],
+    },
 ];
 
 // ---- the resources' rows ----
@@ -177,6 +188,16 @@ fn localization_body(app: &TestApp, n: usize) -> Fresh<'_> {
 
 fn localization_patch(n: usize) -> Value {
     json!({"partner": name("New partner", "Новый партнёр", n), "target_date": "2028-01-31"})
+}
+
+fn organization_body(_app: &TestApp, n: usize) -> Fresh<'_> {
+    Box::pin(async move {
+        json!({"name": name("Operator", "Оператор", n), "kind": "operator", "country_code": "KZ"})
+    })
+}
+
+fn organization_patch(n: usize) -> Value {
+    json!({"kind": "federation", "website": format!("https://organization-{n}.example")})
 }
 
 // ---- helpers ----

@@ -13,5 +13,6 @@ mod laboratories;
 mod localizations;
 mod migrations;
 mod openapi;
+mod organizations;
 mod regions;
 mod vendors;

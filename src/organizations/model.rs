@@ -1,0 +1,148 @@
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::core::paging::{TextKey, TimestampKey};
+use crate::core::resource::FromRow;
+use crate::core::time::Timestamp;
+use crate::schema::organizations;
+use crate::validation::merge_patch_field;
+use crate::{define_id, define_page, text_enum};
+
+define_id!(OrganizationId, "organization");
+
+text_enum!(
+    /// What an organization is to the network: it `operator`s laboratories or a programme,
+    /// is a professional `federation`, a `distributor` of medical goods, a `manufacturer`,
+    /// a `university` or a public `authority`.
+    OrganizationKind {
+        Operator => "operator",
+        Federation => "federation",
+        Distributor => "distributor",
+        Manufacturer => "manufacturer",
+        University => "university",
+        Authority => "authority",
+    }
+);
+
+/// An `organizations` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = organizations, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct OrganizationRow {
+    pub id: OrganizationId,
+    pub name: String,
+    /// `search_key(name)`: the uniqueness key.
+    pub name_key: String,
+    /// The `q` search column: `search_column` of the name's words.
+    pub search_text: String,
+    pub kind: OrganizationKind,
+    pub country_code: String,
+    pub website: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+/// An organization.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a0f4-8c10-7c3d-9a10-2b3c4d5e6f90",
+    "name": "Федерация лабораторной медицины",
+    "kind": "federation",
+    "country_code": "RU",
+    "website": "https://fedlab.ru",
+    "created_at": "2026-11-24T09:30:00Z",
+    "updated_at": "2026-11-24T09:30:00Z",
+    "version": 1
+}))]
+pub struct Organization {
+    pub id: OrganizationId,
+    /// Name in any script; unique regardless of case.
+    pub name: String,
+    pub kind: OrganizationKind,
+    /// The country the organization is registered in, ISO 3166-1 alpha-2.
+    pub country_code: String,
+    /// Absolute http or https URL.
+    #[schema(required = true)]
+    pub website: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Grows with every change; the ETag is derived from it.
+    pub version: i64,
+}
+
+impl FromRow for Organization {
+    type Row = OrganizationRow;
+    type Children = ();
+
+    fn from_row(row: OrganizationRow, (): ()) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            kind: row.kind,
+            country_code: row.country_code,
+            website: row.website,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+/// The body that creates an organization.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Федерация лабораторной медицины",
+    "kind": "federation",
+    "country_code": "RU",
+    "website": "https://fedlab.ru"
+}))]
+pub struct OrganizationCreate {
+    /// 1–300 characters; unique regardless of case and Unicode form.
+    pub name: String,
+    pub kind: OrganizationKind,
+    /// ISO 3166-1 alpha-2 in upper case.
+    pub country_code: String,
+    /// Absolute http or https URL.
+    pub website: Option<String>,
+}
+
+/// A JSON Merge Patch of an organization: absent members stay, `null` clears `website`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "operator", "website": null}))]
+pub struct OrganizationPatch {
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = OrganizationKind, required = false)]
+    pub kind: Option<Option<OrganizationKind>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub country_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub website: Option<Option<String>>,
+}
+
+define_page!(OrganizationPage, Organization, "A page of organizations.");
+
+crate::sort_fields! {
+    /// Fields an organization list can be sorted by.
+    pub enum OrganizationSort for OrganizationRow in organizations, id OrganizationId,
+        default CreatedAt {
+        Name = "name" => TextKey, organizations::name, |row| row.name.clone();
+        CreatedAt = "created_at" => TimestampKey, organizations::created_at, |row| row.created_at;
+        UpdatedAt = "updated_at" => TimestampKey, organizations::updated_at, |row| row.updated_at;
+    }
+}
+
+/// Filters of an organization list (already parsed).
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    pub kinds: Option<Vec<OrganizationKind>>,
+    pub country_codes: Option<Vec<String>>,
+    pub search: Option<Vec<String>>,
+}
