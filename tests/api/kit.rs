@@ -175,3 +175,34 @@ fn sort_parameters_list_the_declared_sorts() {
         }
     }
 }
+
+/// Every path `docs/adding-a-resource.md` names for its worked example exists.
+#[test]
+fn the_worked_example_is_true() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let page = std::fs::read_to_string(format!("{root}/docs/adding-a-resource.md")).unwrap();
+    let mut named = 0;
+    for span in page.split('`').skip(1).step_by(2) {
+        let path = span.trim_end_matches('/');
+        let is_path = ["src/", "migrations/", "tests/", "openapi/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+            && !path.contains(' ');
+        if is_path {
+            let path = path.split("::").next().unwrap();
+            assert!(
+                std::path::Path::new(root).join(path).exists(),
+                "docs/adding-a-resource.md names {path}, which does not exist"
+            );
+            named += 1;
+        }
+    }
+    assert!(named >= 12, "only {named} paths named");
+    for backend in ["postgres", "sqlite"] {
+        for file in ["up.sql", "down.sql"] {
+            let path =
+                format!("{root}/migrations/{backend}/2026-12-02-000010_organizations/{file}");
+            assert!(std::path::Path::new(&path).exists(), "{path}");
+        }
+    }
+}
