@@ -137,6 +137,18 @@ impl Metrics {
 
 /// Gives every request an id (kept from `X-Request-Id` when sane), runs it inside a span
 /// carrying that id, echoes the id, records metrics and writes one log line per request.
+/// The method as a metrics label: the methods the API answers, and `other` for any other
+/// token, so clients cannot grow the number of series.
+fn method_label(method: &actix_web::http::Method) -> String {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    let name = method.as_str();
+    if KNOWN.contains(&name) {
+        name.to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
 pub async fn observe_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -147,7 +159,7 @@ pub async fn observe_request(
         .get(REQUEST_ID_HEADER)
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let path = req.path().to_owned();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     // The route is recorded once the router has matched it: asked before, actix would run

@@ -11,17 +11,18 @@ pub trait ResourceId: Copy + Send + 'static {
 
     fn uuid(self) -> uuid::Uuid;
 
-    /// Parses an id given in a path; a text that is not a UUID names no resource (404).
+    /// Parses an id given in a path. Only the canonical form (hyphenated, lower case, as
+    /// every response writes it) names a resource, so each resource has one URL; any other
+    /// text, braced, `urn:uuid:` or bare hex forms included, names none (404).
     fn parse(raw: &str) -> Result<Self, DomainError> {
-        uuid::Uuid::parse_str(raw)
-            .map(Self::from_uuid)
-            .map_err(|_| {
-                DomainError::NotFound(format!(
-                    "{} `{}` does not exist: ids are UUIDs",
-                    Self::RESOURCE,
-                    raw
-                ))
-            })
+        match uuid::Uuid::try_parse(raw) {
+            Ok(id) if id.hyphenated().to_string() == raw => Ok(Self::from_uuid(id)),
+            _ => Err(DomainError::NotFound(format!(
+                "{} `{}` does not exist: ids are UUIDs in their hyphenated lower-case form",
+                Self::RESOURCE,
+                raw
+            ))),
+        }
     }
 
     /// The 404 of an id that names no row.

@@ -330,6 +330,25 @@ async fn unknown_and_malformed_ids_are_404(backend: Backend) {
                 }
             }
 
+            // Other spellings of the row's own id name no resource: one URL per resource.
+            let id: uuid::Uuid = id_of(&row).parse().unwrap();
+            for raw in [
+                format!("%7B{id}%7D"),
+                format!("urn:uuid:{id}"),
+                id.simple().to_string(),
+                id.hyphenated().to_string().to_uppercase(),
+            ] {
+                let path = format!("{}/{raw}", r.path);
+                for response in [
+                    app.get(&path).await,
+                    app.patch(&path, &patch).await,
+                    app.delete(&path).await,
+                ] {
+                    let body = assert_not_found(response, &path).await;
+                    assert!(detail(&body).contains("UUID"), "says ids are UUIDs: {body}");
+                }
+            }
+
             assert_eq!(fetch(app, &r.item(&row)).await, row);
             assert_eq!(app.count_rows(r.table).await, rows);
         })
@@ -349,12 +368,17 @@ async fn stale_if_match_is_412_and_changes_nothing(backend: Backend) {
             let patch = (r.patch)(fresh_number());
             let v2 = assert_patched(app.patch(&path, &patch).await, &created, &patch).await;
 
-            // A stale or unknown ETag is refused, and nothing changes.
+            // A stale or unknown ETag is refused, and nothing changes; so is the current one
+            // as a weak tag (If-Match compares strongly).
             let delete_if = |tag: String| {
                 let path = path.clone();
                 async move { send(app, Method::DELETE, &path, None, &[("if-match", &tag)]).await }
             };
-            for stale in [etag_of(&created), "\"v99\"".to_owned()] {
+            for stale in [
+                etag_of(&created),
+                "\"v99\"".to_owned(),
+                format!("W/{}", etag_of(&v2)),
+            ] {
                 let other = (r.patch)(fresh_number());
                 let refused = problem(app.patch_if_match(&path, &other, &stale).await, 412).await;
                 assert_eq!(

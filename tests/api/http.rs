@@ -24,6 +24,7 @@ backend_tests!(
     cors_without_origins_does_not_block_plain_requests,
     large_lists_are_compressed,
     health_readiness_and_metrics,
+    unknown_methods_share_one_metrics_label,
     concurrent_writers_all_succeed,
     concurrent_writers_of_one_code_get_one_winner,
     database_outage_is_a_503_and_recovers,
@@ -643,6 +644,25 @@ fn metric_value(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
         .find(|line| labels.iter().all(|label| line.contains(label)))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
+}
+
+async fn unknown_methods_share_one_metrics_label(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for n in 0..20 {
+        let method = Method::from_bytes(format!("BREW{n:0>150}").as_bytes()).unwrap();
+        let response = app.request(method, "/v1/regions", None, &[]).await;
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(!metrics.contains("BREW"), "a method token became a label");
+    let other: f64 = metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("http_requests_total{") && line.contains(r#"method="other""#)
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(other, 20.0, "{metrics}");
 }
 
 async fn health_readiness_and_metrics(backend: Backend) {
