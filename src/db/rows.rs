@@ -4,8 +4,9 @@
 
 /// Declares, in a repository module, functions over the resource's table:
 ///
-/// - always `columns()`, `find`, `exists` and `update` (writes the row if its stored version
-///   is still the one it was read at);
+/// - always `columns()`, `find`, `exists`, `update` (writes the row if its stored version
+///   is still the one it was read at) and `unchanged` (the row differs from the stored one
+///   in its bookkeeping only);
 /// - `insert` and `delete` when listed (a resource whose insert or delete does more writes
 ///   its own);
 /// - `owner(fn_name, column)`: the id of the row holding a unique value, other than `except`.
@@ -43,6 +44,16 @@ macro_rules! stored_rows {
             .set(row)
             .execute(conn)
             .map(|count| count == 1)
+        }
+
+        /// Whether `row` holds what `current` holds, but for its bookkeeping (`updated_at`,
+        /// `version`): a write that changes nothing is not made, and the version and ETag
+        /// stay as they are.
+        pub fn unchanged(row: &$row, current: &$row) -> bool {
+            let mut same = row.clone();
+            same.updated_at = current.updated_at;
+            same.version = current.version;
+            same == *current
         }
 
         $( $crate::stored_rows!(@$op $table $row $id $(($($args)*))?); )*

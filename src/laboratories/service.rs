@@ -380,19 +380,11 @@ pub async fn update(
             check_code_free(conn, &fields.code, Some(id))?;
         }
 
-        let unchanged = row_of(
-            id,
-            &fields,
-            current.created_at,
-            current.updated_at,
-            current.version,
-        );
-        if unchanged == current && fields.disciplines == current_disciplines {
-            // Nothing changes (e.g. a patch restating the current status): no write, and the
-            // version and ETag stay as they are.
+        let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
+        if repo::unchanged(&row, &current) && fields.disciplines == current_disciplines {
+            // Nothing changes (e.g. a patch restating the current status).
             return Ok(Laboratory::from_row(current, current_disciplines));
         }
-        let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
         if !repo::update(conn, &row, current.version).map_err(|e| write_error(e, &fields.code))? {
             return Err(DomainError::PreconditionFailed(
                 "the laboratory was changed by another request; fetch it again".to_owned(),

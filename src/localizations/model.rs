@@ -132,7 +132,7 @@ text_enum!(
 );
 
 /// A `localizations` row.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = localizations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LocalizationRow {
     pub id: LocalizationId,

@@ -270,13 +270,16 @@ pub async fn update(
             version: current.version + 1,
             ..current.clone()
         };
-        if !repo::update(conn, &row, current.version)? {
-            return Err(stale(id));
-        }
         let mut scope = fields.scope;
         scope.sort();
         let mut stored = current_scope;
         stored.sort();
+        if repo::unchanged(&row, &current) && scope == stored {
+            return Ok(Localization::from_row(current, stored));
+        }
+        if !repo::update(conn, &row, current.version)? {
+            return Err(stale(id));
+        }
         if scope != stored {
             repo::scopes::replace(conn, id, &scope)?;
         }

@@ -26,7 +26,7 @@ text_enum!(
 );
 
 /// An `organizations` row.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = organizations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct OrganizationRow {
     pub id: OrganizationId,

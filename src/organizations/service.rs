@@ -126,20 +126,15 @@ pub async fn update(
             website: patch.website.unwrap_or(current.website.clone()),
         };
         let fields = checked(fields, checks)?;
-        if fields.name == current.name
-            && fields.kind == current.kind
-            && fields.country_code == current.country_code
-            && fields.website == current.website
-        {
-            // Nothing changes: no write, and the version and ETag stay as they are.
-            return Ok(Organization::from_row(current, ()));
-        }
         let row = row_of(
             conn,
             id,
             fields,
             (current.created_at, now(), current.version + 1),
         )?;
+        if repo::unchanged(&row, &current) {
+            return Ok(Organization::from_row(current, ()));
+        }
         let written = repo::update(conn, &row, current.version)
             .map_err(|e| unique_or(e, || name_taken(None, &row.name)))?;
         if !written {

@@ -40,7 +40,7 @@ text_enum!(
 );
 
 /// A `regions` row.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = regions, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct RegionRow {
     pub id: RegionId,

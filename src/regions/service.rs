@@ -269,6 +269,9 @@ pub async fn update(
             updated_at: at,
             version: current.version + 1,
         };
+        if repo::unchanged(&row, &current) {
+            return Ok(Region::from(current));
+        }
         if !repo::update(conn, &row, current.version)? {
             return Err(DomainError::PreconditionFailed(
                 "the region was changed by another request; fetch it again".to_owned(),

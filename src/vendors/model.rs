@@ -23,7 +23,7 @@ text_enum!(
 );
 
 /// A `vendors` row.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = vendors, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct VendorRow {
     pub id: VendorId,

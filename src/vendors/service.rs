@@ -149,6 +149,14 @@ pub async fn update(
             updated_at: now(),
             version: current.version + 1,
         };
+        let stored_categories = if replace_categories {
+            repo::categories::of(conn, id)?
+        } else {
+            fields.categories.clone()
+        };
+        if repo::unchanged(&row, &current) && stored_categories == fields.categories {
+            return Ok(Vendor::from_row(current, stored_categories));
+        }
         if !repo::update(conn, &row, current.version)
             .map_err(|e| unique_or(e, || name_taken(None, &row.name)))?
         {

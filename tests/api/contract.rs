@@ -19,6 +19,7 @@ use crate::backend_tests;
 use crate::common::{json_with_status, names_field, problem, spawn_app, Backend, TestApp};
 
 backend_tests!(
+    a_patch_that_changes_nothing_keeps_the_version,
     unknown_and_malformed_ids_are_404,
     stale_if_match_is_412_and_changes_nothing,
     if_none_match_answers_304_while_the_etag_is_current,
@@ -351,6 +352,30 @@ async fn unknown_and_malformed_ids_are_404(backend: Backend) {
 
             assert_eq!(fetch(app, &r.item(&row)).await, row);
             assert_eq!(app.count_rows(r.table).await, rows);
+        })
+    })
+    .await;
+}
+
+async fn a_patch_that_changes_nothing_keeps_the_version(backend: Backend) {
+    each_resource(backend, |app, r| {
+        Box::pin(async move {
+            let created = r.create(app).await;
+            let path = r.item(&created);
+            let patch = (r.patch)(fresh_number());
+            let patched = assert_patched(app.patch(&path, &patch).await, &created, &patch).await;
+            // An empty patch, and the same patch again, change nothing: no new version.
+            for unchanged in [json!({}), patch.clone()] {
+                let response = app.patch(&path, &unchanged).await;
+                assert_eq!(
+                    header(&response, "etag"),
+                    Some(etag_of(&patched)),
+                    "{unchanged}"
+                );
+                let body = json_with_status(response, 200).await;
+                assert_eq!(body, patched, "{unchanged}");
+            }
+            assert_eq!(fetch(app, &path).await, patched);
         })
     })
     .await;
