@@ -60,7 +60,13 @@ pub fn search_column(terms: &[String]) -> String {
 #[derive(Debug, Default)]
 pub struct Checks {
     errors: Vec<FieldError>,
+    /// Errors beyond `MAX_LISTED_ERRORS`, counted but not listed.
+    unlisted: usize,
 }
+
+/// Most field errors one response lists; a body with more says how many it left out, so a
+/// large bad body cannot make a larger answer.
+pub const MAX_LISTED_ERRORS: usize = 50;
 
 impl Checks {
     pub fn new() -> Self {
@@ -68,7 +74,11 @@ impl Checks {
     }
 
     pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, code, message));
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(FieldError::new(field, code, message));
+        } else {
+            self.unlisted += 1;
+        }
     }
 
     /// Trims a required text and checks it is not blank and not longer than `max` characters.
@@ -157,13 +167,13 @@ impl Checks {
     }
 
     /// Rejects duplicates in a list field.
-    pub fn unique_list<T: PartialEq + std::fmt::Debug>(&mut self, field: &str, values: &[T]) {
+    pub fn unique_list<T: PartialEq + std::fmt::Display>(&mut self, field: &str, values: &[T]) {
         for (index, value) in values.iter().enumerate() {
             if values[..index].contains(value) {
                 self.push(
                     &format!("{field}[{index}]"),
                     "duplicate",
-                    format!("{value:?} is listed twice"),
+                    format!("`{value}` is listed twice"),
                 );
             }
         }
@@ -191,7 +201,15 @@ impl Checks {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(DomainError::Validation(self.errors))
+            let mut errors = self.errors;
+            if self.unlisted > 0 {
+                errors.push(FieldError::new(
+                    "body",
+                    "too_many_errors",
+                    format!("{} more invalid fields are not listed", self.unlisted),
+                ));
+            }
+            Err(DomainError::Validation(errors))
         }
     }
 }

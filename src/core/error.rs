@@ -15,7 +15,9 @@ pub struct FieldError {
     /// The offending field (a JSON path such as `accreditation.valid_until`, or a query parameter).
     pub field: String,
     /// A stable, machine-readable code: `required`, `invalid`, `out_of_range`, `too_long`,
-    /// `unknown_field`, `invalid_type`, `invalid_value`, `read_only`, `not_found`.
+    /// `unknown_field`, `invalid_type`, `invalid_value`, `read_only`, `not_found`,
+    /// `duplicate`; `too_many_errors` (last, field `body`) when more fields were invalid than
+    /// one response lists (50).
     pub code: String,
     /// A human-readable explanation.
     pub message: String,
@@ -69,7 +71,7 @@ pub enum DomainError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
-    #[error("{} invalid", pluralize_fields(.0.len()))]
+    #[error("{}", validation_summary(.0))]
     Validation(Vec<FieldError>),
     #[error("{0}")]
     Unavailable(String),
@@ -78,11 +80,18 @@ pub enum DomainError {
     Internal(String),
 }
 
-fn pluralize_fields(count: usize) -> String {
-    if count == 1 {
-        "1 field is".to_owned()
+/// `2 fields are invalid`; a list cut short (`too_many_errors` last) says so.
+fn validation_summary(errors: &[FieldError]) -> String {
+    let listed = errors
+        .iter()
+        .filter(|error| error.code != "too_many_errors")
+        .count();
+    if listed < errors.len() {
+        format!("more than {listed} fields are invalid; the first {listed} are listed")
+    } else if listed == 1 {
+        "1 field is invalid".to_owned()
     } else {
-        format!("{count} fields are")
+        format!("{listed} fields are invalid")
     }
 }
 

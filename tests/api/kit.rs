@@ -11,6 +11,7 @@ backend_tests!(
     a_refused_delete_names_every_referring_collection,
     array_filters_take_repeated_keys_and_commas,
     single_valued_parameters_refuse_repeats,
+    error_lists_are_bounded_and_speak_api_values,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -205,4 +206,31 @@ fn the_worked_example_is_true() {
             assert!(std::path::Path::new(&path).exists(), "{path}");
         }
     }
+}
+
+/// A body with more invalid fields than one answer lists is answered with the first 50 and
+/// a count; list duplicates are named by their API value.
+async fn error_lists_are_bounded_and_speak_api_values(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    let disciplines = vec!["hematology"; 2000];
+    let body = json!({"region_id": ru["id"], "code": "KGN-1", "name": "Lab", "kind": "central",
+        "disciplines": disciplines});
+    let refused = problem(app.post("/v1/laboratories", &body).await, 422).await;
+    let errors = refused["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 51, "{refused}");
+    assert_eq!(errors[0]["field"], "disciplines[1]");
+    assert_eq!(errors[0]["code"], "duplicate");
+    assert_eq!(errors[0]["message"], "`hematology` is listed twice");
+    assert_eq!(errors[50]["code"], "too_many_errors");
+    assert_eq!(errors[50]["field"], "body");
+    assert_eq!(
+        errors[50]["message"],
+        "1949 more invalid fields are not listed"
+    );
+    assert_eq!(
+        refused["detail"],
+        "more than 50 fields are invalid; the first 50 are listed"
+    );
+    assert_eq!(app.count_rows("laboratories").await, 0);
 }
