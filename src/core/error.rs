@@ -95,6 +95,18 @@ fn validation_summary(errors: &[FieldError]) -> String {
     }
 }
 
+/// Most characters of client input a message repeats; longer input is cut with `…`, so a
+/// huge path or value cannot make a huger answer.
+pub const MAX_ECHOED_CHARS: usize = 100;
+
+/// `text`, cut to `MAX_ECHOED_CHARS` characters.
+pub fn echo(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHOED_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
 

@@ -20,7 +20,7 @@ pub trait ResourceId: Copy + Send + 'static {
             _ => Err(DomainError::NotFound(format!(
                 "{} `{}` does not exist: ids are UUIDs in their hyphenated lower-case form",
                 Self::RESOURCE,
-                raw
+                crate::core::error::echo(raw)
             ))),
         }
     }

@@ -49,6 +49,15 @@ pub struct Problem {
     pub referenced_by: Option<Vec<String>>,
 }
 
+/// The request path as `instance`: a path longer than 2 000 characters is cut (`…`).
+fn echo_path(path: &str) -> String {
+    const MAX_INSTANCE_CHARS: usize = 2000;
+    match path.char_indices().nth(MAX_INSTANCE_CHARS) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path.to_owned(),
+    }
+}
+
 impl DomainError {
     /// The problem document for this error, with the current request's path and id.
     pub fn to_problem(&self) -> Problem {
@@ -65,7 +74,7 @@ impl DomainError {
                 }
                 other => other.to_string(),
             },
-            instance: context.as_ref().map(|c| c.path.clone()),
+            instance: context.as_ref().map(|c| echo_path(&c.path)),
             request_id: context.map(|c| c.request_id),
             errors: Vec::new(),
             current_state: None,

@@ -12,6 +12,7 @@ backend_tests!(
     array_filters_take_repeated_keys_and_commas,
     single_valued_parameters_refuse_repeats,
     error_lists_are_bounded_and_speak_api_values,
+    long_input_is_not_echoed_whole,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -233,4 +234,25 @@ async fn error_lists_are_bounded_and_speak_api_values(backend: Backend) {
         "more than 50 fields are invalid; the first 50 are listed"
     );
     assert_eq!(app.count_rows("laboratories").await, 0);
+}
+
+/// A long path is not echoed whole: the detail repeats at most 100 characters of the id,
+/// `instance` at most 2 000 of the path.
+async fn long_input_is_not_echoed_whole(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let long = "x".repeat(60_000);
+    let path = format!("/v1/vendors/{long}");
+    let response = app.get(&path).await;
+    let text = response.text().await.unwrap();
+    assert!(text.len() < 3_000, "{} bytes", text.len());
+    let refused: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(refused["status"], 404);
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("`{}…`", "x".repeat(100))),
+        "{detail}"
+    );
+    let instance = refused["instance"].as_str().unwrap();
+    assert!(instance.starts_with("/v1/vendors/xxx") && instance.ends_with('…'));
+    assert_eq!(instance.chars().count(), 2001);
 }
