@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::Rng;
@@ -16,29 +15,15 @@ use super::fixtures::{COUNTRIES, OPERATORS};
 use super::loaders::{bulk_insert, in_transaction, loading_connection};
 use super::regions::RegionInfo;
 use super::{progress, record, skewed_index, Clock, GenerateOptions, GenerateReport};
-use crate::core::time::Timestamp;
 use crate::db::{DbConn, DbPool};
 use crate::laboratories::model::{
     Discipline, LaboratoryId, LaboratoryKind, LaboratoryRow, LaboratoryStatus,
 };
+use crate::laboratories::repo as laboratory_repo;
+use crate::laboratories::search::{term_row, TermRow};
 use crate::regions::model::RegionId;
 use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms};
 use crate::validation::{name_and_code_terms, search_column};
-
-#[derive(Insertable)]
-#[diesel(table_name = laboratory_disciplines, treat_none_as_default_value = false)]
-struct DisciplineRow {
-    laboratory_id: LaboratoryId,
-    discipline: String,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = laboratory_search_terms, treat_none_as_default_value = false)]
-struct SearchTermRow {
-    term: String,
-    created_at: Timestamp,
-    laboratory_id: LaboratoryId,
-}
 
 /// Share of laboratories that are hubs (centres and branches); the rest are spokes.
 const HUB_SHARE: f64 = 0.17;
@@ -57,8 +42,8 @@ struct LaboratoryGenerator<'a> {
 /// Laboratories with their disciplines and search words.
 struct LaboratoryBatch {
     laboratories: Vec<LaboratoryRow>,
-    disciplines: Vec<DisciplineRow>,
-    terms: Vec<SearchTermRow>,
+    disciplines: Vec<laboratory_repo::disciplines::Row>,
+    terms: Vec<TermRow<String>>,
 }
 
 impl LaboratoryGenerator<'_> {
@@ -72,11 +57,7 @@ impl LaboratoryGenerator<'_> {
         let mut terms = Vec::with_capacity(count * 4);
         for row in &rows {
             for term in name_and_code_terms(&row.name, &row.code) {
-                terms.push(SearchTermRow {
-                    term,
-                    created_at: row.created_at,
-                    laboratory_id: row.id,
-                });
+                terms.push(term_row(row.id, row.created_at, term));
             }
         }
         LaboratoryBatch {
@@ -91,7 +72,7 @@ impl LaboratoryGenerator<'_> {
         rng: &mut StdRng,
         hubs: bool,
         rows: &mut Vec<LaboratoryRow>,
-        disciplines: &mut Vec<DisciplineRow>,
+        disciplines: &mut Vec<laboratory_repo::disciplines::Row>,
     ) {
         self.number += 1;
         let number = self.number;
@@ -192,10 +173,7 @@ impl LaboratoryGenerator<'_> {
         let start = rng.random_range(0..Discipline::ALL.len());
         for offset in 0..discipline_count {
             let discipline = Discipline::ALL[(start + offset) % Discipline::ALL.len()];
-            disciplines.push(DisciplineRow {
-                laboratory_id: id,
-                discipline: discipline.as_str().to_owned(),
-            });
+            disciplines.push(laboratory_repo::disciplines::row(id, discipline));
         }
         let accredited = matches!(kind, LaboratoryKind::Central | LaboratoryKind::Branch)
             && rng.random_range(0..10) < 4;

@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
-use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::Rng;
@@ -19,17 +18,12 @@ use crate::localizations::model::{
     LocalizationId, LocalizationRow, LocalizationScope, LocalizationStage, StageChangeId,
     StageChangeRow,
 };
+use crate::localizations::repo as localization_repo;
 use crate::regions::model::RegionId;
 use crate::schema::{localization_scopes, localization_stage_changes, localizations};
 use crate::vendors::model::VendorId;
 
-#[derive(Insertable)]
-#[diesel(table_name = localization_scopes, treat_none_as_default_value = false)]
-struct ScopeRow {
-    localization_id: LocalizationId,
-    scope: String,
-}
-
+/// Writes the localizations with their scopes and stage histories.
 pub(super) fn generate(
     conn: &mut DbConn,
     rng: &mut StdRng,
@@ -111,12 +105,10 @@ pub(super) fn generate(
             let scope_count = rng.random_range(1..=LocalizationScope::ALL.len());
             let first = rng.random_range(0..LocalizationScope::ALL.len());
             for step in 0..scope_count {
-                scopes.push(ScopeRow {
-                    localization_id: id,
-                    scope: LocalizationScope::ALL[(first + step) % LocalizationScope::ALL.len()]
-                        .as_str()
-                        .to_owned(),
-                });
+                scopes.push(localization_repo::scopes::row(
+                    id,
+                    LocalizationScope::ALL[(first + step) % LocalizationScope::ALL.len()],
+                ));
             }
             let at = clock.tick(rng);
             rows.push(LocalizationRow {

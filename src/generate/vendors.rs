@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -15,13 +14,7 @@ use crate::db::DbConn;
 use crate::schema::{vendor_categories, vendors};
 use crate::validation::{search_column, search_key, search_terms};
 use crate::vendors::model::{ProductCategory, VendorId, VendorRow};
-
-#[derive(Insertable)]
-#[diesel(table_name = vendor_categories, treat_none_as_default_value = false)]
-struct CategoryRow {
-    vendor_id: VendorId,
-    category: String,
-}
+use crate::vendors::repo as vendor_repo;
 
 /// Writes the vendors; returns each one's id and home country (an index into `COUNTRIES`).
 pub(super) fn generate(
@@ -54,10 +47,10 @@ pub(super) fn generate(
             let all = ProductCategory::ALL;
             let first = rng.random_range(0..all.len());
             for step in 0..rng.random_range(1..=3) {
-                categories.push(CategoryRow {
-                    vendor_id: id,
-                    category: all[(first + step) % all.len()].as_str().to_owned(),
-                });
+                categories.push(vendor_repo::categories::row(
+                    id,
+                    all[(first + step) % all.len()],
+                ));
             }
             let website = format!(
                 "https://www.{}.example",
