@@ -1,7 +1,7 @@
 //! Laboratories: a few central hubs and branches, many collection points and some mobile
-//! laboratories, each spoke sending samples to a hub in its country, with their disciplines
-//! and search words. The largest table: hubs are written first on one connection, then the
-//! spokes on two (PostgreSQL) while the next batches are generated.
+//! laboratories, each spoke sending samples to a hub in its country where there is one, with
+//! their disciplines and search words. The largest table: hubs are written first on one
+//! connection, then the spokes on two (PostgreSQL) while the next batches are generated.
 
 use std::collections::HashMap;
 use std::time::Instant;

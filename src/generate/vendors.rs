@@ -1,6 +1,6 @@
 //! Vendors: the same name stems in rounds (numbered after the first), each with one to three
-//! product categories, a home country the localizations prefer, and the name key and search
-//! column the vendors' service derives from a name.
+//! product categories, and the name key and search column the vendors' service derives from
+//! a name.
 
 use std::time::Instant;
 
