@@ -1,6 +1,7 @@
 //! A resource's set of child values (a vendor's categories, a laboratory's disciplines, a
 //! localization's scopes): a table of `(parent id, value)` rows, read for many parents in one
-//! query and replaced as a whole. `child_values!` declares the functions once per set.
+//! query and replaced as a whole. `child_values!` declares the functions once per set, and the
+//! row type the generator loads them with.
 
 /// Declares a module of functions over a child-value table.
 ///
@@ -77,12 +78,21 @@ macro_rules! child_values {
                 Ok(of_many(conn, &[id])?.remove(&id).unwrap_or_default())
             }
 
+            /// One `(parent id, value)` row of the table, insertable on its own or many at a
+            /// time (also by `COPY`).
+            pub type Row = (
+                diesel::dsl::Eq<$table::$parent, $id>,
+                diesel::dsl::Eq<$table::$value, $value_ty>,
+            );
+
+            /// The row holding one value of a parent.
+            pub fn row(id: $id, value: $value_ty) -> Row {
+                ($table::$parent.eq(id), $table::$value.eq(value))
+            }
+
             /// Adds values to a parent, in one statement.
             pub fn insert(conn: &mut DbConn, id: $id, values: &[$value_ty]) -> QueryResult<()> {
-                let rows: Vec<_> = values
-                    .iter()
-                    .map(|value| ($table::$parent.eq(id), $table::$value.eq(*value)))
-                    .collect();
+                let rows: Vec<Row> = values.iter().map(|value| row(id, *value)).collect();
                 $crate::insert_rows!(conn, $table::table, &rows).map(|_| ())
             }
 

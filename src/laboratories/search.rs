@@ -13,7 +13,7 @@
 //!   `search_text` tested: a common word fills a page after a few rows.
 
 use diesel::expression::{
-    is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
+    is_aggregate, AppearsOnTable, AsExpression, Expression, SelectableExpression, ValidGrouping,
 };
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -58,6 +58,26 @@ impl WordRange {
     }
 }
 
+/// One stored word of a laboratory, `(term, created_at, laboratory_id)`: the words table's
+/// whole key. Insertable one at a time or many (also by `COPY`); `T` is the word's text.
+pub type TermRow<T> = (
+    diesel::dsl::Eq<laboratory_search_terms::term, T>,
+    diesel::dsl::Eq<laboratory_search_terms::created_at, Timestamp>,
+    diesel::dsl::Eq<laboratory_search_terms::laboratory_id, LaboratoryId>,
+);
+
+/// The row storing `term` for the laboratory `id` created at `created_at`.
+pub fn term_row<T>(id: LaboratoryId, created_at: Timestamp, term: T) -> TermRow<T>
+where
+    T: AsExpression<Text>,
+{
+    (
+        laboratory_search_terms::term.eq(term),
+        laboratory_search_terms::created_at.eq(created_at),
+        laboratory_search_terms::laboratory_id.eq(id),
+    )
+}
+
 /// Stores the words of a new laboratory.
 pub fn insert_terms(
     conn: &mut DbConn,
@@ -65,15 +85,9 @@ pub fn insert_terms(
     created_at: Timestamp,
     terms: &[String],
 ) -> QueryResult<()> {
-    let rows: Vec<_> = terms
+    let rows: Vec<TermRow<&str>> = terms
         .iter()
-        .map(|term| {
-            (
-                laboratory_search_terms::term.eq(term.as_str()),
-                laboratory_search_terms::created_at.eq(created_at),
-                laboratory_search_terms::laboratory_id.eq(id),
-            )
-        })
+        .map(|term| term_row(id, created_at, term.as_str()))
         .collect();
     if rows.is_empty() {
         return Ok(());
