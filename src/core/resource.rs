@@ -8,3 +8,25 @@ pub trait FromRow: Sized {
 
     fn from_row(row: Self::Row, children: Self::Children) -> Self;
 }
+
+/// Declares `FromRow` for a resource without child values whose fields are the row's
+/// fields of the same names (the row's other columns, such as search keys, stay inside).
+///
+/// ```ignore
+/// crate::from_row_fields!(Organization from OrganizationRow { id, name, kind, version });
+/// ```
+#[macro_export]
+macro_rules! from_row_fields {
+    ($resource:ident from $row:ident { $($field:ident),+ $(,)? }) => {
+        impl $crate::core::resource::FromRow for $resource {
+            type Row = $row;
+            type Children = ();
+
+            fn from_row(row: $row, (): ()) -> Self {
+                Self {
+                    $($field: row.$field,)+
+                }
+            }
+        }
+    };
+}

@@ -351,23 +351,9 @@ pub struct StageChange {
     pub created_at: Timestamp,
 }
 
-impl FromRow for StageChange {
-    type Row = StageChangeRow;
-    type Children = ();
-
-    fn from_row(row: StageChangeRow, (): ()) -> Self {
-        Self {
-            from_stage: row.from_stage,
-            to_stage: row.to_stage,
-            id: row.id,
-            localization_id: row.localization_id,
-            changed_on: row.changed_on,
-            note: row.note,
-            source: row.source,
-            created_at: row.created_at,
-        }
-    }
-}
+crate::from_row_fields!(StageChange from StageChangeRow {
+    id, localization_id, from_stage, to_stage, changed_on, note, source, created_at
+});
 
 /// The body of a stage change.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

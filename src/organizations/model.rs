@@ -3,7 +3,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::core::paging::{TextKey, TimestampKey};
-use crate::core::resource::FromRow;
 use crate::core::time::Timestamp;
 use crate::schema::organizations;
 use crate::validation::merge_patch_field;
@@ -71,23 +70,9 @@ pub struct Organization {
     pub version: i64,
 }
 
-impl FromRow for Organization {
-    type Row = OrganizationRow;
-    type Children = ();
-
-    fn from_row(row: OrganizationRow, (): ()) -> Self {
-        Self {
-            id: row.id,
-            name: row.name,
-            kind: row.kind,
-            country_code: row.country_code,
-            website: row.website,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
-        }
-    }
-}
+crate::from_row_fields!(Organization from OrganizationRow {
+    id, name, kind, country_code, website, created_at, updated_at, version
+});
 
 /// The body that creates an organization.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
