@@ -25,6 +25,11 @@ pub struct Settings {
     pub pool_size: u32,
     /// `LABNET_BODY_LIMIT`: largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// `LABNET_BODY_TIMEOUT`: seconds a request body may take to arrive (then 408).
+    pub body_timeout: u64,
+    /// `LABNET_MAX_CONNECTIONS`: open client connections per instance; more wait in the
+    /// listen queue until one closes.
+    pub max_connections: usize,
     /// `LABNET_CORS_ORIGINS`: comma-separated allowed browser origins, `*` for any, empty for none.
     pub cors_origins: String,
     /// `LABNET_SHUTDOWN_TIMEOUT`: seconds in-flight requests get to finish on SIGTERM/SIGINT.
@@ -43,6 +48,8 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".to_owned(),
             pool_size: 8,
             body_limit: 1024 * 1024,
+            body_timeout: 10,
+            max_connections: 2048,
             cors_origins: String::new(),
             shutdown_timeout: 30,
             workers: 0,
@@ -66,6 +73,8 @@ impl Settings {
                 "bind",
                 "pool_size",
                 "body_limit",
+                "body_timeout",
+                "max_connections",
                 "cors_origins",
                 "shutdown_timeout",
                 "workers",
@@ -81,6 +90,12 @@ impl Settings {
         DatabaseUrl::parse(&self.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
         if self.pool_size == 0 {
             return Err("LABNET_POOL_SIZE must be at least 1".to_owned());
+        }
+        if self.body_timeout == 0 {
+            return Err("LABNET_BODY_TIMEOUT must be at least 1 second".to_owned());
+        }
+        if self.max_connections == 0 {
+            return Err("LABNET_MAX_CONNECTIONS must be at least 1".to_owned());
         }
         if self.body_limit < 1024 {
             return Err("LABNET_BODY_LIMIT must be at least 1024 bytes".to_owned());

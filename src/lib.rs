@@ -114,7 +114,10 @@ pub fn build_app(
     let cors = cors(&state.settings);
     app.app_data(web::Data::new(state.clone()))
         .app_data(state.metrics.clone())
-        .app_data(web::Data::new(BodyLimit(state.settings.body_limit)))
+        .app_data(web::Data::new(BodyLimit {
+            bytes: state.settings.body_limit,
+            timeout: std::time::Duration::from_secs(state.settings.body_timeout),
+        }))
         .app_data(route_methods)
         .route("/docs", web::get().to(ops::docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))

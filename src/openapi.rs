@@ -32,6 +32,7 @@ Patch (RFC 7396).",
             responses::NotFound,
             responses::Conflict,
             responses::PreconditionFailed,
+            responses::RequestTimeout,
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
             responses::ValidationFailed,
@@ -57,7 +58,7 @@ pub fn base() -> OpenApiDoc {
 
 /// Final touches applied after the paths are collected. The error responses that follow
 /// from shared layers are added here, once, instead of on every handler: every `/v1`
-/// operation may answer 500 and 503; one with a body 400, 413, 415 and 422; one with an id
+/// operation may answer 500 and 503; one with a body 400, 408, 413, 415 and 422; one with an id
 /// in its path 404. Every POST documents the `Idempotency-Key` header.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
     expand_state_tables(&mut spec);
@@ -76,6 +77,7 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
             if has_body {
                 shared.extend([
                     ("400", "BadRequest"),
+                    ("408", "RequestTimeout"),
                     ("413", "PayloadTooLarge"),
                     ("415", "UnsupportedMediaType"),
                     ("422", "ValidationFailed"),

@@ -43,12 +43,17 @@ pub fn start(settings: Settings, listener: TcpListener) -> Result<(Server, DbPoo
     let pool = migrate(&settings)?;
     let workers = worker_count(&settings);
     let shutdown_timeout = settings.shutdown_timeout;
+    let max_connections = settings.max_connections;
     let address = listener
         .local_addr()
         .map_or_else(|_| settings.bind.clone(), |a| a.to_string());
     let state = AppState::new(pool.clone(), settings)?;
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
+        // Each worker takes its share of the connections; a request head must arrive
+        // within 5 s (actix's default, stated here) or the connection is closed with 408.
+        .max_connections(max_connections.div_ceil(workers).max(1))
+        .client_request_timeout(std::time::Duration::from_secs(5))
         .shutdown_timeout(shutdown_timeout)
         .listen(listener)
         .map_err(|e| format!("cannot listen on {address}: {e}"))?

@@ -68,6 +68,8 @@ pub enum DomainError {
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -263,6 +265,11 @@ impl DomainError {
                 "/problems/precondition-failed",
                 "The resource has changed",
                 412,
+            ),
+            Self::RequestTimeout(_) => (
+                "/problems/request-timeout",
+                "The request body did not arrive in time",
+                408,
             ),
             Self::PayloadTooLarge(_) => (
                 "/problems/payload-too-large",

@@ -8,13 +8,12 @@ use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, ETAG, LOCAT
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::core::error::DomainError;
 use crate::db::idempotency::{self, Reservation, StoredResponse};
 use crate::db::{self};
-use crate::http::json::BodyLimit;
+use crate::http::json::{read_body, BodyLimit};
 use crate::AppState;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -107,27 +106,14 @@ pub async fn idempotent_post(
     };
     let limit = req
         .app_data::<web::Data<BodyLimit>>()
-        .map_or(1024 * 1024, |l| l.0);
+        .map(|l| *l.get_ref())
+        .unwrap_or_default();
 
     // The body is read here to fingerprint it, then handed on to the handler unchanged.
-    let mut payload = req.take_payload();
-    let mut buffer = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return Ok(error_response(
-                req,
-                DomainError::bad_request("could not read the body"),
-            ));
-        };
-        if buffer.len() + chunk.len() > limit {
-            let error = DomainError::PayloadTooLarge(format!(
-                "the body exceeds the limit of {limit} bytes"
-            ));
-            return Ok(error_response(req, error));
-        }
-        buffer.extend_from_slice(&chunk);
-    }
-    let body_bytes = buffer.freeze();
+    let body_bytes = match read_body(req.take_payload(), limit).await {
+        Ok(bytes) => bytes,
+        Err(error) => return Ok(error_response(req, error)),
+    };
     let request_fingerprint = fingerprint(&req, &body_bytes);
     req.set_payload(Payload::from(body_bytes));
 

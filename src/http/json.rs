@@ -12,9 +12,49 @@ use serde::de::DeserializeOwned;
 
 use crate::core::error::{DomainError, FieldError};
 
-/// The largest body the service accepts, in bytes (`LABNET_BODY_LIMIT`).
+/// How much of a body the service accepts, and for how long it waits for it.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    /// The largest body, in bytes (`LABNET_BODY_LIMIT`).
+    pub bytes: usize,
+    /// The longest wait for the whole body once the head has arrived
+    /// (`LABNET_BODY_TIMEOUT`): a client that trickles its body is answered 408 and its
+    /// connection closed, instead of holding it open.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self {
+            bytes: 1024 * 1024,
+            timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// Reads a whole body within the limits: 413 past the size, 408 past the time.
+pub async fn read_body(mut payload: Payload, limit: BodyLimit) -> Result<web::Bytes, DomainError> {
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|e| DomainError::bad_request(format!("could not read the body: {e}")))?;
+            if body.len() + chunk.len() > limit.bytes {
+                return Err(too_large(limit.bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    tokio::time::timeout(limit.timeout, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(DomainError::RequestTimeout(format!(
+                "the body did not arrive within {} seconds",
+                limit.timeout.as_secs()
+            )))
+        })
+}
 
 /// A JSON request body deserialized into `T`.
 #[derive(Debug)]
@@ -27,8 +67,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<web::Data<BodyLimit>>()
-            .map(|l| l.0)
-            .unwrap_or(1024 * 1024);
+            .map(|l| *l.get_ref())
+            .unwrap_or_default();
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -39,22 +79,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             check_content_type(content_type.as_deref())?;
-            if declared_length.is_some_and(|length| length > limit) {
-                return Err(too_large(limit));
+            if declared_length.is_some_and(|length| length > limit.bytes) {
+                return Err(too_large(limit.bytes));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    DomainError::bad_request(format!("could not read the body: {e}"))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(payload, limit).await?;
             parse_json(&body).map(JsonBody)
         })
     }

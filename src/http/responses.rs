@@ -61,6 +61,16 @@ pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
 
 #[derive(ToResponse)]
 #[response(
+    description = "The body did not arrive within `LABNET_BODY_TIMEOUT` seconds (10 by default); the connection is closed",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/request-timeout", "title": "The request body did not arrive in time",
+        "status": 408, "detail": "the body did not arrive within 10 seconds",
+        "instance": "/v1/regions", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct RequestTimeout(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
     description = "The body is not `application/json` (or `application/merge-patch+json` for PATCH)",
     content_type = "application/problem+json",
     example = json!({"type": "/problems/unsupported-media-type", "title": "Unsupported content type",

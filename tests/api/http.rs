@@ -25,6 +25,7 @@ backend_tests!(
     large_lists_are_compressed,
     health_readiness_and_metrics,
     unknown_methods_share_one_metrics_label,
+    a_trickled_body_is_answered_408_in_time,
     concurrent_writers_all_succeed,
     concurrent_writers_of_one_code_get_one_winner,
     database_outage_is_a_503_and_recovers,
@@ -644,6 +645,42 @@ fn metric_value(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
         .find(|line| labels.iter().all(|label| line.contains(label)))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
+}
+
+/// A client that sends its head and then trickles the body gets 408 once the body timeout
+/// has passed, for plain and idempotent POSTs alike; nothing is written.
+async fn a_trickled_body_is_answered_408_in_time(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(backend, |settings| settings.body_timeout = 1).await;
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+    for extra in ["", "Idempotency-Key: slow-1\r\n"] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let head = format!(
+            "POST /v1/vendors HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Content-Length: 200\r\n{extra}\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        let trickle = async {
+            for byte in b"{\"name\": \"Slow" {
+                if stream.write_all(&[*byte]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(900), trickle).await;
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        assert!(read.is_ok(), "no answer within 5 s");
+        let elapsed = started.elapsed();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{extra}: {text}");
+        assert!(text.contains("/problems/request-timeout"), "{text}");
+        assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    }
+    assert_eq!(app.count_rows("vendors").await, 0);
 }
 
 async fn unknown_methods_share_one_metrics_label(backend: Backend) {
