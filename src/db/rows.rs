@@ -4,7 +4,7 @@
 
 /// Declares, in a repository module, functions over the resource's table:
 ///
-/// - always `columns()`, `find`, `exists`, `update` (writes the row if its stored version
+/// - always `columns()`, `find`, `find_for_update` (the write path's read), `exists`, `update` (writes the row if its stored version
 ///   is still the one it was read at) and `unchanged` (the row differs from the stored one
 ///   in its bookkeeping only);
 /// - `insert` and `delete` when listed (a resource whose insert or delete does more writes
@@ -23,6 +23,25 @@ macro_rules! stored_rows {
 
         pub fn find(conn: &mut $crate::db::DbConn, id: $id) -> QueryResult<Option<$row>> {
             $table::table.find(id).select(columns()).first(conn).optional()
+        }
+
+        /// The row, locked against other writers until the transaction ends (PostgreSQL
+        /// `FOR NO KEY UPDATE`; SQLite's write transactions already run one at a time). A
+        /// write without `If-Match` that waited here sees the version it waited for, so the
+        /// guarded update cannot miss: the last write wins instead of a 412.
+        pub fn find_for_update(
+            conn: &mut $crate::db::DbConn,
+            id: $id,
+        ) -> QueryResult<Option<$row>> {
+            match conn {
+                $crate::db::DbConn::Pg(pg) => $table::table
+                    .find(id)
+                    .select(<$row as SelectableHelper<diesel::pg::Pg>>::as_select())
+                    .for_no_key_update()
+                    .first(pg)
+                    .optional(),
+                $crate::db::DbConn::Sqlite(_) => find(conn, id),
+            }
         }
 
         pub fn exists(conn: &mut $crate::db::DbConn, id: $id) -> QueryResult<bool> {

@@ -329,8 +329,8 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<Laboratory, DomainError> {
     db::write(pool, move |conn| {
-        let current =
-            repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("laboratory", id))?;
+        let current = repo::find_for_update(conn, id)?
+            .ok_or_else(|| DomainError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
         let mut current_disciplines = repo::disciplines::of(conn, id)?;
         current_disciplines.sort();
@@ -410,8 +410,8 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current =
-            repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("laboratory", id))?;
+        let current = repo::find_for_update(conn, id)?
+            .ok_or_else(|| DomainError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
         refuse_delete_if_referenced(conn, id)?;
         let terms = name_and_code_terms(&current.name, &current.code);

@@ -125,6 +125,11 @@ fn load(conn: &mut DbConn, id: LocalizationId) -> Result<LocalizationRow, Domain
     repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("localization", id))
 }
 
+/// The row a write changes, locked against other writers (`find_for_update`).
+fn load_for_update(conn: &mut DbConn, id: LocalizationId) -> Result<LocalizationRow, DomainError> {
+    repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("localization", id))
+}
+
 fn stale(id: LocalizationId) -> DomainError {
     DomainError::PreconditionFailed(format!(
         "localization {id} was changed by another request; fetch it again"
@@ -217,7 +222,7 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<Localization, DomainError> {
     db::write(pool, move |conn| {
-        let current = load(conn, id)?;
+        let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
         let current_scope = scopes_for(conn, id)?;
         let mut checks = Checks::new();
@@ -294,7 +299,7 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = load(conn, id)?;
+        let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
         repo::delete(conn, id)?;
         Ok(())
@@ -334,7 +339,7 @@ pub async fn change_stage(
     checks.finish()?;
     let to = input.stage;
     db::write(pool, move |conn| {
-        let current = load(conn, id)?;
+        let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
         let from = current.stage;
         let suspended_from = current.suspended_from_stage;

@@ -112,7 +112,7 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<Organization, DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| id.not_found())?;
+        let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
         precondition.check(current.version)?;
         let mut checks = Checks::new();
         let fields = OrganizationFields {
@@ -153,7 +153,7 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| id.not_found())?;
+        let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
         precondition.check(current.version)?;
         refuse_delete_if_referenced(conn, id)?;
         repo::delete(conn, id)?;

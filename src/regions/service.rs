@@ -203,7 +203,8 @@ pub async fn update(
         if patch.parent_id.is_some() || patch.country_code.is_some() || patch.level.is_some() {
             db::lock_hierarchy(conn, db::Hierarchy::Regions)?;
         }
-        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
+        let current =
+            repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         precondition.check(current.version)?;
         let mut checks = Checks::new();
         let mut fields = RegionFields {
@@ -288,7 +289,8 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
+        let current =
+            repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         precondition.check(current.version)?;
         refuse_delete_if_referenced(conn, id)?;
         repo::delete(conn, id)?;

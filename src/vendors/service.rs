@@ -107,7 +107,8 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<Vendor, DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
+        let current =
+            repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         precondition.check(current.version)?;
         let replace_categories = patch.categories.is_some();
         let categories = match patch.categories {
@@ -178,7 +179,8 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
+        let current =
+            repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         precondition.check(current.version)?;
         refuse_delete_if_referenced(conn, id)?;
         // The foreign key cascades too; deleting first keeps the intent visible here.

@@ -13,6 +13,7 @@ backend_tests!(
     single_valued_parameters_refuse_repeats,
     error_lists_are_bounded_and_speak_api_values,
     long_input_is_not_echoed_whole,
+    racing_unconditional_writes_all_go_through,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -255,4 +256,24 @@ async fn long_input_is_not_echoed_whole(backend: Backend) {
     let instance = refused["instance"].as_str().unwrap();
     assert!(instance.starts_with("/v1/vendors/xxx") && instance.ends_with('…'));
     assert_eq!(instance.chars().count(), 2001);
+}
+
+/// Writes without `If-Match` racing each other all go through, the last one winning: a
+/// 412 is only for a stale `If-Match`. Every write is counted in the version.
+async fn racing_unconditional_writes_all_go_through(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let vendor = app.create_vendor("Racing vendor", "CN").await;
+    let path = format!("/v1/vendors/{}", vendor["id"].as_str().unwrap());
+    let patches: Vec<_> = (0..40)
+        .map(|n| {
+            let body = json!({"website": format!("https://racing-{n}.example")});
+            let path = path.clone();
+            let app = &app;
+            async move { app.patch(&path, &body).await.status().as_u16() }
+        })
+        .collect();
+    let statuses = futures_util::future::join_all(patches).await;
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    let stored = json_with_status(app.get(&path).await, 200).await;
+    assert_eq!(stored["version"], 41, "{stored}");
 }
