@@ -17,7 +17,7 @@ use crate::{core::error::FieldError, http::problem::Problem};
         title = "labnet",
         description = "Central registry of a clinical-laboratory network: regions, laboratories, \
 equipment vendors and the localization of vendors' production in each country.\n\n\
-Conventions: ids are UUIDs; timestamps are RFC 3339 UTC; dates are YYYY-MM-DD; every error is \
+Conventions: ids are UUIDs; timestamps are RFC 3339 UTC; dates are YYYY-MM-DD in the years 1900–2200; every error is \
 an RFC 9457 problem document (`application/problem+json`). Lists use keyset pagination \
 (`page_size`, `page_token` → `next_page_token`). Reads return an `ETag`; send it back in \
 `If-None-Match` (304) or `If-Match` on PATCH/DELETE (412 when stale). PATCH takes a JSON Merge \

@@ -64,6 +64,24 @@ pub struct Checks {
     unlisted: usize,
 }
 
+/// The years a date may fall in, in bodies and in query parameters alike.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// Whether a date falls in `DATE_YEARS`.
+pub fn date_in_range(date: chrono::NaiveDate) -> bool {
+    use chrono::Datelike;
+    DATE_YEARS.contains(&date.year())
+}
+
+/// What a date outside `DATE_YEARS` is told.
+pub fn date_range_message() -> String {
+    format!(
+        "must be a date in the years {} to {}",
+        DATE_YEARS.start(),
+        DATE_YEARS.end()
+    )
+}
+
 /// Most field errors one response lists; a body with more says how many it left out, so a
 /// large bad body cannot make a larger answer.
 pub const MAX_LISTED_ERRORS: usize = 50;
@@ -147,6 +165,14 @@ impl Checks {
                     format!("must be between {min} and {max}"),
                 );
             }
+        }
+    }
+
+    /// A date within the years the registry records (`DATE_YEARS`): both backends store
+    /// and compare such dates alike.
+    pub fn date(&mut self, field: &str, value: Option<chrono::NaiveDate>) {
+        if value.is_some_and(|date| !date_in_range(date)) {
+            self.push(field, "out_of_range", date_range_message());
         }
     }
 

@@ -345,8 +345,17 @@ pub fn parse_bool(parameter: &str, raw: &Option<String>) -> Result<Option<bool>,
     }
 }
 
+/// A date (`YYYY-MM-DD`) within `validation::DATE_YEARS`, as in bodies.
 pub fn parse_date(parameter: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, DomainError> {
-    parse_opt(parameter, raw, "a date (YYYY-MM-DD)")
+    let date: Option<NaiveDate> = parse_opt(parameter, raw, "a date (YYYY-MM-DD)")?;
+    match date {
+        Some(date) if !crate::validation::date_in_range(date) => Err(DomainError::bad_parameter(
+            parameter,
+            "out_of_range",
+            crate::validation::date_range_message(),
+        )),
+        _ => Ok(date),
+    }
 }
 
 /// Country codes are ISO 3166-1 alpha-2, upper case, and must exist.

@@ -77,7 +77,9 @@ fn check_fields(fields: &mut LaboratoryFields, mut checks: Checks) -> Result<(),
         0,
         i64::from(i32::MAX),
     );
+    checks.date("opened_on", fields.opened_on);
     if let Some(accreditation) = &mut fields.accreditation {
+        checks.date("accreditation.valid_until", Some(accreditation.valid_until));
         accreditation.standard = checks.text(
             "accreditation.standard",
             &accreditation.standard,

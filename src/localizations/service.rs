@@ -58,6 +58,7 @@ fn check_fields(fields: &mut LocalizationFields, checks: &mut Checks) {
         100.0,
     );
     fields.partner = checks.optional_text("partner", fields.partner.as_deref(), MAX_PARTNER_LENGTH);
+    checks.date("target_date", fields.target_date);
 }
 
 fn check_vendor(
@@ -105,6 +106,7 @@ fn check_region(
 }
 
 fn check_change_date(checks: &mut Checks, field: &str, date: NaiveDate, today: NaiveDate) {
+    checks.date(field, Some(date));
     if date > today {
         checks.push(
             field,

@@ -14,6 +14,7 @@ backend_tests!(
     error_lists_are_bounded_and_speak_api_values,
     long_input_is_not_echoed_whole,
     racing_unconditional_writes_all_go_through,
+    dates_outside_the_recorded_years_are_refused,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -276,4 +277,86 @@ async fn racing_unconditional_writes_all_go_through(backend: Backend) {
     assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
     let stored = json_with_status(app.get(&path).await, 200).await;
     assert_eq!(stored["version"], 41, "{stored}");
+}
+
+/// Dates outside the years 1900–2200 are refused everywhere, naming the field, the same on
+/// both backends; nothing is written.
+async fn dates_outside_the_recorded_years_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    let refused = problem(
+        app.post(
+            "/v1/laboratories",
+            &json!({"region_id": ru["id"], "code": "L-1", "name": "Lab", "kind": "central",
+                "opened_on": "1899-12-31",
+                "accreditation": {"standard": "ISO 15189", "certificate_number": "1",
+                    "valid_until": "+10000-01-01"}}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"opened_on"), "{refused}");
+    assert!(
+        fields.iter().any(|f| f.starts_with("accreditation")),
+        "{refused}"
+    );
+    assert_eq!(app.count_rows("laboratories").await, 0);
+    let refused = problem(
+        app.post(
+            "/v1/laboratories",
+            &json!({"region_id": ru["id"], "code": "L-1", "name": "Lab", "kind": "central",
+                "opened_on": "2201-01-01"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "opened_on");
+    assert_eq!(refused["errors"][0]["code"], "out_of_range");
+    for on in ["1899-12-31", "2201-01-01"] {
+        let refused = problem(
+            app.get(&format!(
+                "/v1/laboratories?accredited=true&accredited_on={on}"
+            ))
+            .await,
+            400,
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["field"], "accredited_on");
+        assert_eq!(refused["errors"][0]["code"], "out_of_range");
+    }
+    let page = json_with_status(
+        app.get("/v1/laboratories?accredited=true&accredited_on=2200-12-31")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(page["items"], json!([]));
+    let vendor = app.create_vendor("Dated vendor", "CN").await;
+    let refused = problem(
+        app.post(
+            "/v1/localizations",
+            &json!({"vendor_id": vendor["id"], "country_code": "RU", "scope": ["reagents"],
+                "target_date": "1800-01-01", "stage_changed_on": "1850-06-01"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"target_date"), "{refused}");
+    assert!(fields.contains(&"stage_changed_on"), "{refused}");
+    assert_eq!(app.count_rows("localizations").await, 0);
 }
