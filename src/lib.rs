@@ -125,5 +125,6 @@ pub fn build_app(
         .wrap(from_fn(http::idempotency::idempotent_post))
         .wrap(Compress::default())
         .wrap(cors)
+        .wrap(from_fn(http::head::head_as_get))
         .wrap(from_fn(telemetry::observe_request))
 }

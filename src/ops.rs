@@ -112,6 +112,7 @@ impl RouteMethods {
             .map(|(pattern, item)| {
                 let methods: Vec<&str> = [
                     ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),
@@ -131,7 +132,7 @@ impl RouteMethods {
         self.0
             .get(pattern)
             .cloned()
-            .unwrap_or_else(|| "GET".to_owned())
+            .unwrap_or_else(|| "GET, HEAD".to_owned())
     }
 }
 
@@ -141,7 +142,7 @@ pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, DomainError> {
         let allow = req
             .app_data::<web::Data<RouteMethods>>()
             .map(|routes| routes.allow(&pattern))
-            .unwrap_or_else(|| "GET".to_owned());
+            .unwrap_or_else(|| "GET, HEAD".to_owned());
         return Err(DomainError::MethodNotAllowed {
             detail: format!(
                 "{} is not supported on {}; use {allow}",

@@ -3,6 +3,7 @@
 
 pub mod endpoints;
 pub mod extract;
+pub mod head;
 pub mod idempotency;
 pub mod json;
 pub mod problem;

@@ -19,6 +19,7 @@ use crate::backend_tests;
 use crate::common::{json_with_status, names_field, problem, spawn_app, Backend, TestApp};
 
 backend_tests!(
+    head_answers_like_get_without_a_body,
     a_patch_that_changes_nothing_keeps_the_version,
     unknown_and_malformed_ids_are_404,
     stale_if_match_is_412_and_changes_nothing,
@@ -352,6 +353,43 @@ async fn unknown_and_malformed_ids_are_404(backend: Backend) {
 
             assert_eq!(fetch(app, &r.item(&row)).await, row);
             assert_eq!(app.count_rows(r.table).await, rows);
+        })
+    })
+    .await;
+}
+
+async fn head_answers_like_get_without_a_body(backend: Backend) {
+    each_resource(backend, |app, r| {
+        Box::pin(async move {
+            let created = r.create(app).await;
+            for path in [r.item(&created), r.path.to_owned()] {
+                let get = send(app, Method::GET, &path, None, &[]).await;
+                let get_etag = header(&get, "etag");
+                let get_length = get.text().await.unwrap().len();
+                let head = send(app, Method::HEAD, &path, None, &[]).await;
+                assert_eq!(head.status(), 200, "HEAD {path}");
+                assert_eq!(header(&head, "etag"), get_etag, "HEAD {path}");
+                assert_eq!(
+                    header(&head, "content-length"),
+                    Some(get_length.to_string()),
+                    "HEAD {path}"
+                );
+                assert_eq!(head.text().await.unwrap(), "", "HEAD {path}");
+            }
+            // Conditional HEAD, and HEAD of what does not exist.
+            let fresh = send(
+                app,
+                Method::HEAD,
+                &r.item(&created),
+                None,
+                &[("if-none-match", &etag_of(&created))],
+            )
+            .await;
+            assert_eq!(fresh.status(), 304);
+            let missing = format!("{}/{}", r.path, uuid::Uuid::now_v7());
+            let head = send(app, Method::HEAD, &missing, None, &[]).await;
+            assert_eq!(head.status(), 404);
+            assert_eq!(head.text().await.unwrap(), "");
         })
     })
     .await;
