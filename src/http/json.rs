@@ -79,9 +79,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let content_encoding = req
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
         let payload = payload.take();
         Box::pin(async move {
             check_content_type(content_type.as_deref())?;
+            check_content_encoding(content_encoding.as_deref())?;
             if declared_length.is_some_and(|length| length > limit.bytes) {
                 return Err(too_large(limit.bytes));
             }
@@ -111,11 +116,36 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), DomainError> {
     if essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
     {
-        Ok(())
+        // JSON is UTF-8 (RFC 8259): a body declared in another charset is not read as if it
+        // were UTF-8.
+        let charset = raw.split(';').skip(1).find_map(|parameter| {
+            let (name, value) = parameter.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
+        });
+        match charset.as_deref() {
+            None | Some("utf-8") | Some("utf8") => Ok(()),
+            Some(other) => Err(DomainError::UnsupportedMediaType(format!(
+                "JSON bodies are UTF-8; charset {other} is not accepted"
+            ))),
+        }
     } else {
         Err(DomainError::UnsupportedMediaType(format!(
             "expected Content-Type application/json or application/merge-patch+json, got {raw}"
         )))
+    }
+}
+
+/// Bodies are taken as sent: a compressed body (`Content-Encoding` other than `identity`)
+/// is refused rather than read as JSON.
+fn check_content_encoding(content_encoding: Option<&str>) -> Result<(), DomainError> {
+    match content_encoding.map(str::trim) {
+        None => Ok(()),
+        Some(coding) if coding.eq_ignore_ascii_case("identity") => Ok(()),
+        Some(coding) => Err(DomainError::UnsupportedMediaType(format!(
+            "Content-Encoding {coding} is not accepted; send the body uncompressed"
+        ))),
     }
 }
 

@@ -71,7 +71,7 @@ pub struct RequestTimeout(#[allow(dead_code)] Problem);
 
 #[derive(ToResponse)]
 #[response(
-    description = "The body is not `application/json` (or `application/merge-patch+json` for PATCH)",
+    description = "The body is not `application/json` (or `application/merge-patch+json` for PATCH), declares a charset other than UTF-8, or is compressed (`Content-Encoding`)",
     content_type = "application/problem+json",
     example = json!({"type": "/problems/unsupported-media-type", "title": "Unsupported content type",
         "status": 415, "detail": "expected Content-Type application/json, got text/plain",

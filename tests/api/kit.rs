@@ -15,6 +15,7 @@ backend_tests!(
     long_input_is_not_echoed_whole,
     racing_unconditional_writes_all_go_through,
     dates_outside_the_recorded_years_are_refused,
+    compressed_or_non_utf8_bodies_are_415,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -359,4 +360,50 @@ async fn dates_outside_the_recorded_years_are_refused(backend: Backend) {
     assert!(fields.contains(&"target_date"), "{refused}");
     assert!(fields.contains(&"stage_changed_on"), "{refused}");
     assert_eq!(app.count_rows("localizations").await, 0);
+}
+
+/// A gzip body or a body in another charset is refused with 415, not misread.
+async fn compressed_or_non_utf8_bodies_are_415(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = json!({"name": "Encoded", "country_code": "CN"});
+    for headers in [
+        vec![
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+        ],
+        vec![("content-type", "application/json; charset=iso-8859-1")],
+        vec![("content-type", "application/json; charset=\"windows-1251\"")],
+    ] {
+        let refused = problem(
+            app.request(reqwest::Method::POST, "/v1/vendors", Some(&body), &headers)
+                .await,
+            415,
+        )
+        .await;
+        assert_eq!(
+            refused["type"], "/problems/unsupported-media-type",
+            "{headers:?}"
+        );
+    }
+    assert_eq!(app.count_rows("vendors").await, 0);
+    for (n, content_type) in [
+        "application/json; charset=utf-8",
+        "application/json; charset=UTF-8",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = app
+            .request(
+                reqwest::Method::POST,
+                "/v1/vendors",
+                Some(&json!({"name": format!("Vendor {n}"), "country_code": "CN"})),
+                &[
+                    ("content-type", content_type),
+                    ("content-encoding", "identity"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{content_type}");
+    }
 }
