@@ -17,12 +17,46 @@ pub fn is_country_code(code: &str) -> bool {
 /// `ё` is folded to `е` as Russian text uses them interchangeably.
 pub fn search_key(text: &str) -> String {
     text.nfkc()
+        .filter(|c| !is_format_character(*c))
         .collect::<String>()
         .to_lowercase()
         .replace('ё', "е")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Invisible characters that only shape how text is shown (Unicode's format characters:
+/// zero-width spaces and joiners, the soft hyphen, direction marks, the byte-order mark).
+/// Stored text and uniqueness keys drop them, so `Acme\u{200b}` and `Ac\u{ad}me` are
+/// `Acme`.
+pub fn is_format_character(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+/// Whether a text may span lines: names, codes and addresses are one line; notes may hold
+/// line breaks and tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    One,
+    Several,
+}
+
+/// Text as it is stored: Unicode NFC, without format characters, trimmed. `None` when it
+/// holds a control character (tabs, line breaks, escapes and the like), which no name,
+/// code or note of the registry carries.
+pub fn normalized_text(text: &str, lines: Lines) -> Option<String> {
+    let text: String = text.nfc().filter(|c| !is_format_character(*c)).collect();
+    let allowed = |c: char| lines == Lines::Several && matches!(c, '\n' | '\r' | '\t');
+    if text
+        .chars()
+        .any(|c| (c.is_control() && !allowed(c)) || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return None;
+    }
+    Some(text.trim().to_owned())
 }
 
 /// The words `q` matches: `search_key`'s normalized text split at every character that is
@@ -101,7 +135,9 @@ impl Checks {
 
     /// Trims a required text and checks it is not blank and not longer than `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-        let trimmed = value.trim();
+        let Some(trimmed) = self.normalized(field, value, Lines::One) else {
+            return value.to_owned();
+        };
         if trimmed.is_empty() {
             self.push(field, "required", "must not be blank");
         } else if trimmed.chars().count() > max {
@@ -111,7 +147,20 @@ impl Checks {
                 format!("must be at most {max} characters"),
             );
         }
-        trimmed.to_owned()
+        trimmed
+    }
+
+    /// `normalized_text`, or `None` with the field refused for a control character.
+    fn normalized(&mut self, field: &str, value: &str, lines: Lines) -> Option<String> {
+        let normalized = normalized_text(value, lines);
+        if normalized.is_none() {
+            self.push(
+                field,
+                "invalid",
+                "must not contain control characters (tabs, line breaks, escapes)",
+            );
+        }
+        normalized
     }
 
     /// Like `text` for an optional value; a blank value becomes `null`.
@@ -121,7 +170,33 @@ impl Checks {
         value: Option<&str>,
         max: usize,
     ) -> Option<String> {
-        let trimmed = value.map(str::trim).filter(|v| !v.is_empty())?;
+        self.optional_lines(field, value, max, Lines::One)
+    }
+
+    /// Like `optional_text` for a text that may span lines (a note).
+    pub fn optional_note(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        self.optional_lines(field, value, max, Lines::Several)
+    }
+
+    fn optional_lines(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+        lines: Lines,
+    ) -> Option<String> {
+        let value = value?;
+        let Some(trimmed) = self.normalized(field, value, lines) else {
+            return Some(value.to_owned());
+        };
+        if trimmed.is_empty() {
+            return None;
+        }
         if trimmed.chars().count() > max {
             self.push(
                 field,
@@ -129,7 +204,7 @@ impl Checks {
                 format!("must be at most {max} characters"),
             );
         }
-        Some(trimmed.to_owned())
+        Some(trimmed)
     }
 
     pub fn country_code(&mut self, field: &str, value: &str) -> String {

@@ -162,7 +162,7 @@ pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localiza
     }
     let stage_changed_on = input.stage_changed_on.unwrap_or(today);
     check_change_date(&mut checks, "stage_changed_on", stage_changed_on, today);
-    let note = checks.optional_text("note", input.note.as_deref(), MAX_NOTE_LENGTH);
+    let note = checks.optional_note("note", input.note.as_deref(), MAX_NOTE_LENGTH);
     let source = checks.optional_text("source", input.source.as_deref(), MAX_SOURCE_LENGTH);
     checks.finish()?;
     db::write(pool, move |conn| {
@@ -336,7 +336,7 @@ pub async fn change_stage(
     let mut checks = Checks::new();
     let changed_on = input.changed_on.unwrap_or(today);
     check_change_date(&mut checks, "changed_on", changed_on, today);
-    let note = checks.optional_text("note", input.note.as_deref(), MAX_NOTE_LENGTH);
+    let note = checks.optional_note("note", input.note.as_deref(), MAX_NOTE_LENGTH);
     let source = checks.optional_text("source", input.source.as_deref(), MAX_SOURCE_LENGTH);
     checks.finish()?;
     let to = input.stage;

@@ -16,6 +16,7 @@ backend_tests!(
     racing_unconditional_writes_all_go_through,
     dates_outside_the_recorded_years_are_refused,
     compressed_or_non_utf8_bodies_are_415,
+    invisible_and_control_characters_are_not_stored,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -406,4 +407,75 @@ async fn compressed_or_non_utf8_bodies_are_415(backend: Backend) {
             .await;
         assert_eq!(response.status(), 201, "{content_type}");
     }
+}
+
+/// Names are stored in NFC without invisible format characters, so they cannot slip past
+/// uniqueness; a name of only such characters is blank; control characters are refused in
+/// one-line texts and allowed as line breaks in notes.
+async fn invisible_and_control_characters_are_not_stored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme = app.create_vendor("Acme", "CN").await;
+    for name in [
+        "Acme\u{200b}",
+        "\u{200b}Acme",
+        "Ac\u{ad}me",
+        "\u{feff}Acme\u{2060}",
+    ] {
+        let refused = problem(
+            app.post("/v1/vendors", &json!({"name": name, "country_code": "CN"}))
+                .await,
+            409,
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["field"], "name", "{name:?}");
+    }
+    assert_eq!(app.count_rows("vendors").await, 1);
+    let refused = problem(
+        app.post(
+            "/v1/vendors",
+            &json!({"name": "\u{200b}\u{200d}", "country_code": "CN"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["code"], "required");
+    for name in ["Bell\u{7}", "Esc\u{1b}[31m", "Two\r\nLines", "Tab\tbed"] {
+        let refused = problem(
+            app.post("/v1/vendors", &json!({"name": name, "country_code": "CN"}))
+                .await,
+            422,
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["field"], "name", "{name:?}");
+        assert_eq!(refused["errors"][0]["code"], "invalid", "{name:?}");
+    }
+    // Decomposed letters are stored composed (NFC).
+    let composed = app
+        .create(
+            "/v1/vendors",
+            json!({"name": "Cafe\u{301} Medical", "country_code": "FR"}),
+        )
+        .await;
+    assert_eq!(composed["name"], "Caf\u{e9} Medical");
+    // A stage change's note may span lines.
+    let ru = app.create_country("RU", "Россия").await;
+    let localization = app
+        .create(
+            "/v1/localizations",
+            json!({"vendor_id": acme["id"], "country_code": "RU", "region_id": ru["id"],
+                "scope": ["reagents"]}),
+        )
+        .await;
+    let path = format!(
+        "/v1/localizations/{}/stage-changes",
+        localization["id"].as_str().unwrap()
+    );
+    let change = app
+        .create(
+            &path,
+            json!({"stage": "negotiating", "note": "First line\nsecond line"}),
+        )
+        .await;
+    assert_eq!(change["note"], "First line\nsecond line");
 }
