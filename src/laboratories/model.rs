@@ -142,6 +142,79 @@ pub struct Accreditation {
     pub valid_until: NaiveDate,
 }
 
+/// A JSON Merge Patch of an accreditation: each member given replaces the current one; none
+/// of them can be cleared (`null` is refused).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"valid_until": "2031-03-31"}))]
+pub struct AccreditationPatch {
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = String, required = false, example = "ISO 15189")]
+    pub standard: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = String, required = false, example = "RA.RU.21МЛ45")]
+    pub certificate_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "merge_patch_field")]
+    #[schema(value_type = NaiveDate, required = false, example = "2031-03-31")]
+    pub valid_until: Option<Option<NaiveDate>>,
+}
+
+impl AccreditationPatch {
+    /// The accreditation after the patch, onto `current`; a member missing from both, or
+    /// given as `null`, is named in `checks`.
+    pub fn merged(
+        self,
+        current: Option<Accreditation>,
+        checks: &mut crate::validation::Checks,
+    ) -> Option<Accreditation> {
+        fn member<T>(
+            checks: &mut crate::validation::Checks,
+            name: &str,
+            given: Option<Option<T>>,
+            current: Option<T>,
+        ) -> Option<T> {
+            let field = format!("accreditation.{name}");
+            match (given, current) {
+                (Some(Some(value)), _) => Some(value),
+                (Some(None), _) => {
+                    checks.push(&field, "required", "cannot be null");
+                    None
+                }
+                (None, Some(value)) => Some(value),
+                (None, None) => {
+                    checks.push(
+                        &field,
+                        "required",
+                        "a laboratory without an accreditation needs all three members",
+                    );
+                    None
+                }
+            }
+        }
+        let (standard, number, until) = match current {
+            Some(a) => (
+                Some(a.standard),
+                Some(a.certificate_number),
+                Some(a.valid_until),
+            ),
+            None => (None, None, None),
+        };
+        let standard = member(checks, "standard", self.standard, standard);
+        let certificate_number = member(
+            checks,
+            "certificate_number",
+            self.certificate_number,
+            number,
+        );
+        let valid_until = member(checks, "valid_until", self.valid_until, until);
+        Some(Accreditation {
+            standard: standard?,
+            certificate_number: certificate_number?,
+            valid_until: valid_until?,
+        })
+    }
+}
+
 /// A laboratory of the network.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -352,10 +425,11 @@ pub struct LaboratoryPatch {
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = Option<String>, nullable)]
     pub operator: Option<Option<String>>,
-    /// Replaces the whole accreditation; `null` removes it.
+    /// Merged into the current accreditation (RFC 7396): members given replace theirs,
+    /// absent ones stay; a laboratory without one needs all three; `null` removes it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<Accreditation>, nullable)]
-    pub accreditation: Option<Option<Accreditation>>,
+    #[schema(value_type = Option<AccreditationPatch>, nullable)]
+    pub accreditation: Option<Option<AccreditationPatch>>,
     /// Replaces the whole list (`[]` for none; `null` is refused).
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = Vec<Discipline>, required = false)]

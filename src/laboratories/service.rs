@@ -317,9 +317,11 @@ fn merge(
             .unwrap_or(current.capacity_per_day.map(i64::from)),
         opened_on: patch.opened_on.unwrap_or(current.opened_on),
         operator: patch.operator.unwrap_or_else(|| current.operator.clone()),
-        accreditation: patch
-            .accreditation
-            .unwrap_or_else(|| current.accreditation()),
+        accreditation: match patch.accreditation {
+            None => current.accreditation(),
+            Some(None) => None,
+            Some(Some(changes)) => changes.merged(current.accreditation(), checks),
+        },
         disciplines: checks.patched("disciplines", patch.disciplines, current_disciplines),
     })
 }

@@ -17,6 +17,7 @@ backend_tests!(
     dates_outside_the_recorded_years_are_refused,
     compressed_or_non_utf8_bodies_are_415,
     invisible_and_control_characters_are_not_stored,
+    merge_patch_merges_nested_objects,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -478,4 +479,68 @@ async fn invisible_and_control_characters_are_not_stored(backend: Backend) {
         )
         .await;
     assert_eq!(change["note"], "First line\nsecond line");
+}
+
+/// JSON Merge Patch (RFC 7396) merges a nested object member by member.
+async fn merge_patch_merges_nested_objects(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    let accredited = app
+        .create_laboratory(
+            &ru,
+            "ACC-1",
+            json!({"accreditation": {"standard": "ISO 15189", "certificate_number": "RA.1",
+                "valid_until": "2027-01-31"}}),
+        )
+        .await;
+    let path = format!("/v1/laboratories/{}", accredited["id"].as_str().unwrap());
+    let patched = json_with_status(
+        app.patch(
+            &path,
+            &json!({"accreditation": {"valid_until": "2030-01-01"}}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        patched["accreditation"],
+        json!({"standard": "ISO 15189", "certificate_number": "RA.1", "valid_until": "2030-01-01"})
+    );
+    // A member cannot be cleared; nothing changes.
+    let refused = problem(
+        app.patch(&path, &json!({"accreditation": {"standard": null}}))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "accreditation.standard");
+    assert_eq!(json_with_status(app.get(&path).await, 200).await, patched);
+    // Without an accreditation, a partial one names what is missing.
+    let bare = app.create_laboratory(&ru, "ACC-2", json!({})).await;
+    let path = format!("/v1/laboratories/{}", bare["id"].as_str().unwrap());
+    let refused = problem(
+        app.patch(
+            &path,
+            &json!({"accreditation": {"valid_until": "2030-01-01"}}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["accreditation.standard", "accreditation.certificate_number"]
+    );
+    // `null` still removes the whole accreditation.
+    let path = format!("/v1/laboratories/{}", accredited["id"].as_str().unwrap());
+    let removed =
+        json_with_status(app.patch(&path, &json!({"accreditation": null})).await, 200).await;
+    assert_eq!(removed["accreditation"], Value::Null);
 }
