@@ -32,11 +32,9 @@ fn references_to<T: ResourceId>() -> Vec<&'static Reference> {
     found
 }
 
-/// Refuses deleting `id` (409 `still-referenced`) while any declared reference holds it.
-pub fn refuse_delete_if_referenced<T: ResourceId>(
-    conn: &mut DbConn,
-    id: T,
-) -> Result<(), DomainError> {
+/// Refuses a delete of `id`, or a change that would strand what refers to it (409
+/// `still-referenced`), while any declared reference holds it.
+pub fn refuse_if_referenced<T: ResourceId>(conn: &mut DbConn, id: T) -> Result<(), DomainError> {
     let mut counts = Vec::new();
     for reference in references_to::<T>() {
         counts.push((reference.referring, (reference.count)(conn, id.uuid())?));

@@ -12,7 +12,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::{now, Timestamp};
 use crate::db::errors::unique_or;
-use crate::db::references::refuse_delete_if_referenced;
+use crate::db::references::refuse_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
@@ -155,7 +155,7 @@ pub async fn delete(
     db::write(pool, move |conn| {
         let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
         precondition.check(current.version)?;
-        refuse_delete_if_referenced(conn, id)?;
+        refuse_if_referenced(conn, id)?;
         repo::delete(conn, id)?;
         Ok(())
     })

@@ -100,7 +100,8 @@ crate::resource_endpoints! {
     /// Update a region
     ///
     /// JSON Merge Patch (RFC 7396). Moving a region (`parent_id`) moves its whole subtree; a
-    /// move into its own subtree is refused (409).
+    /// move into its own subtree is refused (409). Its country cannot change while
+    /// subregions, laboratories or localizations are in it (409, `referenced_by`).
     update "updateRegion" RegionPatch => "The updated region"
         [(status = 409, response = crate::http::responses::Conflict),];
     /// Delete a region

@@ -9,7 +9,7 @@ use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::time::now;
-use crate::db::references::refuse_delete_if_referenced;
+use crate::db::references::refuse_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{name_and_code_terms, search_column, Checks};
 
@@ -251,6 +251,12 @@ pub async fn update(
                 ));
             }
         }
+        // Laboratories and localizations in the region belong to its country (a hub serves
+        // its own country, a localization lies in its country): a region they refer to
+        // keeps its country.
+        if country_changed {
+            refuse_if_referenced(conn, id)?;
+        }
         let at = now();
         if path != current.path {
             repo::move_subtree(conn, &current.path, &path, at)?;
@@ -292,7 +298,7 @@ pub async fn delete(
         let current =
             repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
         precondition.check(current.version)?;
-        refuse_delete_if_referenced(conn, id)?;
+        refuse_if_referenced(conn, id)?;
         repo::delete(conn, id)?;
         Ok(())
     })

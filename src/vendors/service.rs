@@ -12,7 +12,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
 use crate::db::errors::unique_or;
-use crate::db::references::refuse_delete_if_referenced;
+use crate::db::references::refuse_if_referenced;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
@@ -182,7 +182,7 @@ pub async fn delete(
         let current =
             repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         precondition.check(current.version)?;
-        refuse_delete_if_referenced(conn, id)?;
+        refuse_if_referenced(conn, id)?;
         // The foreign key cascades too; deleting first keeps the intent visible here.
         repo::categories::delete(conn, id)?;
         repo::delete(conn, id)?;

@@ -18,6 +18,7 @@ backend_tests!(
     compressed_or_non_utf8_bodies_are_415,
     invisible_and_control_characters_are_not_stored,
     merge_patch_merges_nested_objects,
+    a_region_keeps_its_country_while_others_refer_to_it,
 );
 
 fn codes(page: &Value) -> Vec<String> {
@@ -543,4 +544,47 @@ async fn merge_patch_merges_nested_objects(backend: Backend) {
     let removed =
         json_with_status(app.patch(&path, &json!({"accreditation": null})).await, 200).await;
     assert_eq!(removed["accreditation"], Value::Null);
+}
+
+/// A region's country cannot change under the laboratories and localizations in it: they
+/// belong to that country. The 409 names them, and nothing changes.
+async fn a_region_keeps_its_country_while_others_refer_to_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ru = app.create_country("RU", "Россия").await;
+    let kz = app.create_country("KZ", "Қазақстан").await;
+    let region = app
+        .create(
+            "/v1/regions",
+            json!({"code": "RU-X1", "name": "Borderland", "country_code": "RU", "level": "region"}),
+        )
+        .await;
+    let path = format!("/v1/regions/{}", region["id"].as_str().unwrap());
+    app.create_laboratory(&region, "B-1", json!({})).await;
+    let refused = problem(
+        app.patch(&path, &json!({"country_code": "KZ", "code": "KZ-X1"}))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(refused["type"], "/problems/still-referenced");
+    assert_eq!(refused["referenced_by"], json!(["laboratories (1)"]));
+    let stored = json_with_status(app.get(&path).await, 200).await;
+    assert_eq!(stored["country_code"], "RU");
+    assert_eq!(stored["version"], 1);
+    // Without anything in it, the region may change country.
+    let empty = app
+        .create(
+            "/v1/regions",
+            json!({"code": "RU-X2", "name": "Empty", "country_code": "RU", "level": "region"}),
+        )
+        .await;
+    let path = format!("/v1/regions/{}", empty["id"].as_str().unwrap());
+    let moved = json_with_status(
+        app.patch(&path, &json!({"country_code": "KZ", "code": "KZ-X2"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(moved["country_code"], "KZ");
+    let _ = (ru, kz);
 }
