@@ -103,8 +103,10 @@ crate::resource_endpoints! {
         [(status = 409, response = crate::http::responses::Conflict),];
     /// Delete a localization
     ///
-    /// Removes the localization together with its scopes and its whole stage history.
-    delete "deleteLocalization" [];
+    /// Removes a localization that never changed stage, with its scopes and its opening
+    /// history entry. One whose history holds stage changes is refused (409, `referenced_by`
+    /// naming them): its history is kept, and it is moved to `cancelled` instead.
+    delete "deleteLocalization" [(status = 409, response = crate::http::responses::Conflict),];
 }
 
 /// Change the stage of a localization

@@ -52,6 +52,14 @@ pub fn delete(conn: &mut DbConn, id: LocalizationId) -> QueryResult<usize> {
     diesel::delete(localizations::table.find(id)).execute(conn)
 }
 
+/// How many stage changes the localization's history holds (its opening entry included).
+pub fn change_count(conn: &mut DbConn, id: LocalizationId) -> QueryResult<i64> {
+    localization_stage_changes::table
+        .filter(localization_stage_changes::localization_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
 /// A page of a localization's history, oldest first (v7 ids are time-ordered).
 pub fn history(
     conn: &mut DbConn,

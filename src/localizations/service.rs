@@ -303,6 +303,20 @@ pub async fn delete(
     db::write(pool, move |conn| {
         let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
+        // A history beyond the opening entry records what happened; it outlives a wish to
+        // tidy up. Such a localization is `cancelled`, not deleted.
+        let changes = repo::change_count(conn, id)? - 1;
+        DomainError::refuse_if_referenced("localization", id, &[("stage changes", changes)])
+            .map_err(|refused| match refused {
+                DomainError::Conflict { conflict, .. } => DomainError::Conflict {
+                    detail: format!(
+                        "localization {id} has {changes} stage change(s) in its history, which is \
+                     kept; move it to `cancelled` instead of deleting it"
+                    ),
+                    conflict,
+                },
+                other => other,
+            })?;
         repo::delete(conn, id)?;
         Ok(())
     })

@@ -27,7 +27,7 @@ backend_tests!(
     bad_queries_are_refused,
     filters_select_any_of,
     history_is_paginated_oldest_first,
-    delete_removes_scopes_and_history,
+    delete_keeps_a_history_and_removes_the_rest,
 );
 
 const SCOPES: &str = "localization_scopes";
@@ -1068,26 +1068,40 @@ async fn history_is_paginated_oldest_first(backend: Backend) {
     assert_eq!(history(&w.app, id).await, all);
 }
 
-async fn delete_removes_scopes_and_history(backend: Backend) {
+async fn delete_keeps_a_history_and_removes_the_rest(backend: Backend) {
     let w = world(backend).await;
-    let doomed = w
+    let moved = w
         .create(json!({"scope": ["equipment", "reagents", "consumables"]}))
         .await;
-    let kept = w.create(json!({})).await;
+    let doomed = w
+        .create(json!({"scope": ["reagents", "consumables"]}))
+        .await;
     for stage in ["negotiating", "agreement_signed", "suspended"] {
-        move_to(&w.app, id_of(&doomed), stage).await;
+        move_to(&w.app, id_of(&moved), stage).await;
     }
-    move_to(&w.app, id_of(&kept), "negotiating").await;
-    assert_eq!(w.app.count_rows(CHANGES).await, 4 + 2);
-    assert_eq!(w.app.count_rows(SCOPES).await, 3 + 1);
+    assert_eq!(w.app.count_rows(CHANGES).await, 4 + 1);
+    assert_eq!(w.app.count_rows(SCOPES).await, 3 + 2);
+    // A localization whose history holds stage changes keeps it: the delete is refused.
+    let refused = problem(
+        w.app
+            .delete(&format!("/v1/localizations/{}", id_of(&moved)))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(refused["type"], "/problems/still-referenced");
+    assert_eq!(refused["referenced_by"], json!(["stage changes (3)"]));
+    assert!(refused["detail"].as_str().unwrap().contains("cancelled"));
+    assert_eq!(history(&w.app, id_of(&moved)).await.len(), 4);
+    // One that never changed stage goes, with its scopes and its opening entry.
     let response = w
         .app
         .delete(&format!("/v1/localizations/{}", id_of(&doomed)))
         .await;
     assert_eq!(response.status(), 204);
     assert_eq!(w.app.count_rows("localizations").await, 1);
-    assert_eq!(w.app.count_rows(CHANGES).await, 2);
-    assert_eq!(w.app.count_rows(SCOPES).await, 1);
+    assert_eq!(w.app.count_rows(CHANGES).await, 4);
+    assert_eq!(w.app.count_rows(SCOPES).await, 3);
     problem(
         w.app
             .get(&format!("/v1/localizations/{}/history", id_of(&doomed)))
@@ -1095,7 +1109,6 @@ async fn delete_removes_scopes_and_history(backend: Backend) {
         404,
     )
     .await;
-    assert_eq!(history(&w.app, id_of(&kept)).await.len(), 2);
     // The vendor's region and the vendor itself are untouched.
     assert_eq!(w.app.count_rows("regions").await, 4);
     assert_eq!(w.app.count_rows("vendors").await, 1);
