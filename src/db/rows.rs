@@ -2,6 +2,35 @@
 //! guarded by the version it was read at, and the owner of a unique value. `stored_rows!`
 //! declares them in the repository once.
 
+use diesel::QueryResult;
+
+use crate::core::error::DomainError;
+use crate::core::ids::ResourceId;
+use crate::core::precondition::Precondition;
+use crate::db::references::refuse_if_referenced;
+use crate::db::DbConn;
+
+/// A stored row that carries its version (every `stored_rows!` row).
+pub trait Versioned {
+    fn version(&self) -> i64;
+}
+
+/// The delete every resource makes, inside its write transaction: the row must exist (404)
+/// at the version `If-Match` names (412) with nothing declared as referring to it (409);
+/// then `delete` removes it (and whatever the resource keeps beside it).
+pub fn delete_guarded<T: ResourceId, R: Versioned>(
+    conn: &mut DbConn,
+    id: T,
+    precondition: &Precondition,
+    find: impl FnOnce(&mut DbConn, T) -> QueryResult<Option<R>>,
+    delete: impl FnOnce(&mut DbConn, T, R) -> Result<(), DomainError>,
+) -> Result<(), DomainError> {
+    let current = find(conn, id)?.ok_or_else(|| id.not_found())?;
+    precondition.check(current.version())?;
+    refuse_if_referenced(conn, id)?;
+    delete(conn, id, current)
+}
+
 /// Declares, in a repository module, functions over the resource's table:
 ///
 /// - always `columns()`, `find`, `find_for_update` (the write path's read), `exists`, `update` (writes the row if its stored version
@@ -73,6 +102,12 @@ macro_rules! stored_rows {
             same.updated_at = current.updated_at;
             same.version = current.version;
             same == *current
+        }
+
+        impl $crate::db::rows::Versioned for $row {
+            fn version(&self) -> i64 {
+                self.version
+            }
         }
 
         $( $crate::stored_rows!(@$op $table $row $id $(($($args)*))?); )*

@@ -18,7 +18,7 @@ use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
 use crate::core::time::now;
 use crate::db::errors::unique_or;
-use crate::db::references::refuse_if_referenced;
+use crate::db::rows::delete_guarded;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
 use crate::validation::{name_and_code_terms, search_column, Checks};
@@ -414,14 +414,18 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find_for_update(conn, id)?
-            .ok_or_else(|| DomainError::not_found("laboratory", id))?;
-        precondition.check(current.version)?;
-        refuse_if_referenced(conn, id)?;
-        let terms = name_and_code_terms(&current.name, &current.code);
-        search::delete_terms(conn, id, current.created_at, &terms)?;
-        repo::delete(conn, id)?;
-        Ok(())
+        delete_guarded(
+            conn,
+            id,
+            &precondition,
+            repo::find_for_update,
+            |conn, id, current| {
+                let terms = name_and_code_terms(&current.name, &current.code);
+                search::delete_terms(conn, id, current.created_at, &terms)?;
+                repo::delete(conn, id)?;
+                Ok(())
+            },
+        )
     })
     .await
 }

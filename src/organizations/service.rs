@@ -12,7 +12,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::{now, Timestamp};
 use crate::db::errors::unique_or;
-use crate::db::references::refuse_if_referenced;
+use crate::db::rows::delete_guarded;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
@@ -153,11 +153,16 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
-        precondition.check(current.version)?;
-        refuse_if_referenced(conn, id)?;
-        repo::delete(conn, id)?;
-        Ok(())
+        delete_guarded(
+            conn,
+            id,
+            &precondition,
+            repo::find_for_update,
+            |conn, id, _| {
+                repo::delete(conn, id)?;
+                Ok(())
+            },
+        )
     })
     .await
 }

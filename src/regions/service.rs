@@ -10,6 +10,7 @@ use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::time::now;
 use crate::db::references::refuse_if_referenced;
+use crate::db::rows::delete_guarded;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{name_and_code_terms, search_column, Checks};
 
@@ -295,12 +296,16 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current =
-            repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("region", id))?;
-        precondition.check(current.version)?;
-        refuse_if_referenced(conn, id)?;
-        repo::delete(conn, id)?;
-        Ok(())
+        delete_guarded(
+            conn,
+            id,
+            &precondition,
+            repo::find_for_update,
+            |conn, id, _| {
+                repo::delete(conn, id)?;
+                Ok(())
+            },
+        )
     })
     .await
 }

@@ -12,7 +12,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
 use crate::db::errors::unique_or;
-use crate::db::references::refuse_if_referenced;
+use crate::db::rows::delete_guarded;
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
@@ -179,14 +179,18 @@ pub async fn delete(
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     db::write(pool, move |conn| {
-        let current =
-            repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
-        precondition.check(current.version)?;
-        refuse_if_referenced(conn, id)?;
-        // The foreign key cascades too; deleting first keeps the intent visible here.
-        repo::categories::delete(conn, id)?;
-        repo::delete(conn, id)?;
-        Ok(())
+        delete_guarded(
+            conn,
+            id,
+            &precondition,
+            repo::find_for_update,
+            |conn, id, _| {
+                // The foreign key cascades too; deleting first keeps the intent visible here.
+                repo::categories::delete(conn, id)?;
+                repo::delete(conn, id)?;
+                Ok(())
+            },
+        )
     })
     .await
 }

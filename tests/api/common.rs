@@ -381,6 +381,19 @@ pub async fn json_with_status(response: Response, status: u16) -> Value {
 }
 
 /// Asserts a problem+json response with this status and returns it.
+/// The `field` of each entry of a problem's `errors[]`, in order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|error| error["field"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub async fn problem(response: Response, status: u16) -> Value {
     let content_type = response
         .headers()

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::common::{json_with_status, problem, spawn_app, Backend};
+use crate::common::{error_fields, json_with_status, problem, spawn_app, Backend};
 
 backend_tests!(
     a_refused_delete_names_every_referring_collection,
@@ -300,12 +300,7 @@ async fn dates_outside_the_recorded_years_are_refused(backend: Backend) {
         422,
     )
     .await;
-    let fields: Vec<&str> = refused["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&refused);
     assert!(fields.contains(&"opened_on"), "{refused}");
     assert!(
         fields.iter().any(|f| f.starts_with("accreditation")),
@@ -354,12 +349,7 @@ async fn dates_outside_the_recorded_years_are_refused(backend: Backend) {
         422,
     )
     .await;
-    let fields: Vec<&str> = refused["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&refused);
     assert!(fields.contains(&"target_date"), "{refused}");
     assert!(fields.contains(&"stage_changed_on"), "{refused}");
     assert_eq!(app.count_rows("localizations").await, 0);
@@ -529,12 +519,7 @@ async fn merge_patch_merges_nested_objects(backend: Backend) {
         422,
     )
     .await;
-    let fields: Vec<&str> = refused["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&refused);
     assert_eq!(
         fields,
         ["accreditation.standard", "accreditation.certificate_number"]

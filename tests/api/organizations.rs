@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::common::{json_with_status, problem, spawn_app, Backend};
+use crate::common::{error_fields, json_with_status, problem, spawn_app, Backend};
 
 backend_tests!(
     create_and_read_back,
@@ -120,12 +120,7 @@ async fn every_invalid_field_is_named(backend: Backend) {
         422,
     )
     .await;
-    let fields: Vec<&str> = refused["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&refused);
     assert_eq!(fields, ["name", "country_code", "website"]);
     let refused = problem(
         app.post(
@@ -166,12 +161,7 @@ async fn patch_clears_the_website_and_refuses_null_names(backend: Backend) {
         422,
     )
     .await;
-    let fields: Vec<&str> = refused["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&refused);
     assert_eq!(fields, ["name", "country_code"]);
     let stored = json_with_status(app.get(&path).await, 200).await;
     assert_eq!(stored, patched);
