@@ -66,20 +66,25 @@ pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfi
 fn cors(settings: &Settings) -> Cors {
     let origins = settings.cors_origin_list();
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             header::ACCEPT,
+            header::AUTHORIZATION,
             header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
+            // W3C trace context, which browser instrumentation adds to every request.
+            header::HeaderName::from_static("traceparent"),
+            header::HeaderName::from_static("tracestate"),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
+            header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {

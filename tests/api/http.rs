@@ -487,6 +487,23 @@ async fn cors_allows_configured_origins_only(backend: Backend) {
         )
         .await;
     assert!(preflight.status().is_success(), "{}", preflight.status());
+    // What browsers and their instrumentation add is allowed too.
+    let traced = app
+        .request(
+            Method::OPTIONS,
+            &item,
+            None,
+            &[
+                ("origin", "https://dash.example"),
+                ("access-control-request-method", "GET"),
+                (
+                    "access-control-request-headers",
+                    "authorization, traceparent, tracestate",
+                ),
+            ],
+        )
+        .await;
+    assert!(traced.status().is_success(), "{}", traced.status());
     assert_eq!(
         header(&preflight, "access-control-allow-origin").as_deref(),
         Some("https://dash.example")
@@ -517,7 +534,13 @@ async fn cors_allows_configured_origins_only(backend: Backend) {
     let exposed = header(&actual, "access-control-expose-headers")
         .unwrap_or_default()
         .to_ascii_lowercase();
-    for name in ["etag", "location", "x-request-id"] {
+    for name in [
+        "etag",
+        "location",
+        "x-request-id",
+        "idempotent-replayed",
+        "retry-after",
+    ] {
         assert!(exposed.contains(name), "{name} not exposed: {exposed}");
     }
     assert!(header(&actual, "etag").is_some());
