@@ -167,6 +167,12 @@ pub fn finish_page<T>(
     }
 }
 
+/// A sort that knows where a row of its list stands: the page token of the row (derived
+/// by `sort_fields!`).
+pub trait RowCursor<R>: SortField {
+    fn cursor_of(sort: Sort<Self>, row: &R) -> Cursor;
+}
+
 /// The one order of a list that cannot be sorted otherwise, named in its page tokens.
 pub trait FixedOrder {
     const NAME: &'static str;

@@ -150,6 +150,15 @@ macro_rules! sort_fields {
             const NOTES: &'static [(&'static str, &'static str)] = &[ $( $( ($text, $note), )? )+ ];
         }
 
+        impl $crate::core::paging::RowCursor<$row> for $name {
+            fn cursor_of(
+                sort: $crate::core::paging::Sort<Self>,
+                row: &$row,
+            ) -> $crate::core::paging::Cursor {
+                Self::cursor(sort, row)
+            }
+        }
+
         impl $name {
             /// The page-token cursor of `row` under `sort`.
             pub fn cursor(

@@ -6,9 +6,11 @@ use diesel::QueryResult;
 
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
+use crate::core::paging::{finish_page, PageRequest, RowCursor, Sort};
 use crate::core::precondition::Precondition;
+use crate::core::resource::FromRow;
 use crate::db::references::refuse_if_referenced;
-use crate::db::DbConn;
+use crate::db::{DbConn, DbPool};
 
 /// A stored row that carries its version (every `stored_rows!` row).
 pub trait Versioned {
@@ -29,6 +31,60 @@ pub fn delete_guarded<T: ResourceId, R: Versioned>(
     precondition.check(current.version())?;
     refuse_if_referenced(conn, id)?;
     delete(conn, id, current)
+}
+
+/// `delete_guarded` in its own write transaction: the whole of a resource's delete.
+pub async fn delete_resource<T, R>(
+    pool: &DbPool,
+    id: T,
+    precondition: Precondition,
+    find: fn(&mut DbConn, T) -> QueryResult<Option<R>>,
+    delete: fn(&mut DbConn, T, R) -> Result<(), DomainError>,
+) -> Result<(), DomainError>
+where
+    T: ResourceId,
+    R: Versioned + 'static,
+{
+    crate::db::write(pool, move |conn| {
+        delete_guarded(conn, id, &precondition, find, delete)
+    })
+    .await
+}
+
+/// A repository's list query: the rows of one page (and one more) for a filter and sort.
+pub type ListQueryFn<F, S, R> =
+    fn(&mut DbConn, &F, Sort<S>, &PageRequest) -> Result<Vec<R>, DomainError>;
+
+/// One page of a list: the rows of the repository's `query` (one more than the page),
+/// cut to the page with the token of the next, made into resources by `items`.
+pub async fn list_page<F, S, R, T>(
+    pool: &DbPool,
+    filter: F,
+    sort: Sort<S>,
+    page: PageRequest,
+    query: ListQueryFn<F, S, R>,
+    items: fn(&mut DbConn, Vec<R>) -> Result<Vec<T>, DomainError>,
+) -> Result<(Vec<T>, Option<String>), DomainError>
+where
+    F: Send + 'static,
+    S: RowCursor<R> + Send,
+    R: 'static,
+    T: Send + 'static,
+{
+    crate::db::run(pool, move |conn| {
+        let rows = query(conn, &filter, sort, &page)?;
+        let (rows, token) = finish_page(rows, &page, |row| S::cursor_of(sort, row));
+        Ok((items(conn, rows)?, token))
+    })
+    .await
+}
+
+/// The `items` of a list whose resources have no child values.
+pub fn without_children<T: FromRow<Children = ()>>(
+    _: &mut DbConn,
+    rows: Vec<T::Row>,
+) -> Result<Vec<T>, DomainError> {
+    Ok(rows.into_iter().map(|row| T::from_row(row, ())).collect())
 }
 
 /// Declares, in a repository module, functions over the resource's table:

@@ -18,7 +18,7 @@ use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
 use crate::core::time::now;
 use crate::db::errors::unique_or;
-use crate::db::rows::delete_guarded;
+use crate::db::rows::delete_resource;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
 use crate::validation::{name_and_code_terms, search_column, Checks};
@@ -413,20 +413,18 @@ pub async fn delete(
     id: LaboratoryId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
-    db::write(pool, move |conn| {
-        delete_guarded(
-            conn,
-            id,
-            &precondition,
-            repo::find_for_update,
-            |conn, id, current| {
-                let terms = name_and_code_terms(&current.name, &current.code);
-                search::delete_terms(conn, id, current.created_at, &terms)?;
-                repo::delete(conn, id)?;
-                Ok(())
-            },
-        )
-    })
+    delete_resource(
+        pool,
+        id,
+        precondition,
+        repo::find_for_update,
+        |conn, id, current| {
+            let terms = name_and_code_terms(&current.name, &current.code);
+            search::delete_terms(conn, id, current.created_at, &terms)?;
+            repo::delete(conn, id)?;
+            Ok(())
+        },
+    )
     .await
 }
 

@@ -15,6 +15,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
 use crate::core::time::now;
+use crate::db::rows::list_page;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
 use crate::validation::Checks;
@@ -329,11 +330,12 @@ pub async fn list(
     sort: Sort<LocalizationSort>,
     page: PageRequest,
 ) -> Result<(Vec<Localization>, Option<String>), DomainError> {
-    db::run(pool, move |conn| {
-        let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| LocalizationSort::cursor(sort, row));
-        let items = repo::scopes::attach(conn, rows, |row: &LocalizationRow| row.id)?;
-        Ok((items, token))
+    list_page(pool, filter, sort, page, repo::list, |conn, rows| {
+        Ok(repo::scopes::attach(
+            conn,
+            rows,
+            |row: &LocalizationRow| row.id,
+        )?)
     })
     .await
 }

@@ -7,12 +7,12 @@ use super::model::{
 use super::repo;
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
-use crate::core::paging::{finish_page, PageRequest, Sort};
+use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::{now, Timestamp};
 use crate::db::errors::unique_or;
-use crate::db::rows::delete_guarded;
+use crate::db::rows::{delete_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
@@ -152,18 +152,16 @@ pub async fn delete(
     id: OrganizationId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
-    db::write(pool, move |conn| {
-        delete_guarded(
-            conn,
-            id,
-            &precondition,
-            repo::find_for_update,
-            |conn, id, _| {
-                repo::delete(conn, id)?;
-                Ok(())
-            },
-        )
-    })
+    delete_resource(
+        pool,
+        id,
+        precondition,
+        repo::find_for_update,
+        |conn, id, _| {
+            repo::delete(conn, id)?;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -173,14 +171,5 @@ pub async fn list(
     sort: Sort<OrganizationSort>,
     page: PageRequest,
 ) -> Result<(Vec<Organization>, Option<String>), DomainError> {
-    db::run(pool, move |conn| {
-        let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| OrganizationSort::cursor(sort, row));
-        let items = rows
-            .into_iter()
-            .map(|row| Organization::from_row(row, ()))
-            .collect();
-        Ok((items, token))
-    })
-    .await
+    list_page(pool, filter, sort, page, repo::list, without_children).await
 }

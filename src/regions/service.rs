@@ -10,7 +10,7 @@ use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::time::now;
 use crate::db::references::refuse_if_referenced;
-use crate::db::rows::delete_guarded;
+use crate::db::rows::{delete_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{name_and_code_terms, search_column, Checks};
 
@@ -295,18 +295,16 @@ pub async fn delete(
     id: RegionId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
-    db::write(pool, move |conn| {
-        delete_guarded(
-            conn,
-            id,
-            &precondition,
-            repo::find_for_update,
-            |conn, id, _| {
-                repo::delete(conn, id)?;
-                Ok(())
-            },
-        )
-    })
+    delete_resource(
+        pool,
+        id,
+        precondition,
+        repo::find_for_update,
+        |conn, id, _| {
+            repo::delete(conn, id)?;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -316,13 +314,7 @@ pub async fn list(
     sort: Sort<RegionSort>,
     page: PageRequest,
 ) -> Result<(Vec<Region>, Option<String>), DomainError> {
-    db::run(pool, move |conn| {
-        let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| RegionSort::cursor(sort, row));
-        let items = rows.into_iter().map(Region::from).collect();
-        Ok((items, token))
-    })
-    .await
+    list_page(pool, filter, sort, page, repo::list, without_children).await
 }
 
 /// The strict descendants of a region (whole subtree), paginated.

@@ -7,12 +7,12 @@ use super::model::{
 };
 use super::repo;
 use crate::core::error::DomainError;
-use crate::core::paging::{finish_page, PageRequest, Sort};
+use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
 use crate::db::errors::unique_or;
-use crate::db::rows::delete_guarded;
+use crate::db::rows::{delete_resource, list_page};
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
 
@@ -178,20 +178,18 @@ pub async fn delete(
     id: VendorId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
-    db::write(pool, move |conn| {
-        delete_guarded(
-            conn,
-            id,
-            &precondition,
-            repo::find_for_update,
-            |conn, id, _| {
-                // The foreign key cascades too; deleting first keeps the intent visible here.
-                repo::categories::delete(conn, id)?;
-                repo::delete(conn, id)?;
-                Ok(())
-            },
-        )
-    })
+    delete_resource(
+        pool,
+        id,
+        precondition,
+        repo::find_for_update,
+        |conn, id, _| {
+            // The foreign key cascades too; deleting first keeps the intent visible here.
+            repo::categories::delete(conn, id)?;
+            repo::delete(conn, id)?;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -201,11 +199,10 @@ pub async fn list(
     sort: Sort<VendorSort>,
     page: PageRequest,
 ) -> Result<(Vec<Vendor>, Option<String>), DomainError> {
-    db::run(pool, move |conn| {
-        let rows = repo::list(conn, &filter, sort, &page)?;
-        let (rows, token) = finish_page(rows, &page, |row| VendorSort::cursor(sort, row));
-        let items = repo::categories::attach(conn, rows, |row: &VendorRow| row.id)?;
-        Ok((items, token))
+    list_page(pool, filter, sort, page, repo::list, |conn, rows| {
+        Ok(repo::categories::attach(conn, rows, |row: &VendorRow| {
+            row.id
+        })?)
     })
     .await
 }
