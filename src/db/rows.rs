@@ -150,6 +150,25 @@ macro_rules! stored_rows {
             .map(|count| count == 1)
         }
 
+        /// `update`, with a row that moved on (a 412 only a stale `If-Match` could have
+        /// prevented earlier) and the database's refusals (through `refused`) as domain
+        /// errors.
+        pub fn update_or_stale(
+            conn: &mut $crate::db::DbConn,
+            row: &$row,
+            expected_version: i64,
+            refused: impl FnOnce(diesel::result::Error) -> $crate::core::error::DomainError,
+        ) -> Result<(), $crate::core::error::DomainError> {
+            if update(conn, row, expected_version).map_err(refused)? {
+                Ok(())
+            } else {
+                Err($crate::core::error::DomainError::PreconditionFailed(format!(
+                    "the {} was changed by another request; fetch it again",
+                    <$id as $crate::core::ids::ResourceId>::RESOURCE
+                )))
+            }
+        }
+
         /// Whether `row` holds what `current` holds, but for its bookkeeping (`updated_at`,
         /// `version`): a write that changes nothing is not made, and the version and ETag
         /// stay as they are.
@@ -176,6 +195,16 @@ macro_rules! stored_rows {
     (@delete $table:ident $row:ident $id:ident) => {
         pub fn delete(conn: &mut $crate::db::DbConn, id: $id) -> QueryResult<usize> {
             diesel::delete($table::table.find(id)).execute(conn)
+        }
+
+        /// `delete` as the last step of `delete_guarded`, for a row with nothing beside it.
+        pub fn delete_row(
+            conn: &mut $crate::db::DbConn,
+            id: $id,
+            _: $row,
+        ) -> Result<(), $crate::core::error::DomainError> {
+            delete(conn, id)?;
+            Ok(())
         }
     };
     (@owner $table:ident $row:ident $id:ident ($name:ident, $column:ident)) => {

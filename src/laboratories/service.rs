@@ -389,11 +389,9 @@ pub async fn update(
             // Nothing changes (e.g. a patch restating the current status).
             return Ok(Laboratory::from_row(current, current_disciplines));
         }
-        if !repo::update(conn, &row, current.version).map_err(|e| write_error(e, &fields.code))? {
-            return Err(DomainError::PreconditionFailed(
-                "the laboratory was changed by another request; fetch it again".to_owned(),
-            ));
-        }
+        repo::update_or_stale(conn, &row, current.version, |e| {
+            write_error(e, &fields.code)
+        })?;
         if fields.disciplines != current_disciplines {
             repo::disciplines::replace(conn, id, &fields.disciplines)?;
         }

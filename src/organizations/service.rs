@@ -105,6 +105,15 @@ pub async fn get(pool: &DbPool, id: OrganizationId) -> Result<Organization, Doma
     .await
 }
 
+pub async fn list(
+    pool: &DbPool,
+    filter: OrganizationFilter,
+    sort: Sort<OrganizationSort>,
+    page: PageRequest,
+) -> Result<(Vec<Organization>, Option<String>), DomainError> {
+    list_page(pool, filter, sort, page, repo::list, without_children).await
+}
+
 pub async fn update(
     pool: &DbPool,
     id: OrganizationId,
@@ -135,13 +144,9 @@ pub async fn update(
         if repo::unchanged(&row, &current) {
             return Ok(Organization::from_row(current, ()));
         }
-        let written = repo::update(conn, &row, current.version)
-            .map_err(|e| unique_or(e, || name_taken(None, &row.name)))?;
-        if !written {
-            return Err(DomainError::PreconditionFailed(
-                "the organization was changed by another request; fetch it again".to_owned(),
-            ));
-        }
+        repo::update_or_stale(conn, &row, current.version, |e| {
+            unique_or(e, || name_taken(None, &row.name))
+        })?;
         Ok(Organization::from_row(row, ()))
     })
     .await
@@ -157,19 +162,7 @@ pub async fn delete(
         id,
         precondition,
         repo::find_for_update,
-        |conn, id, _| {
-            repo::delete(conn, id)?;
-            Ok(())
-        },
+        repo::delete_row,
     )
     .await
-}
-
-pub async fn list(
-    pool: &DbPool,
-    filter: OrganizationFilter,
-    sort: Sort<OrganizationSort>,
-    page: PageRequest,
-) -> Result<(Vec<Organization>, Option<String>), DomainError> {
-    list_page(pool, filter, sort, page, repo::list, without_children).await
 }

@@ -280,11 +280,7 @@ pub async fn update(
         if repo::unchanged(&row, &current) {
             return Ok(Region::from(current));
         }
-        if !repo::update(conn, &row, current.version)? {
-            return Err(DomainError::PreconditionFailed(
-                "the region was changed by another request; fetch it again".to_owned(),
-            ));
-        }
+        repo::update_or_stale(conn, &row, current.version, DomainError::from)?;
         Ok(Region::from(row))
     })
     .await
@@ -300,10 +296,7 @@ pub async fn delete(
         id,
         precondition,
         repo::find_for_update,
-        |conn, id, _| {
-            repo::delete(conn, id)?;
-            Ok(())
-        },
+        repo::delete_row,
     )
     .await
 }

@@ -158,13 +158,9 @@ pub async fn update(
         if repo::unchanged(&row, &current) && stored_categories == fields.categories {
             return Ok(Vendor::from_row(current, stored_categories));
         }
-        if !repo::update(conn, &row, current.version)
-            .map_err(|e| unique_or(e, || name_taken(None, &row.name)))?
-        {
-            return Err(DomainError::PreconditionFailed(
-                "the vendor was changed by another request; fetch it again".to_owned(),
-            ));
-        }
+        repo::update_or_stale(conn, &row, current.version, |e| {
+            unique_or(e, || name_taken(None, &row.name))
+        })?;
         if replace_categories {
             repo::categories::replace(conn, id, &fields.categories)?;
         }
