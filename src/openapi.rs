@@ -161,9 +161,14 @@ fn idempotency_key_parameter() -> Parameter {
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(
-            "Makes the POST safe to retry: the same key with the same request within 24 hours \
-returns the first response again (with `Idempotent-Replayed: true`); the same key with a \
-different request is refused with 422; while the first request is still running, 409.",
+            "Makes the POST safe to retry: once a request with this key has written, the same \
+key with the same request (method, path, query and body) within 24 hours returns the first \
+response again, with `Idempotent-Replayed: true`, and writes nothing; the same key with a \
+different request is refused with 422. The response is stored in the same transaction as \
+the write, so a key either has its response or nothing was written. A request that was \
+refused (4xx) or failed (5xx) wrote nothing and stores nothing: its retry is processed \
+afresh. A retry sent while the first request is still writing waits for it and then gets \
+its response.",
         ))
         .schema(Some(
             ObjectBuilder::new()

@@ -1,18 +1,19 @@
-//! Storage of idempotent POST responses.
+//! Storage of idempotent POST answers. A key's row is written by the write path inside the
+//! write's own transaction ([`claim`] first, [`record`] last), so a committed row always
+//! holds its answer and a crash before the commit leaves no trace of the key.
 
 use chrono::Duration;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{write_transaction, DbConn};
+use super::DbConn;
+use crate::core::context::{Answer, IdempotentRequest};
 use crate::core::error::DomainError;
 use crate::core::time::{now, Timestamp};
 use crate::schema::idempotency_keys;
 
-/// How long a stored response is replayed.
+/// How long a stored answer is replayed.
 pub const RETENTION_HOURS: i64 = 24;
-/// A reservation whose request never completed (the process died) is abandoned after this.
-const ABANDONED_AFTER_SECONDS: i64 = 120;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = idempotency_keys)]
@@ -25,97 +26,100 @@ pub struct StoredResponse {
     pub created_at: Timestamp,
 }
 
-/// What to do with a request that carries an `Idempotency-Key`.
-#[derive(Debug)]
-pub enum Reservation {
-    /// First use of the key: process the request, then `complete` (or `release`).
-    Reserved,
-    /// The same request was answered before: send this response again.
-    Replay(StoredResponse),
+/// What a key stands for when a request arrives with it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// The key was not used (or its answer has expired): process the request.
+    Unused,
+    /// The same request was answered before: send this answer again.
+    Answered(Answer),
     /// The key was used with a different request.
     Mismatch,
-    /// The first request with this key is still being processed.
-    InFlight,
 }
 
-pub fn reserve(
-    conn: &mut DbConn,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Reservation, DomainError> {
+fn expired_before() -> Timestamp {
     let at = now();
-    let outcome = write_transaction(conn, |conn| -> Result<Reservation, DieselError> {
-        let expired_before = Timestamp(at.0 - Duration::hours(RETENTION_HOURS));
-        diesel::delete(
-            idempotency_keys::table.filter(idempotency_keys::created_at.lt(expired_before)),
-        )
-        .execute(conn)?;
-        let existing = idempotency_keys::table
-            .find(key)
-            .select(StoredResponse::as_select())
-            .first(conn)
-            .optional()?;
-        if let Some(stored) = existing {
-            let abandoned = stored.status_code.is_none()
-                && stored.created_at.0 < at.0 - Duration::seconds(ABANDONED_AFTER_SECONDS);
-            if !abandoned {
-                return Ok(if stored.fingerprint != fingerprint {
-                    Reservation::Mismatch
-                } else if stored.status_code.is_none() {
-                    Reservation::InFlight
-                } else {
-                    Reservation::Replay(stored)
-                });
-            }
-            diesel::delete(idempotency_keys::table.find(key)).execute(conn)?;
-        }
-        diesel::insert_into(idempotency_keys::table)
-            .values(StoredResponse {
-                idempotency_key: key.to_owned(),
-                fingerprint: fingerprint.to_owned(),
-                status_code: None,
-                response_headers: None,
-                response_body: None,
-                created_at: at,
-            })
-            .execute(conn)?;
-        Ok(Reservation::Reserved)
-    });
-    match outcome {
-        Ok(reservation) => Ok(reservation),
-        // Another instance reserved the same key between our read and insert.
+    Timestamp(at.0 - Duration::hours(RETENTION_HOURS))
+}
+
+/// The stored answer for `key`, compared with the request's `fingerprint`.
+pub fn find(conn: &mut DbConn, key: &str, fingerprint: &str) -> Result<Stored, DomainError> {
+    let stored = idempotency_keys::table
+        .find(key)
+        .filter(idempotency_keys::created_at.ge(expired_before()))
+        .filter(idempotency_keys::status_code.is_not_null())
+        .select(StoredResponse::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(Stored::Unused);
+    };
+    if stored.fingerprint != fingerprint {
+        return Ok(Stored::Mismatch);
+    }
+    let headers: Vec<(String, String)> = stored
+        .response_headers
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    Ok(Stored::Answered(Answer {
+        status: stored
+            .status_code
+            .and_then(|code| u16::try_from(code).ok())
+            .unwrap_or(200),
+        headers,
+        body: stored.response_body.unwrap_or_default(),
+    }))
+}
+
+/// Takes the key for this transaction, first thing in the write. A concurrent request with
+/// the same key waits here (on the key's unique index, or on SQLite's one writer) until the
+/// first commits or rolls back; if the first committed, this write is refused with a 409,
+/// which the idempotency layer then replaces with the stored answer.
+pub fn claim(conn: &mut DbConn, request: &IdempotentRequest) -> Result<(), DomainError> {
+    // Expired answers go, and so does a row left without an answer by an older version of
+    // the service, which took keys in a transaction of their own.
+    diesel::delete(
+        idempotency_keys::table.filter(
+            idempotency_keys::created_at
+                .lt(expired_before())
+                .or(idempotency_keys::idempotency_key
+                    .eq(&request.key)
+                    .and(idempotency_keys::status_code.is_null())),
+        ),
+    )
+    .execute(conn)?;
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values(StoredResponse {
+            idempotency_key: request.key.clone(),
+            fingerprint: request.fingerprint.clone(),
+            status_code: None,
+            response_headers: None,
+            response_body: None,
+            created_at: now(),
+        })
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(()),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Ok(Reservation::InFlight)
+            Err(DomainError::rule_conflict(
+                "a request with this Idempotency-Key was answered meanwhile",
+            ))
         }
         Err(other) => Err(other.into()),
     }
 }
 
-/// Stores the response of a reserved key.
-pub fn complete(
-    conn: &mut DbConn,
-    key: &str,
-    status: u16,
-    headers: &str,
-    body: &str,
-) -> Result<(), DomainError> {
+/// Stores the answer of a claimed key, last thing in the write.
+pub fn record(conn: &mut DbConn, key: &str, answer: &Answer) -> Result<(), DomainError> {
+    let headers = serde_json::to_string(&answer.headers)
+        .map_err(|e| DomainError::internal(format!("could not store an answer: {e}")))?;
     diesel::update(idempotency_keys::table.find(key))
         .set((
-            idempotency_keys::status_code.eq(Some(i32::from(status))),
+            idempotency_keys::status_code.eq(Some(i32::from(answer.status))),
             idempotency_keys::response_headers.eq(Some(headers)),
-            idempotency_keys::response_body.eq(Some(body)),
+            idempotency_keys::response_body.eq(Some(&answer.body)),
         ))
         .execute(conn)?;
-    Ok(())
-}
-
-/// Frees a reserved key whose request failed on the server side, so a retry can run.
-pub fn release(conn: &mut DbConn, key: &str) -> Result<(), DomainError> {
-    diesel::delete(
-        idempotency_keys::table
-            .find(key)
-            .filter(idempotency_keys::status_code.is_null()),
-    )
-    .execute(conn)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use diesel::QueryResult;
 
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
 use crate::core::paging::{finish_page, PageRequest, RowCursor, Sort};
@@ -36,6 +37,7 @@ pub fn delete_guarded<T: ResourceId, R: Versioned>(
 /// `delete_guarded` in its own write transaction: the whole of a resource's delete.
 pub async fn delete_resource<T, R>(
     pool: &DbPool,
+    context: &WriteContext,
     id: T,
     precondition: Precondition,
     find: fn(&mut DbConn, T) -> QueryResult<Option<R>>,
@@ -45,7 +47,7 @@ where
     T: ResourceId,
     R: Versioned + 'static,
 {
-    crate::db::write(pool, move |conn| {
+    crate::db::write(pool, context, move |conn| {
         delete_guarded(conn, id, &precondition, find, delete)
     })
     .await

@@ -7,8 +7,10 @@
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::{Connection, RunQueryDsl};
 
+use super::idempotency;
 use super::pool::{ConnectionManager, QUEUE_TIMEOUT};
 use super::{DbConn, DbPool};
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 
 /// Runs a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so concurrent
@@ -143,8 +145,11 @@ where
     result
 }
 
-/// Runs a write transaction on the blocking pool (on SQLite, after the writers ahead of it).
-pub async fn write<T, F>(pool: &DbPool, work: F) -> Result<T, DomainError>
+/// The one write path: runs `work` in a write transaction on the blocking pool (on SQLite,
+/// after the writers ahead of it), together with what the request's context asks to be
+/// committed with it: for a POST with an `Idempotency-Key`, the key is claimed before the
+/// work and its answer stored after it, in the same transaction.
+pub async fn write<T, F>(pool: &DbPool, context: &WriteContext, work: F) -> Result<T, DomainError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
     T: Send + 'static,
@@ -158,20 +163,37 @@ where
         ),
         None => None,
     };
-    run(pool, move |conn| write_transaction(conn, work)).await
+    let idempotent = context.idempotency.clone();
+    run(pool, move |conn| {
+        write_transaction(conn, |conn| {
+            if let Some(request) = &idempotent {
+                idempotency::claim(conn, request)?;
+            }
+            let value = work(conn)?;
+            if let Some(request) = &idempotent {
+                idempotency::record(conn, &request.key, &request.answer_for(&value)?)?;
+            }
+            Ok(value)
+        })
+    })
+    .await
 }
 
 /// Runs a write whose work issues a single statement on PostgreSQL (such as
 /// [`CombinedInserts`](super::CombinedInserts)), which is atomic by itself: no transaction is
-/// opened around it. On SQLite, where the same work may take several statements, it runs as
-/// [`write`] does.
-pub async fn write_statement<T, F>(pool: &DbPool, work: F) -> Result<T, DomainError>
+/// opened around it. On SQLite, where the same work may take several statements, and for an
+/// idempotent POST, whose answer must commit with it, it runs as [`write`] does.
+pub async fn write_statement<T, F>(
+    pool: &DbPool,
+    context: &WriteContext,
+    work: F,
+) -> Result<T, DomainError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
     T: Send + 'static,
 {
-    if pool.writer.is_some() {
-        write(pool, work).await
+    if pool.writer.is_some() || context.idempotency.is_some() {
+        write(pool, context, work).await
     } else {
         run(pool, work).await
     }

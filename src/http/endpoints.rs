@@ -42,8 +42,10 @@ macro_rules! resource_endpoints {
             use actix_web::{delete, get, patch, post, web, HttpResponse};
 
             use super::*;
+            use $crate::core::context::WriteContext;
             use $crate::core::error::DomainError;
             use $crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
+            use $crate::http::idempotency::answer_response;
             use $crate::http::json::JsonBody;
             use $crate::AppState;
 
@@ -97,14 +99,14 @@ macro_rules! resource_endpoints {
             #[post("")]
             async fn create_item(
                 state: web::Data<AppState>,
+                context: WriteContext,
                 body: JsonBody<$create>,
             ) -> Result<HttpResponse, DomainError> {
-                let item = $service::create(&state.pool, body.0).await?;
-                Ok($crate::http::created(
-                    format!("{}/{}", $path, item.id),
-                    item.version,
-                    &item,
-                ))
+                let answer = |item: &$resource| {
+                    $crate::http::created(format!("{}/{}", $path, item.id), item.version, item)
+                };
+                let item = $service::create(&state.pool, &context.answering(answer), body.0).await?;
+                Ok(answer_response(answer(&item)?, false))
             }
 
             $(#[$get_doc])*
@@ -147,9 +149,11 @@ macro_rules! resource_endpoints {
                 state: web::Data<AppState>,
                 id: IdPath<$id>,
                 precondition: IfMatch,
+                context: WriteContext,
                 body: JsonBody<$patch>,
             ) -> Result<HttpResponse, DomainError> {
-                let item = $service::update(&state.pool, id.0, body.0, precondition.0).await?;
+                let item =
+                    $service::update(&state.pool, &context, id.0, body.0, precondition.0).await?;
                 Ok($crate::http::updated(item.version, &item))
             }
 
@@ -169,8 +173,9 @@ macro_rules! resource_endpoints {
                 state: web::Data<AppState>,
                 id: IdPath<$id>,
                 precondition: IfMatch,
+                context: WriteContext,
             ) -> Result<HttpResponse, DomainError> {
-                $service::delete(&state.pool, id.0, precondition.0).await?;
+                $service::delete(&state.pool, &context, id.0, precondition.0).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
         }

@@ -6,14 +6,17 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderName};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::Required;
 
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
 use crate::core::precondition::Precondition;
+use crate::http::idempotency::FirstUse;
+use crate::telemetry::RequestContext;
 
 /// The `{id}` segment of a path as the resource's typed id; a segment that is not a UUID
 /// names no resource (404).
@@ -98,5 +101,23 @@ impl utoipa::IntoParams for IfNoneMatch {
             "If-None-Match",
             "ETag of a cached copy; 304 when it is still current",
         )]
+    }
+}
+
+/// The context a handler passes to the service's writes: the request id and, for a POST
+/// with an `Idempotency-Key` seen for the first time, the key (set by the idempotency layer).
+impl FromRequest for WriteContext {
+    type Error = DomainError;
+    type Future = Ready<Result<Self, DomainError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let idempotency = req
+            .extensions()
+            .get::<FirstUse>()
+            .map(|first| first.0.clone());
+        ready(Ok(WriteContext {
+            request_id: RequestContext::current().map(|context| context.request_id),
+            idempotency,
+        }))
     }
 }

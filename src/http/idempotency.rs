@@ -1,17 +1,19 @@
 //! `Idempotency-Key` on POST: the same key with the same request within 24 hours gets the
 //! first response again (with `Idempotent-Replayed: true`); the same key with a different
-//! request gets 422; while the first request is still running, a second one gets 409.
+//! request gets 422. A second request sent while the first is still running waits for the
+//! first's write to commit and then gets its answer.
 
-use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, ETAG, LOCATION};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 
+use crate::core::context::{Answer, IdempotentRequest};
 use crate::core::error::DomainError;
-use crate::db::idempotency::{self, Reservation, StoredResponse};
+use crate::db::idempotency::{self, Stored};
 use crate::db::{self};
 use crate::http::json::{read_body, BodyLimit};
 use crate::AppState;
@@ -19,9 +21,6 @@ use crate::AppState;
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 const MAX_KEY_LENGTH: usize = 255;
-
-/// Headers kept with a stored response.
-const STORED_HEADERS: [HeaderName; 3] = [CONTENT_TYPE, LOCATION, ETAG];
 
 fn parse_key(value: &HeaderValue) -> Result<String, DomainError> {
     let key = value.to_str().unwrap_or_default().trim();
@@ -56,25 +55,27 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
         .collect()
 }
 
-fn replay(stored: &StoredResponse) -> HttpResponse {
-    let status = stored
-        .status_code
-        .and_then(|code| u16::try_from(code).ok())
-        .and_then(|code| StatusCode::from_u16(code).ok())
-        .unwrap_or(StatusCode::OK);
+/// The idempotency key and fingerprint of a POST seen for the first time, for the write
+/// context of its handler (see [`crate::core::context`]).
+#[derive(Debug, Clone)]
+pub struct FirstUse(pub IdempotentRequest);
+
+/// An answer as an HTTP response; a replay says so in `Idempotent-Replayed`.
+pub fn answer_response(answer: Answer, replayed: bool) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
-    let headers: Vec<(String, String)> = stored
-        .response_headers
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
-    for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(&value)) {
+    for (name, value) in &answer.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
             response.insert_header((name, value));
         }
     }
-    response.insert_header((HeaderName::from_static(REPLAYED_HEADER), "true"));
-    response.body(stored.response_body.clone().unwrap_or_default())
+    if replayed {
+        response.insert_header((HeaderName::from_static(REPLAYED_HEADER), "true"));
+    }
+    response.body(answer.body)
 }
 
 fn error_response(req: ServiceRequest, error: DomainError) -> ServiceResponse<BoxBody> {
@@ -82,7 +83,25 @@ fn error_response(req: ServiceRequest, error: DomainError) -> ServiceResponse<Bo
     req.into_response(response)
 }
 
-/// The middleware; it wraps the whole application inside the request-id layer.
+fn mismatch() -> DomainError {
+    DomainError::invalid(
+        "Idempotency-Key",
+        "mismatch",
+        "this key was already used with a different request; use a new key",
+    )
+}
+
+async fn stored(state: &AppState, key: &str, fingerprint: &str) -> Result<Stored, DomainError> {
+    let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
+    db::run(&state.pool, move |conn| {
+        idempotency::find(conn, &key, &fingerprint)
+    })
+    .await
+}
+
+/// The middleware; it wraps the whole application inside the request-id layer. It answers a
+/// key seen before from the database; for a first use it hands the key to the handler's
+/// write context, and the write path stores the answer with the write.
 pub async fn idempotent_post(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -117,80 +136,37 @@ pub async fn idempotent_post(
     let request_fingerprint = fingerprint(&req, &body_bytes);
     req.set_payload(Payload::from(body_bytes));
 
-    let reservation = {
-        let key = key.clone();
-        db::run(&state.pool, move |conn| {
-            idempotency::reserve(conn, &key, &request_fingerprint)
-        })
-        .await
-    };
-    match reservation {
+    match stored(&state, &key, &request_fingerprint).await {
         Err(error) => return Ok(error_response(req, error)),
-        Ok(Reservation::Replay(stored)) => return Ok(req.into_response(replay(&stored))),
-        Ok(Reservation::Mismatch) => {
-            let error = DomainError::invalid(
-                "Idempotency-Key",
-                "mismatch",
-                "this key was already used with a different request; use a new key",
-            );
-            return Ok(error_response(req, error));
-        }
-        Ok(Reservation::InFlight) => {
-            let error = DomainError::rule_conflict(
-                "a request with this Idempotency-Key is still being processed; retry later",
-            );
-            return Ok(error_response(req, error));
-        }
-        Ok(Reservation::Reserved) => {}
+        Ok(Stored::Answered(answer)) => return Ok(req.into_response(answer_response(answer, true))),
+        Ok(Stored::Mismatch) => return Ok(error_response(req, mismatch())),
+        Ok(Stored::Unused) => {}
     }
-
-    let response = match next.call(req).await {
-        Ok(response) => response,
-        Err(error) => {
-            release(&state, key).await;
-            return Err(error);
-        }
-    };
-    if response.status().is_server_error() {
-        release(&state, key).await;
-        return Ok(response.map_into_boxed_body());
+    req.extensions_mut().insert(FirstUse(IdempotentRequest::new(
+        key.clone(),
+        request_fingerprint.clone(),
+    )));
+    let response = next.call(req).await?.map_into_boxed_body();
+    if response.status().is_success() {
+        return Ok(response);
     }
-    let (http_request, http_response) = response.into_parts();
-    let status = http_response.status();
-    let headers: Vec<(String, String)> = STORED_HEADERS
-        .iter()
-        .filter_map(|name| {
-            http_response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| (name.as_str().to_owned(), v.to_owned()))
-        })
-        .collect();
-    let (head, response_body) = http_response.into_parts();
-    let bytes = match body::to_bytes(response_body).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            release(&state, key).await;
-            let error = DomainError::internal("could not buffer the response body");
-            return Ok(ServiceResponse::new(http_request, error.error_response()));
+    // A concurrent request with the same key may have been answered while this one ran
+    // (its write was then refused when it claimed the key): that answer is the answer.
+    match stored(&state, &key, &request_fingerprint).await {
+        Ok(Stored::Answered(answer)) => {
+            let (http_request, _) = response.into_parts();
+            Ok(ServiceResponse::new(
+                http_request,
+                answer_response(answer, true),
+            ))
         }
-    };
-    let stored_body = String::from_utf8_lossy(&bytes).into_owned();
-    let stored_headers = serde_json::to_string(&headers).unwrap_or_default();
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::complete(conn, &key, status.as_u16(), &stored_headers, &stored_body)
-    })
-    .await;
-    if let Err(error) = stored {
-        tracing::warn!(error = %error, "could not store the idempotent response");
-    }
-    let rebuilt = head.set_body(bytes).map_into_boxed_body();
-    Ok(ServiceResponse::new(http_request, rebuilt))
-}
-
-async fn release(state: &AppState, key: String) {
-    if let Err(error) = db::run(&state.pool, move |conn| idempotency::release(conn, &key)).await {
-        tracing::warn!(error = %error, "could not release an idempotency key");
+        Ok(Stored::Mismatch) => {
+            let (http_request, _) = response.into_parts();
+            Ok(ServiceResponse::new(
+                http_request,
+                mismatch().error_response(),
+            ))
+        }
+        Ok(Stored::Unused) | Err(_) => Ok(response),
     }
 }

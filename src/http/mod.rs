@@ -14,15 +14,30 @@ use actix_web::http::header;
 use actix_web::HttpResponse;
 use serde::Serialize;
 
+use crate::core::context::Answer;
+use crate::core::error::DomainError;
 use crate::core::precondition::{etag, none_match_is_fresh};
 use extract::IfNoneMatch;
 
-/// 201 with `Location` and `ETag`.
-pub fn created<T: Serialize>(location: String, version: i64, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, etag(version)))
-        .json(body)
+/// 201 with `Location`, `ETag` and the JSON body, as an answer an idempotent POST can
+/// store; [`idempotency::answer_response`] makes it a response.
+pub fn created<T: Serialize>(
+    location: String,
+    version: i64,
+    body: &T,
+) -> Result<Answer, DomainError> {
+    Answer::json(
+        201,
+        vec![
+            (
+                header::CONTENT_TYPE.to_string(),
+                "application/json".to_owned(),
+            ),
+            (header::LOCATION.to_string(), location),
+            (header::ETAG.to_string(), etag(version)),
+        ],
+        body,
+    )
 }
 
 /// 200 with `ETag`, or 304 when the request's `If-None-Match` names the current version.

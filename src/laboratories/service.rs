@@ -11,6 +11,7 @@ use super::model::{
     LaboratoryKind, LaboratoryPatch, LaboratoryRow, LaboratorySort, LaboratoryStatus,
 };
 use super::{repo, search};
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
@@ -228,7 +229,11 @@ fn row_of(
     }
 }
 
-pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory, DomainError> {
+pub async fn create(
+    pool: &DbPool,
+    context: &WriteContext,
+    input: LaboratoryCreate,
+) -> Result<Laboratory, DomainError> {
     let mut checks = Checks::new();
     let status = input.status.unwrap_or(LaboratoryStatus::Planned);
     if status == LaboratoryStatus::Closed {
@@ -273,9 +278,9 @@ pub async fn create(pool: &DbPool, input: LaboratoryCreate) -> Result<Laboratory
     };
     match parent_id {
         // Without a hub the create is one statement on PostgreSQL.
-        None => db::write_statement(pool, insert).await,
+        None => db::write_statement(pool, context, insert).await,
         Some(parent_id) => {
-            db::write(pool, move |conn| {
+            db::write(pool, context, move |conn| {
                 let country = region_country(conn, region_id)?;
                 db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
                 check_parent(conn, id, parent_id, &country)?;
@@ -328,11 +333,12 @@ fn merge(
 
 pub async fn update(
     pool: &DbPool,
+    context: &WriteContext,
     id: LaboratoryId,
     patch: LaboratoryPatch,
     precondition: Precondition,
 ) -> Result<Laboratory, DomainError> {
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let current = repo::find_for_update(conn, id)?
             .ok_or_else(|| DomainError::not_found("laboratory", id))?;
         precondition.check(current.version)?;
@@ -408,11 +414,13 @@ pub async fn update(
 
 pub async fn delete(
     pool: &DbPool,
+    context: &WriteContext,
     id: LaboratoryId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     delete_resource(
         pool,
+        context,
         id,
         precondition,
         repo::find_for_update,

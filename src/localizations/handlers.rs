@@ -11,9 +11,11 @@ use super::model::{
     StageChange, StageChangeCreate, StageChangePage,
 };
 use super::service;
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::http::created;
 use crate::http::extract::{IdPath, IfMatch};
+use crate::http::idempotency::answer_response;
 use crate::http::json::JsonBody;
 use crate::http::query::{parse_country_list, parse_list, ListFilter, PageQuery, SearchDoc};
 use crate::regions::model::RegionId;
@@ -147,15 +149,16 @@ async fn create_localization_stage_change(
     state: web::Data<AppState>,
     id: IdPath<LocalizationId>,
     precondition: IfMatch,
+    context: WriteContext,
     body: JsonBody<StageChangeCreate>,
 ) -> Result<HttpResponse, DomainError> {
     let id = id.0;
-    let (change, version) = service::change_stage(&state.pool, id, body.0, precondition.0).await?;
-    Ok(created(
-        format!("/v1/localizations/{id}/history"),
-        version,
-        &change,
-    ))
+    let answer = move |(change, version): &(StageChange, i64)| {
+        created(format!("/v1/localizations/{id}/history"), *version, change)
+    };
+    let context = context.answering(answer);
+    let changed = service::change_stage(&state.pool, &context, id, body.0, precondition.0).await?;
+    Ok(answer_response(answer(&changed)?, false))
 }
 /// The history's paging parameters (always oldest first).
 type HistoryQuery = PageQuery<HistoryOrder>;

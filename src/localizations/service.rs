@@ -9,6 +9,7 @@ use super::model::{
     StageChangeCreate, StageChangeId, StageChangeRow,
 };
 use super::repo;
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
@@ -139,7 +140,11 @@ fn stale(id: LocalizationId) -> DomainError {
     ))
 }
 
-pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localization, DomainError> {
+pub async fn create(
+    pool: &DbPool,
+    context: &WriteContext,
+    input: LocalizationCreate,
+) -> Result<Localization, DomainError> {
     let today = today();
     let mut checks = Checks::new();
     let mut fields = LocalizationFields {
@@ -166,7 +171,7 @@ pub async fn create(pool: &DbPool, input: LocalizationCreate) -> Result<Localiza
     let note = checks.optional_note("note", input.note.as_deref(), MAX_NOTE_LENGTH);
     let source = checks.optional_text("source", input.source.as_deref(), MAX_SOURCE_LENGTH);
     checks.finish()?;
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let mut checks = Checks::new();
         check_vendor(conn, fields.vendor_id, &mut checks)?;
         check_region(conn, fields.region_id, &fields.country_code, &mut checks)?;
@@ -220,11 +225,12 @@ pub async fn get(pool: &DbPool, id: LocalizationId) -> Result<Localization, Doma
 
 pub async fn update(
     pool: &DbPool,
+    context: &WriteContext,
     id: LocalizationId,
     patch: LocalizationPatch,
     precondition: Precondition,
 ) -> Result<Localization, DomainError> {
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
         let current_scope = scopes_for(conn, id)?;
@@ -298,10 +304,11 @@ pub async fn update(
 
 pub async fn delete(
     pool: &DbPool,
+    context: &WriteContext,
     id: LocalizationId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
         // A history beyond the opening entry records what happened; it outlives a wish to
@@ -344,6 +351,7 @@ pub async fn list(
 /// new version.
 pub async fn change_stage(
     pool: &DbPool,
+    context: &WriteContext,
     id: LocalizationId,
     input: StageChangeCreate,
     precondition: Precondition,
@@ -356,7 +364,7 @@ pub async fn change_stage(
     let source = checks.optional_text("source", input.source.as_deref(), MAX_SOURCE_LENGTH);
     checks.finish()?;
     let to = input.stage;
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
         let from = current.stage;

@@ -5,6 +5,7 @@ use super::model::{
     OrganizationPatch, OrganizationRow, OrganizationSort,
 };
 use super::repo;
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
 use crate::core::paging::{PageRequest, Sort};
@@ -78,7 +79,11 @@ fn row_of(
     })
 }
 
-pub async fn create(pool: &DbPool, input: OrganizationCreate) -> Result<Organization, DomainError> {
+pub async fn create(
+    pool: &DbPool,
+    context: &WriteContext,
+    input: OrganizationCreate,
+) -> Result<Organization, DomainError> {
     let fields = checked(
         OrganizationFields {
             name: input.name,
@@ -88,7 +93,7 @@ pub async fn create(pool: &DbPool, input: OrganizationCreate) -> Result<Organiza
         },
         Checks::new(),
     )?;
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let at = now();
         let row = row_of(conn, OrganizationId::generate(), fields, (at, at, 1))?;
         repo::insert(conn, &row).map_err(|e| unique_or(e, || name_taken(None, &row.name)))?;
@@ -116,11 +121,12 @@ pub async fn list(
 
 pub async fn update(
     pool: &DbPool,
+    context: &WriteContext,
     id: OrganizationId,
     patch: OrganizationPatch,
     precondition: Precondition,
 ) -> Result<Organization, DomainError> {
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
         precondition.check(current.version)?;
         let mut checks = Checks::new();
@@ -154,11 +160,13 @@ pub async fn update(
 
 pub async fn delete(
     pool: &DbPool,
+    context: &WriteContext,
     id: OrganizationId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     delete_resource(
         pool,
+        context,
         id,
         precondition,
         repo::find_for_update,

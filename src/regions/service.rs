@@ -5,6 +5,7 @@ use super::model::{
     RolloutStage,
 };
 use super::repo;
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
@@ -139,7 +140,11 @@ fn check_code_free(
     }
 }
 
-pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, DomainError> {
+pub async fn create(
+    pool: &DbPool,
+    context: &WriteContext,
+    input: RegionCreate,
+) -> Result<Region, DomainError> {
     let mut fields = RegionFields {
         code: input.code,
         name: input.name,
@@ -150,7 +155,7 @@ pub async fn create(pool: &DbPool, input: RegionCreate) -> Result<Region, Domain
         rollout_target_year: input.rollout_target_year,
     };
     check_fields(&mut fields)?;
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         // The parent's country and level are checked below: a concurrent change of them
         // must wait (see `update`).
         if fields.parent_id.is_some() {
@@ -192,11 +197,12 @@ pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, DomainError> {
 
 pub async fn update(
     pool: &DbPool,
+    context: &WriteContext,
     id: RegionId,
     patch: RegionPatch,
     precondition: Precondition,
 ) -> Result<Region, DomainError> {
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         // A move re-parents a subtree: moves run one at a time so two cannot close a loop.
         // A change of country or level is checked against the subregions, and a new
         // subregion against its parent's country and level: these wait for each other too,
@@ -288,11 +294,13 @@ pub async fn update(
 
 pub async fn delete(
     pool: &DbPool,
+    context: &WriteContext,
     id: RegionId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     delete_resource(
         pool,
+        context,
         id,
         precondition,
         repo::find_for_update,

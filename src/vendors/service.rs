@@ -6,6 +6,7 @@ use super::model::{
     VendorSort,
 };
 use super::repo;
+use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
@@ -55,7 +56,11 @@ fn check_name_free(
     }
 }
 
-pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, DomainError> {
+pub async fn create(
+    pool: &DbPool,
+    context: &WriteContext,
+    input: VendorCreate,
+) -> Result<Vendor, DomainError> {
     let mut fields = VendorFields {
         name: input.name,
         country_code: input.country_code,
@@ -65,7 +70,7 @@ pub async fn create(pool: &DbPool, input: VendorCreate) -> Result<Vendor, Domain
     let mut checks = Checks::new();
     check_fields(&mut fields, &mut checks);
     checks.finish()?;
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let name_key = search_key(&fields.name);
         check_name_free(conn, &fields.name, &name_key, None)?;
         let at = now();
@@ -102,11 +107,12 @@ pub async fn get(pool: &DbPool, id: VendorId) -> Result<Vendor, DomainError> {
 
 pub async fn update(
     pool: &DbPool,
+    context: &WriteContext,
     id: VendorId,
     patch: VendorPatch,
     precondition: Precondition,
 ) -> Result<Vendor, DomainError> {
-    db::write(pool, move |conn| {
+    db::write(pool, context, move |conn| {
         let current =
             repo::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("vendor", id))?;
         precondition.check(current.version)?;
@@ -171,11 +177,13 @@ pub async fn update(
 
 pub async fn delete(
     pool: &DbPool,
+    context: &WriteContext,
     id: VendorId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
     delete_resource(
         pool,
+        context,
         id,
         precondition,
         repo::find_for_update,

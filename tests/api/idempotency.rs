@@ -8,7 +8,9 @@ backend_tests!(
     same_key_same_body_replays_the_first_response,
     same_key_other_body_is_refused,
     invalid_keys_are_refused,
-    refused_requests_are_replayed_too,
+    refused_requests_store_nothing,
+    racing_retries_write_once,
+    the_answer_commits_with_the_write,
 );
 
 async fn post_with_key(
@@ -84,13 +86,118 @@ async fn invalid_keys_are_refused(backend: Backend) {
     assert_eq!(app.count_rows("idempotency_keys").await, 0);
 }
 
-async fn refused_requests_are_replayed_too(backend: Backend) {
+async fn refused_requests_store_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let body = json!({"code": "KZ", "name": "", "country_code": "KZ", "level": "country"});
     let first = problem(post_with_key(&app, &body, "bad-body").await, 422).await;
     let second = post_with_key(&app, &body, "bad-body").await;
-    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    assert!(second.headers().get("idempotent-replayed").is_none());
     let second = problem(second, 422).await;
     assert_eq!(second["errors"], first["errors"]);
-    assert_eq!(app.count_rows("regions").await, 0);
+    assert_eq!(app.count_rows("idempotency_keys").await, 0);
+    // Nothing was written under the key, so the corrected request may use it.
+    let fixed =
+        json!({"code": "KZ", "name": "Kazakhstan", "country_code": "KZ", "level": "country"});
+    json_with_status(post_with_key(&app, &fixed, "bad-body").await, 201).await;
+    assert_eq!(app.count_rows("regions").await, 1);
+    assert_eq!(app.count_rows("idempotency_keys").await, 1);
+}
+
+/// Concurrent retries of one request all get the one answer, and one row is written.
+async fn racing_retries_write_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = json!({"name": "Acme Diagnostics", "country_code": "DE", "categories": []});
+    let sends = (0..8).map(|_| {
+        app.request(
+            Method::POST,
+            "/v1/vendors",
+            Some(&body),
+            &[("idempotency-key", "race-1")],
+        )
+    });
+    let responses = futures_util::future::join_all(sends).await;
+    let mut locations = Vec::new();
+    let mut replayed = 0;
+    for response in responses {
+        assert_eq!(response.status(), 201, "every retry gets the first answer");
+        if response.headers().get("idempotent-replayed").is_some() {
+            replayed += 1;
+        }
+        locations.push(response.headers()["location"].clone());
+    }
+    assert_eq!(replayed, 7);
+    locations.dedup();
+    assert_eq!(locations.len(), 1, "{locations:?}");
+    assert_eq!(app.count_rows("vendors").await, 1);
+    assert_eq!(app.count_rows("idempotency_keys").await, 1);
+}
+
+/// A key's answer is committed with the write: there is no state in which the write is
+/// stored and the key is not (a crash between them used to leave the key free to write a
+/// second row), and a write that rolls back leaves the key unused.
+async fn the_answer_commits_with_the_write(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body =
+        json!({"code": "KZ", "name": "Kazakhstan", "country_code": "KZ", "level": "country"});
+    let created = post_with_key(&app, &body, "with-write").await;
+    let location = created.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    json_with_status(created, 201).await;
+    let stored = app
+        .db_texts(
+            "SELECT CAST(status_code AS TEXT) || ' ' || response_body AS value \
+             FROM idempotency_keys WHERE idempotency_key = 'with-write'",
+        )
+        .await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].starts_with("201 {"), "{stored:?}");
+    let id = location.rsplit('/').next().expect("id");
+    assert!(stored[0].contains(id), "{stored:?}");
+
+    // A write that fails on a rule inside its transaction (the code is taken) leaves no key.
+    let clash = json!({"code": "KZ", "name": "Other", "country_code": "KZ", "level": "country"});
+    problem(post_with_key(&app, &clash, "rolled-back").await, 409).await;
+    assert_eq!(app.count_rows("idempotency_keys").await, 1);
+
+    // A stage change, the other kind of POST, is stored the same way.
+    let vendor = app.create_vendor("Acme", "DE").await;
+    let localization = app
+        .create(
+            "/v1/localizations",
+            json!({"vendor_id": vendor["id"], "country_code": "KZ", "region_id": id,
+                "scope": ["reagents"]}),
+        )
+        .await;
+    let path = format!(
+        "/v1/localizations/{}/stage-changes",
+        localization["id"].as_str().expect("id")
+    );
+    let change = json!({"stage": "negotiating"});
+    let send = || {
+        app.request(
+            Method::POST,
+            &path,
+            Some(&change),
+            &[("idempotency-key", "stage-1")],
+        )
+    };
+    let first = send().await;
+    let first_etag = first.headers()["etag"].clone();
+    let first_body = json_with_status(first, 201).await;
+    let again = send().await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["etag"], first_etag);
+    assert_eq!(json_with_status(again, 201).await, first_body);
+    let history = json_with_status(
+        app.get(&format!(
+            "/v1/localizations/{}/history",
+            localization["id"].as_str().expect("id")
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(history["items"].as_array().expect("items").len(), 2);
 }
