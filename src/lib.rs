@@ -19,10 +19,8 @@ pub mod organizations;
 pub mod regions;
 pub mod vendors;
 
-use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App};
 use utoipa_actix_web::AppExt;
@@ -63,40 +61,6 @@ pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfi
         .configure(ops::routes);
 }
 
-fn cors(settings: &Settings) -> Cors {
-    let origins = settings.cors_origin_list();
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            header::HeaderName::from_static("idempotency-key"),
-            header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
-            // W3C trace context, which browser instrumentation adds to every request.
-            header::HeaderName::from_static("traceparent"),
-            header::HeaderName::from_static("tracestate"),
-        ])
-        .expose_headers([
-            header::ETAG,
-            header::LOCATION,
-            header::RETRY_AFTER,
-            header::HeaderName::from_static(telemetry::REQUEST_ID_HEADER),
-            header::HeaderName::from_static("idempotent-replayed"),
-        ])
-        .max_age(3600);
-    if origins.iter().any(|o| o == "*") {
-        cors = cors.allow_any_origin();
-    } else {
-        for origin in &origins {
-            cors = cors.allowed_origin(origin);
-        }
-    }
-    cors
-}
-
 /// The whole application, as `main` serves it and as the tests start it.
 pub fn build_app(
     state: AppState,
@@ -116,7 +80,7 @@ pub fn build_app(
         .split_for_parts();
     let spec = openapi::finish(spec);
     let route_methods = web::Data::new(ops::RouteMethods::from_spec(&spec));
-    let cors = cors(&state.settings);
+    let cors = http::cors::cors(&state.settings);
     app.app_data(web::Data::new(state.clone()))
         .app_data(state.metrics.clone())
         .app_data(web::Data::new(BodyLimit {
@@ -130,6 +94,7 @@ pub fn build_app(
         .wrap(from_fn(http::idempotency::idempotent_post))
         .wrap(Compress::default())
         .wrap(cors)
+        .wrap(from_fn(http::cors::refusal_as_problem))
         .wrap(from_fn(http::head::head_as_get))
         .wrap(from_fn(telemetry::observe_request))
 }

@@ -21,7 +21,8 @@ Conventions: ids are UUIDs; timestamps are RFC 3339 UTC; dates are YYYY-MM-DD in
 an RFC 9457 problem document (`application/problem+json`). Lists use keyset pagination \
 (`page_size`, `page_token` → `next_page_token`). Reads return an `ETag`; send it back in \
 `If-None-Match` (304) or `If-Match` on PATCH/DELETE (412 when stale). PATCH takes a JSON Merge \
-Patch (RFC 7396).",
+Patch (RFC 7396). A CORS preflight that the configured origins, methods or headers do not \
+allow is refused with 403 `/problems/cors-refused` (the `CorsRefused` response).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = "1.0.0"
     ),
@@ -31,6 +32,7 @@ Patch (RFC 7396).",
             responses::BadRequest,
             responses::NotFound,
             responses::Conflict,
+            responses::CorsRefused,
             responses::PreconditionFailed,
             responses::RequestTimeout,
             responses::PayloadTooLarge,

@@ -30,6 +30,8 @@ diesel::table! {
         id -> Uuid,
         region_id -> Uuid,
         code -> Text,
+        /// `validation::code_key(code)`: the uniqueness key, compared by the `code` filter.
+        code_key -> Text,
         name -> Text,
         search_text -> Text,
         kind -> Text,
@@ -204,6 +206,13 @@ diesel::table! {
     /// One row while the search columns and words wait to be refilled (see
     /// `search_rebuild`).
     pending_search_rebuild (requested) {
+        requested -> Bool,
+    }
+}
+
+diesel::table! {
+    /// One row while the laboratories' code keys wait to be refilled (see `search_rebuild`).
+    pending_code_key_refill (requested) {
         requested -> Bool,
     }
 }

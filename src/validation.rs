@@ -26,6 +26,22 @@ pub fn search_key(text: &str) -> String {
         .join(" ")
 }
 
+/// The uniqueness key of a registry code, also what a `code` filter compares: the code with
+/// case folded in every script (upper- then lower-cased, so `ß`/`SS` and `Σ`/`σ`/`ς` meet),
+/// format characters dropped and the result in NFC; otherwise as typed (no NFKC, no
+/// `ё`/`е`). Codes may hold any script, and SQL's `lower()` folds ASCII only on SQLite but
+/// all of Unicode on PostgreSQL (depending on the collation), so the key is computed here and
+/// stored, and both backends compare it the same way.
+pub fn code_key(code: &str) -> String {
+    code.chars()
+        .filter(|c| !is_format_character(*c))
+        .collect::<String>()
+        .to_uppercase()
+        .to_lowercase()
+        .nfc()
+        .collect()
+}
+
 /// Invisible characters that only shape how text is shown (Unicode's format characters:
 /// zero-width spaces and joiners, the soft hyphen, direction marks, the byte-order mark).
 /// Stored text and uniqueness keys drop them, so `Acme\u{200b}` and `Ac\u{ad}me` are
@@ -328,7 +344,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{name_and_code_terms, search_column, search_terms};
+    use super::{code_key, name_and_code_terms, search_column, search_terms};
 
     #[test]
     fn search_terms_are_normalized_words_without_repeats() {
@@ -342,6 +358,19 @@ mod tests {
         );
         assert_eq!(search_terms("Ақтөбе　ＡＢＣ"), ["ақтөбе", "abc"]);
         assert!(search_terms("% _ — !").is_empty());
+    }
+
+    #[test]
+    fn code_keys_fold_case_in_every_script() {
+        assert_eq!(code_key("KGN-001"), code_key("kgn-001"));
+        assert_eq!(code_key("Kgn-001"), "kgn-001");
+        assert_eq!(code_key("КДЛ-Ё1"), code_key("кдл-ё1"));
+        assert_ne!(code_key("кдл-ё1"), code_key("кдл-е1"));
+        assert_eq!(code_key("STRASSE-1"), code_key("straße-1"));
+        assert_eq!(code_key("ΟΔΟΣ"), code_key("οδοσ"));
+        assert_eq!(code_key("K\u{200b}GN"), "kgn");
+        // Decomposed and composed forms meet.
+        assert_eq!(code_key("И\u{306}1"), code_key("й1"));
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub enum DomainError {
     MethodNotAllowed { detail: String, allow: String },
     #[error("{detail}")]
     Conflict { detail: String, conflict: Conflict },
+    /// A cross-origin request (a CORS preflight) that the configured origins, methods or
+    /// headers do not allow.
+    #[error("{0}")]
+    CorsRefused(String),
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
@@ -261,6 +265,11 @@ impl DomainError {
                     409,
                 ),
             },
+            Self::CorsRefused(_) => (
+                "/problems/cors-refused",
+                "Cross-origin request refused",
+                403,
+            ),
             Self::PreconditionFailed(_) => (
                 "/problems/precondition-failed",
                 "The resource has changed",

@@ -11,7 +11,8 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Applies every pending migration of the connection's backend, then refills the search
-/// data if a migration asked for it (`search_rebuild`); returns how many migrations ran.
+/// data and the laboratories' code keys if a migration asked for it (`search_rebuild`);
+/// returns how many migrations ran.
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
     let applied = match conn {
         DbConn::Pg(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS),

@@ -23,7 +23,7 @@ use crate::laboratories::repo as laboratory_repo;
 use crate::laboratories::search::{term_row, TermRow};
 use crate::regions::model::RegionId;
 use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms};
-use crate::validation::{name_and_code_terms, search_column};
+use crate::validation::{code_key, name_and_code_terms, search_column};
 
 /// Share of laboratories that are hubs (centres and branches); the rest are spokes.
 const HUB_SHARE: f64 = 0.17;
@@ -187,6 +187,7 @@ impl LaboratoryGenerator<'_> {
             id,
             region_id: region.id,
             search_text: search_column(&name_and_code_terms(&name, &code)),
+            code_key: code_key(&code),
             code,
             name,
             kind,

@@ -40,6 +40,16 @@ pub struct Conflict(#[allow(dead_code)] Problem);
 
 #[derive(ToResponse)]
 #[response(
+    description = "A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) from an origin, or asking for a method or request headers, that `LABNET_CORS_ORIGINS` and the API do not allow. Answered before any route, for every path; a malformed preflight (no `Origin`) is a 400 `/problems/bad-request` instead",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/cors-refused", "title": "Cross-origin request refused",
+        "status": 403, "detail": "origin `https://evil.example` is not allowed to call this API from a browser",
+        "instance": "/v1/regions", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct CorsRefused(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
     description = "`If-Match` names a version that is no longer current",
     content_type = "application/problem+json",
     example = json!({"type": "/problems/precondition-failed", "title": "The resource has changed",

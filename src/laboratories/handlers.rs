@@ -21,7 +21,7 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LaboratoryListFilter {
-    /// Only the laboratories with these registry codes (exact; repeat the parameter or separate values with commas for any of).
+    /// Only the laboratories with these registry codes, ignoring case as codes are unique regardless of case (`kgn-001` finds `KGN-001`; repeat the parameter or separate values with commas for any of).
     #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["KGN-001"]))]
     pub code: Option<String>,
     /// Only laboratories in these regions (ids, repeated or comma-separated for any of). With

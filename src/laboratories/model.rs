@@ -85,6 +85,8 @@ pub struct LaboratoryRow {
     pub id: LaboratoryId,
     pub region_id: RegionId,
     pub code: String,
+    /// `validation::code_key(&code)`, unique.
+    pub code_key: String,
     pub name: String,
     pub search_text: String,
     pub kind: LaboratoryKind,
@@ -245,7 +247,8 @@ pub struct Laboratory {
     pub id: LaboratoryId,
     /// The region the laboratory is in.
     pub region_id: RegionId,
-    /// Unique registry code.
+    /// Registry code, kept as typed and unique regardless of case (in any script): no
+    /// other laboratory has `kgn-001` when this one is `KGN-001`.
     pub code: String,
     /// Name in any script.
     pub name: String,
@@ -335,7 +338,9 @@ impl FromRow for Laboratory {
 pub struct LaboratoryCreate {
     /// The region the laboratory is in; must exist.
     pub region_id: RegionId,
-    /// Unique registry code, 1–64 characters (trimmed).
+    /// Registry code, 1–64 characters (trimmed), kept as typed. Unique regardless of case, in
+    /// any script: a code that differs from another laboratory's only in case (`kgn-001`
+    /// next to `KGN-001`) is refused with 409 like the same code.
     pub code: String,
     /// Name in any script, 1–300 characters.
     pub name: String,
@@ -380,7 +385,9 @@ pub struct LaboratoryPatch {
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = RegionId, required = false)]
     pub region_id: Option<Option<RegionId>>,
-    /// Unique registry code, 1–64 characters.
+    /// Registry code, 1–64 characters, kept as typed. Unique regardless of case, in any
+    /// script: a code that differs from another laboratory's only in case is refused with 409
+    /// like the same code; changing the case of the laboratory's own code is allowed.
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = String, required = false)]
     pub code: Option<Option<String>>,

@@ -13,10 +13,21 @@ use crate::db::types::{UtcTimestamp, Uuid as UuidType};
 use crate::db::{CombinedInserts, DbConn, MultiBackend};
 use crate::regions::model::RegionId;
 use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms, regions};
+use crate::validation::code_key;
 
-crate::stored_rows!(laboratories: LaboratoryRow by LaboratoryId; owner(code_owner, code));
+crate::stored_rows!(laboratories: LaboratoryRow by LaboratoryId; owner(code_key_owner, code_key));
 crate::refers_to!(laboratories.region_id -> RegionId as "laboratories");
 crate::refers_to!(laboratories.parent_id -> LaboratoryId as "laboratories");
+
+/// The laboratory, other than `except`, whose code equals `code` ignoring case
+/// (`validation::code_key`).
+pub fn code_owner(
+    conn: &mut DbConn,
+    code: &str,
+    except: Option<LaboratoryId>,
+) -> QueryResult<Option<LaboratoryId>> {
+    code_key_owner(conn, &code_key(code), except)
+}
 
 /// The parent of a laboratory: `None` when the laboratory does not exist, `Some(None)` for a
 /// top-level one.
@@ -166,7 +177,12 @@ pub fn list(
         .select(columns())
         .into_boxed::<MultiBackend>();
     if let Some(codes) = &filter.codes {
-        crate::filter_any_of!(query, laboratories::code, codes.clone());
+        // Codes are unique ignoring case, and found ignoring case.
+        crate::filter_any_of!(
+            query,
+            laboratories::code_key,
+            codes.iter().map(|code| code_key(code)).collect()
+        );
     }
     if let Some(ids) = &filter.region_ids {
         crate::filter_any_of!(query, laboratories::region_id, ids.clone());

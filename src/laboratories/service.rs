@@ -22,7 +22,7 @@ use crate::db::errors::unique_or;
 use crate::db::rows::delete_resource;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
-use crate::validation::{name_and_code_terms, search_column, Checks};
+use crate::validation::{code_key, name_and_code_terms, search_column, Checks};
 
 const MAX_CODE_LENGTH: usize = 64;
 const MAX_NAME_LENGTH: usize = 300;
@@ -209,6 +209,7 @@ fn row_of(
         region_id: fields.region_id,
         search_text: search_column(&name_and_code_terms(&fields.name, &fields.code)),
         code: fields.code.clone(),
+        code_key: code_key(&fields.code),
         name: fields.name.clone(),
         kind: fields.kind,
         parent_id: fields.parent_id,

@@ -22,6 +22,9 @@ backend_tests!(
     unknown_routes_and_methods,
     cors_allows_configured_origins_only,
     cors_without_origins_does_not_block_plain_requests,
+    refused_cors_preflights_are_problems,
+    errors_of_the_http_decoder_are_bare,
+    a_slow_request_head_gets_a_bare_408,
     large_lists_are_compressed,
     health_readiness_and_metrics,
     unknown_methods_share_one_metrics_label,
@@ -609,6 +612,301 @@ async fn cors_without_origins_does_not_block_plain_requests(backend: Backend) {
     assert_eq!(header(&response, "access-control-allow-origin"), None);
     json_with_status(response, 201).await;
     assert_eq!(app.count_rows("regions").await, 1);
+}
+
+/// A CORS preflight the settings refuse is a problem document with the request id: 403
+/// `/problems/cors-refused` for an origin, method or header not allowed, 400
+/// `/problems/bad-request` for a malformed preflight.
+async fn refused_cors_preflights_are_problems(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.cors_origins = "https://dash.example".to_owned()
+    })
+    .await;
+    let preflight =
+        |origin: Option<&'static str>, method: &'static str, headers: Option<&'static str>| {
+            let app = &app;
+            async move {
+                let mut sent = vec![
+                    ("access-control-request-method", method),
+                    ("x-request-id", "preflight-7"),
+                ];
+                if let Some(origin) = origin {
+                    sent.push(("origin", origin));
+                }
+                if let Some(headers) = headers {
+                    sent.push(("access-control-request-headers", headers));
+                }
+                app.request(Method::OPTIONS, "/v1/regions", None, &sent)
+                    .await
+            }
+        };
+    let refused = |response: Response, status: u16, problem_type: &'static str| async move {
+        assert_eq!(response.status(), status);
+        assert_eq!(
+            header(&response, "content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        assert_eq!(
+            header(&response, "x-request-id").as_deref(),
+            Some("preflight-7")
+        );
+        assert_eq!(header(&response, "access-control-allow-origin"), None);
+        let vary = header(&response, "vary")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(vary.contains("origin"), "vary: {vary}");
+        let body: Value = response.json().await.expect("problem body");
+        assert_eq!(body["type"], problem_type, "{body}");
+        assert_eq!(body["status"], status, "{body}");
+        assert_eq!(body["request_id"], "preflight-7", "{body}");
+        assert_eq!(body["instance"], "/v1/regions", "{body}");
+        body["detail"].as_str().expect("detail").to_owned()
+    };
+
+    for origin in ["https://evil.example", "http://dash.example"] {
+        let detail = refused(
+            preflight(Some(origin), "GET", None).await,
+            403,
+            "/problems/cors-refused",
+        )
+        .await;
+        assert!(detail.contains(origin), "{detail}");
+    }
+    let detail = refused(
+        preflight(Some("https://dash.example"), "PUT", None).await,
+        403,
+        "/problems/cors-refused",
+    )
+    .await;
+    assert!(
+        detail.contains("`PUT`") && detail.contains("PATCH"),
+        "{detail}"
+    );
+    let detail = refused(
+        preflight(
+            Some("https://dash.example"),
+            "PATCH",
+            Some("if-match, x-secret"),
+        )
+        .await,
+        403,
+        "/problems/cors-refused",
+    )
+    .await;
+    assert!(
+        detail.contains("x-secret") && !detail.contains("not allowed across origins: if-match"),
+        "{detail}"
+    );
+    // A preflight without an origin is malformed.
+    refused(
+        preflight(None, "GET", None).await,
+        400,
+        "/problems/bad-request",
+    )
+    .await;
+    // What is allowed still is.
+    let allowed = preflight(Some("https://dash.example"), "PATCH", Some("if-match")).await;
+    assert_eq!(allowed.status(), 200);
+
+    // Without configured origins, every preflight is refused the same way.
+    let closed = spawn_app(backend).await;
+    let response = closed
+        .request(
+            Method::OPTIONS,
+            "/v1/regions",
+            None,
+            &[
+                ("origin", "https://dash.example"),
+                ("access-control-request-method", "GET"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    assert!(header(&response, "x-request-id").is_some());
+    let body = problem(response, 403).await;
+    assert_eq!(body["type"], "/problems/cors-refused");
+}
+
+/// One HTTP/1.1 exchange over a plain socket: writes `request` (as far as the server reads
+/// it) and returns the status, the headers (names lower-cased) and the body of the answer.
+async fn raw_exchange(app: &TestApp, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    // The server may answer and close before reading everything; that is fine.
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection was not closed within 10 s");
+    parse_answer(&answer)
+}
+
+fn parse_answer(answer: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(answer)));
+    let head = String::from_utf8_lossy(&answer[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("status line {status_line:?}"));
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    (status, headers, answer[end + 4..].to_vec())
+}
+
+fn raw_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// Asserts the bare answer actix-http's HTTP/1 decoder gives before the application sees the
+/// request: the status, no body, no content type, no request id, and the connection closed.
+fn assert_bare(answer: &(u16, Vec<(String, String)>, Vec<u8>), status: u16, what: &str) {
+    let (actual, headers, body) = answer;
+    assert_eq!(*actual, status, "{what}: {headers:?}");
+    assert!(
+        body.is_empty(),
+        "{what}: body {:?}",
+        String::from_utf8_lossy(body)
+    );
+    assert_eq!(
+        raw_header(headers, "content-length"),
+        Some("0"),
+        "{what}: {headers:?}"
+    );
+    assert_eq!(raw_header(headers, "content-type"), None, "{what}");
+    assert_eq!(raw_header(headers, "x-request-id"), None, "{what}");
+    assert_eq!(
+        raw_header(headers, "connection"),
+        Some("close"),
+        "{what}: {headers:?}"
+    );
+}
+
+/// The limits of the request head that actix-http enforces itself, as the README documents
+/// them: a request target up to 65 534 bytes reaches the application; a longer one is a
+/// bare 400; a head over 128 KiB or with more than 96 headers a bare 431; control bytes in
+/// a header, or no `Host`, a bare 400.
+async fn errors_of_the_http_decoder_are_bare(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let target = |length: usize| {
+        let prefix = "/v1/vendors/";
+        format!("{prefix}{}", "x".repeat(length - prefix.len()))
+    };
+    let get = |target: &str, extra: &str| {
+        format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n")
+            .into_bytes()
+    };
+
+    // The longest target actix reads reaches the application: a problem with a request id.
+    let (status, headers, body) = raw_exchange(&app, &get(&target(65_534), "")).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        raw_header(&headers, "content-type"),
+        Some("application/problem+json")
+    );
+    assert!(raw_header(&headers, "x-request-id").is_some());
+    let body: Value = serde_json::from_slice(&body).expect("problem body");
+    assert_eq!(body["type"], "/problems/not-found");
+    // One byte more, and the decoder refuses it.
+    let answer = raw_exchange(&app, &get(&target(65_535), "")).await;
+    assert_bare(&answer, 400, "a 65 535-byte target");
+    let answer = raw_exchange(&app, &get(&target(100_000), "")).await;
+    assert_bare(&answer, 400, "a 100 000-byte target");
+    // A target longer than the head buffer: the head is too large.
+    let answer = raw_exchange(&app, &get(&target(140_000), "")).await;
+    assert_bare(&answer, 431, "a 140 000-byte target");
+
+    let huge = format!("X-Padding: {}\r\n", "p".repeat(131_072));
+    let answer = raw_exchange(&app, &get("/v1/regions", &huge)).await;
+    assert_bare(&answer, 431, "a 128 KiB header");
+    // Host and Connection plus 94 more make 96 headers, which are read; one more is not.
+    let many = |count: usize| -> String { (0..count).map(|n| format!("X-H{n}: v\r\n")).collect() };
+    let (status, _, _) = raw_exchange(&app, &get("/v1/regions", &many(94))).await;
+    assert_eq!(status, 200, "96 headers");
+    let answer = raw_exchange(&app, &get("/v1/regions", &many(95))).await;
+    assert_bare(&answer, 431, "97 headers");
+
+    for (what, header_line) in [
+        ("a control byte", "X-Note: a\u{1}b\r\n"),
+        ("a NUL byte", "X-Note: a\u{0}b\r\n"),
+        ("an escape", "X-Note: \u{1b}[31m\r\n"),
+        ("DEL", "X-Note: a\u{7f}b\r\n"),
+        ("a space in a header name", "X Note: a\r\n"),
+    ] {
+        let answer = raw_exchange(&app, &get("/v1/regions", header_line)).await;
+        assert_bare(&answer, 400, what);
+    }
+    let answer = raw_exchange(
+        &app,
+        b"GET /v1/regions HTTP/1.1\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_bare(&answer, 400, "no Host");
+    let answer = raw_exchange(
+        &app,
+        b"POST /v1/regions HTTP/1.1\r\nHost: localhost\r\nContent-Length: ten\r\n\r\n",
+    )
+    .await;
+    assert_bare(&answer, 400, "an unreadable Content-Length");
+    let answer = raw_exchange(
+        &app,
+        b"POST /v1/regions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\
+          Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    )
+    .await;
+    assert_bare(&answer, 400, "Content-Length with Transfer-Encoding");
+    let answer = raw_exchange(&app, b"GET /v1/regions HTTP/1.7\r\nHost: localhost\r\n\r\n").await;
+    assert_bare(&answer, 400, "an unknown HTTP version");
+    let answer = raw_exchange(
+        &app,
+        b"GE(T /v1/regions HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await;
+    assert_bare(&answer, 400, "an invalid method token");
+    // Bytes above 0x7f in a header value are read and passed on.
+    let (status, _, _) = raw_exchange(
+        &app,
+        b"GET /v1/regions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Note: caf\xe9\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 200, "obs-text in a header value");
+    // None of the refused heads reached the application: none was counted.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let counted: f64 = metrics
+        .lines()
+        .filter(|line| line.starts_with("http_requests_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(
+        counted, 3.0,
+        "only the 65 534-byte target, the 96 headers and the obs-text: {metrics}"
+    );
+}
+
+/// A request head that does not arrive within 5 s gets a bare 408 from actix-http, and the
+/// connection is closed (a slow body, by contrast, gets a problem document).
+async fn a_slow_request_head_gets_a_bare_408(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let started = Instant::now();
+    let answer = raw_exchange(&app, b"GET /v1/regions HTTP/1.1\r\nHost: localhost\r\n").await;
+    assert_bare(&answer, 408, "a head that never ends");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(4500) && elapsed < Duration::from_secs(9),
+        "{elapsed:?}"
+    );
 }
 
 async fn large_lists_are_compressed(backend: Backend) {

@@ -13,6 +13,9 @@ backend_tests!(
     minimal_create_shows_nulls_and_defaults,
     patch_round_trips_and_replaces_accreditation_and_disciplines,
     duplicate_code_is_409,
+    codes_are_unique_regardless_of_case,
+    codes_differing_only_in_case_in_any_script_are_409,
+    stored_code_keys_are_refilled_when_asked,
     each_invalid_field_is_named,
     several_invalid_fields_are_listed_together,
     every_allowed_status_transition,
@@ -1326,6 +1329,177 @@ async fn search_pages_in_every_order(backend: Backend) {
 /// Words in thousands of names: read from the words table in key order, or (a prefix of
 /// thousands of longer words) by reading the list in order; every way gives the same pages. The rows here are written straight to the
 /// database and their search data refilled the way a migration asks for it.
+async fn codes_are_unique_regardless_of_case(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let original = app
+        .create_laboratory(&w.kurgan_oblast, "KGN-001", json!({}))
+        .await;
+    let words = app.count_rows("laboratory_search_terms").await;
+    let body = problem(
+        app.post(
+            "/v1/laboratories",
+            &json!({"region_id": w.kurgan_oblast["id"], "code": "kgn-001", "name": "Другая лаборатория", "kind": "branch"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(body["type"], "/problems/duplicate");
+    assert_eq!(body["errors"][0]["field"], "code");
+    assert_eq!(body["errors"][0]["code"], "duplicate");
+    assert_eq!(app.count_rows("laboratories").await, 1);
+    assert_eq!(app.count_rows("laboratory_search_terms").await, words);
+
+    let other = app
+        .create_laboratory(&w.kurgan_oblast, "KGN-002", json!({}))
+        .await;
+    let body = problem(
+        app.patch(&lab_path(&other), &json!({"code": "Kgn-001"}))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(body["type"], "/problems/duplicate");
+    assert_eq!(body["errors"][0]["field"], "code");
+    let unchanged = json_with_status(app.get(&lab_path(&other)).await, 200).await;
+    assert_eq!(unchanged["code"], "KGN-002");
+
+    // The exact original is still fine, and the code is kept as typed.
+    let same = patch_ok(&app, &original, json!({"code": "KGN-001"})).await;
+    assert_eq!(same["code"], "KGN-001");
+    // A laboratory may change the case of its own code.
+    let recased = patch_ok(&app, &original, json!({"code": "Kgn-001"})).await;
+    assert_eq!(recased["code"], "Kgn-001");
+    // The `code` filter ignores case too.
+    assert_eq!(
+        codes(&app, "/v1/laboratories?code=KGN-001").await,
+        strings(&["Kgn-001"])
+    );
+    assert_eq!(
+        sorted(codes(&app, "/v1/laboratories?code=kgn-001,KGN-002").await),
+        strings(&["KGN-002", "Kgn-001"])
+    );
+    // The old form of the code is free only once nobody holds it in any case.
+    let body = problem(
+        app.post(
+            "/v1/laboratories",
+            &json!({"region_id": w.kurgan_oblast["id"], "code": "KGN-001", "name": "Третья", "kind": "branch"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "code");
+    patch_ok(&app, &original, json!({"code": "KGN-100"})).await;
+    app.create_laboratory(&w.kurgan_oblast, "kgn-001", json!({}))
+        .await;
+}
+
+async fn codes_differing_only_in_case_in_any_script_are_409(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    app.create_laboratory(&w.kurgan_oblast, "КДЛ-Ёлки-1", json!({}))
+        .await;
+    app.create_laboratory(&w.kurgan_oblast, "STRASSE-1", json!({}))
+        .await;
+    for code in ["кдл-ёлки-1", "КДЛ-ЁЛКИ-1", "straße-1", "Strasse-1"] {
+        let body = problem(
+            app.post(
+                "/v1/laboratories",
+                &json!({"region_id": w.kurgan_oblast["id"], "code": code, "name": "Другая", "kind": "branch"}),
+            )
+            .await,
+            409,
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], "code", "{code}");
+    }
+    // Another letter is another code (`ё` is not `е` in a code).
+    app.create_laboratory(&w.kurgan_oblast, "кдл-елки-1", json!({}))
+        .await;
+    assert_eq!(
+        codes(
+            &app,
+            &format!("/v1/laboratories?code={}", urlencode("кдл-ёлки-1"))
+        )
+        .await,
+        strings(&["КДЛ-Ёлки-1"])
+    );
+}
+
+/// Code keys written behind the service's back (or by SQL's ASCII-only `lower()` in the
+/// migration) are set from Rust when a `pending_code_key_refill` row asks for it, and two
+/// codes that differ only in case stop the refill with both named.
+async fn stored_code_keys_are_refilled_when_asked(backend: Backend) {
+    use diesel::prelude::*;
+    use labnet::schema::{laboratories, pending_code_key_refill};
+
+    let app = spawn_app(backend).await;
+    let w = world(&app).await;
+    let lab = app
+        .create_laboratory(&w.kurgan_oblast, "КДЛ-1", json!({}))
+        .await;
+    let other = app
+        .create_laboratory(&w.kurgan_oblast, "кдл-2", json!({}))
+        .await;
+    let (lab_id, other_id) = (id(&lab).to_owned(), id(&other).to_owned());
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().expect("connection");
+        let lab_id: labnet::laboratories::model::LaboratoryId =
+            serde_json::from_value(json!(lab_id)).unwrap();
+        let other_id: labnet::laboratories::model::LaboratoryId =
+            serde_json::from_value(json!(other_id)).unwrap();
+        let ask = |conn: &mut labnet::db::DbConn| {
+            diesel::insert_into(pending_code_key_refill::table)
+                .values(pending_code_key_refill::requested.eq(true))
+                .execute(conn)
+                .expect("refill asked");
+        };
+        let key_of = |conn: &mut labnet::db::DbConn, id| -> String {
+            laboratories::table
+                .find(id)
+                .select(laboratories::code_key)
+                .first(conn)
+                .expect("key")
+        };
+        // What the migration's `lower()` leaves for a Cyrillic code.
+        diesel::update(laboratories::table.find(lab_id))
+            .set(laboratories::code_key.eq("КДЛ-1"))
+            .execute(&mut **conn)
+            .expect("stale key");
+        ask(&mut conn);
+        assert!(labnet::search_rebuild::rebuild_if_requested(&mut conn).expect("refill"));
+        assert_eq!(key_of(&mut conn, lab_id), "кдл-1");
+        assert!(!labnet::search_rebuild::rebuild_if_requested(&mut conn).expect("no refill"));
+
+        // A clash: `кдл-2` next to `КДЛ-2` with a stale key.
+        diesel::update(laboratories::table.find(lab_id))
+            .set((
+                laboratories::code.eq("КДЛ-2"),
+                laboratories::code_key.eq("КДЛ-2"),
+            ))
+            .execute(&mut **conn)
+            .expect("clashing code");
+        ask(&mut conn);
+        let error = labnet::search_rebuild::rebuild_if_requested(&mut conn)
+            .expect_err("a clash stops the refill");
+        let message = error.to_string();
+        assert!(message.contains("differ only in case"), "{message}");
+        assert!(message.contains(&lab_id.to_string()), "{message}");
+        assert!(message.contains(&other_id.to_string()), "{message}");
+        // Nothing was committed: the request waits for the next start.
+        let waiting: i64 = pending_code_key_refill::table
+            .count()
+            .get_result(&mut **conn)
+            .expect("count");
+        assert_eq!(waiting, 1);
+    })
+    .await
+    .unwrap();
+}
+
 async fn common_words_and_refilled_search_data(backend: Backend) {
     use diesel::prelude::*;
     use labnet::core::time::Timestamp;
@@ -1349,6 +1523,7 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
                     id: LaboratoryId::generate(),
                     region_id,
                     code: format!("P-{n}"),
+                    code_key: format!("p-{n}"),
                     name: format!("Пункт {n}"),
                     search_text: String::new(),
                     kind: labnet::laboratories::model::LaboratoryKind::Central,
