@@ -455,6 +455,16 @@ pub async fn list_all(app: &TestApp, path: &str, max_pages: usize) -> Vec<Value>
 }
 
 impl TestApp {
+    /// The `DATABASE_URL` of this test's database, for a second server process on it.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            TestDatabase::Sqlite(dir) => {
+                format!("sqlite://{}", dir.path().join("labnet.db").display())
+            }
+            TestDatabase::Postgres(name) => with_database(&admin_url(), name),
+        }
+    }
+
     /// The single text column `value` of every row a query returns, read straight from the
     /// database (write `CAST(x AS TEXT) AS value` for other types; works on both backends).
     pub async fn db_texts(&self, sql: &str) -> Vec<String> {

@@ -11,6 +11,7 @@ backend_tests!(
     refused_requests_store_nothing,
     racing_retries_write_once,
     the_answer_commits_with_the_write,
+    a_killed_server_leaves_each_key_answered_or_unused,
 );
 
 async fn post_with_key(
@@ -200,4 +201,122 @@ async fn the_answer_commits_with_the_write(backend: Backend) {
     )
     .await;
     assert_eq!(history["items"].as_array().expect("items").len(), 2);
+}
+
+/// The service process, started on a test's database.
+struct Process {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl Process {
+    async fn start(database_url: &str) -> Process {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("free port")
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_labnet"))
+            .env("DATABASE_URL", database_url)
+            .env("LABNET_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the service");
+        let process = Process {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let client = reqwest::Client::new();
+        loop {
+            let ready = client
+                .get(format!("{}/readyz", process.base_url))
+                .send()
+                .await
+                .is_ok_and(|response| response.status() == 200);
+            if ready {
+                return process;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the service did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn post_vendor(
+    client: &reqwest::Client,
+    base_url: &str,
+    key: &str,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{base_url}/v1/vendors"))
+        .header("idempotency-key", key)
+        .json(&json!({"name": key, "country_code": "DE", "categories": []}))
+        .send()
+        .await
+}
+
+/// kill -9 under keyed writes, then a restart and a retry of every key sent: each retry
+/// gets its first answer or writes afresh, never "still in flight", and no key writes two
+/// rows. Taking the key, the write and the answer in separate transactions left keys that
+/// had written but had no answer.
+async fn a_killed_server_leaves_each_key_answered_or_unused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let database_url = app.database_url();
+    let mut process = Process::start(&database_url).await;
+    let client = reqwest::Client::new();
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let (client, base_url, sent) = (client.clone(), process.base_url.clone(), sent.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let key = format!("crash-{writer}-{n}");
+                    sent.lock().expect("keys").push(key.clone());
+                    if post_vendor(&client, &base_url, &key).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    process.child.kill().expect("kill -9");
+    process.child.wait().expect("reaped");
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let keys = sent.lock().expect("keys").clone();
+    assert!(
+        keys.len() > 16,
+        "too few writes before the kill: {}",
+        keys.len()
+    );
+
+    let restarted = Process::start(&database_url).await;
+    for key in &keys {
+        let response = post_vendor(&client, &restarted.base_url, key)
+            .await
+            .expect("retry");
+        assert_eq!(
+            response.status(),
+            201,
+            "the retry of {key} was not answered"
+        );
+        let vendor: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(vendor["name"], key.as_str());
+    }
+    assert_eq!(app.count_rows("vendors").await, keys.len() as i64);
+    assert_eq!(app.count_rows("idempotency_keys").await, keys.len() as i64);
 }
