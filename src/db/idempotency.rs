@@ -77,15 +77,15 @@ pub fn find(conn: &mut DbConn, key: &str, fingerprint: &str) -> Result<Stored, D
 /// first commits or rolls back; if the first committed, this write is refused with a 409,
 /// which the idempotency layer then replaces with the stored answer.
 pub fn claim(conn: &mut DbConn, request: &IdempotentRequest) -> Result<(), DomainError> {
-    // Expired answers go, and so does a row left without an answer by an older version of
-    // the service, which took keys in a transaction of their own.
+    // This key's expired answer goes, and so does a row left without an answer by an older
+    // version of the service, which took keys in a transaction of their own. Other keys'
+    // expired rows are left to `purge_expired`, outside any write, so concurrent writes never
+    // wait on each other's deletes.
     diesel::delete(
-        idempotency_keys::table.filter(
+        idempotency_keys::table.find(&request.key).filter(
             idempotency_keys::created_at
                 .lt(expired_before())
-                .or(idempotency_keys::idempotency_key
-                    .eq(&request.key)
-                    .and(idempotency_keys::status_code.is_null())),
+                .or(idempotency_keys::status_code.is_null()),
         ),
     )
     .execute(conn)?;
@@ -122,4 +122,23 @@ pub fn record(conn: &mut DbConn, key: &str, answer: &Answer) -> Result<(), Domai
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Deletes the answers older than the retention, at most `limit` of them per call.
+pub fn purge_expired(conn: &mut DbConn, limit: i64) -> Result<usize, DomainError> {
+    let expired: Vec<String> = idempotency_keys::table
+        .filter(idempotency_keys::created_at.lt(expired_before()))
+        .select(idempotency_keys::idempotency_key)
+        .limit(limit)
+        .load(conn)?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    let deleted = diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::idempotency_key.eq_any(&expired))
+            .filter(idempotency_keys::created_at.lt(expired_before())),
+    )
+    .execute(conn)?;
+    Ok(deleted)
 }

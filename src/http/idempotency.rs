@@ -9,6 +9,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use sha2::{Digest, Sha256};
 
 use crate::core::context::{Answer, IdempotentRequest};
@@ -99,6 +101,33 @@ async fn stored(state: &AppState, key: &str, fingerprint: &str) -> Result<Stored
     .await
 }
 
+/// Seconds since the epoch of this process's last purge of expired answers.
+static LAST_PURGE: AtomicI64 = AtomicI64::new(0);
+/// How often a process purges expired answers, and how many rows one purge deletes at most.
+const PURGE_EVERY_SECONDS: i64 = 60;
+const PURGE_BATCH: i64 = 1_000;
+
+/// Starts a purge of expired answers in the background, at most once a minute per process
+/// (every instance purges; the deletes are idempotent).
+fn purge_now_and_then(state: &AppState) {
+    let now = chrono::Utc::now().timestamp();
+    let last = LAST_PURGE.load(Ordering::Relaxed);
+    if now - last < PURGE_EVERY_SECONDS
+        || LAST_PURGE
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let pool = state.pool.clone();
+    actix_web::rt::spawn(async move {
+        let purged = db::run(&pool, |conn| idempotency::purge_expired(conn, PURGE_BATCH)).await;
+        if let Err(error) = purged {
+            tracing::warn!(error = %error, "could not purge expired idempotency keys");
+        }
+    });
+}
+
 /// The middleware; it wraps the whole application inside the request-id layer. It answers a
 /// key seen before from the database; for a first use it hands the key to the handler's
 /// write context, and the write path stores the answer with the write.
@@ -136,6 +165,7 @@ pub async fn idempotent_post(
     let request_fingerprint = fingerprint(&req, &body_bytes);
     req.set_payload(Payload::from(body_bytes));
 
+    purge_now_and_then(&state);
     match stored(&state, &key, &request_fingerprint).await {
         Err(error) => return Ok(error_response(req, error)),
         Ok(Stored::Answered(answer)) => return Ok(req.into_response(answer_response(answer, true))),

@@ -12,6 +12,7 @@ backend_tests!(
     racing_retries_write_once,
     the_answer_commits_with_the_write,
     a_killed_server_leaves_each_key_answered_or_unused,
+    expired_answers_are_forgotten,
 );
 
 async fn post_with_key(
@@ -319,4 +320,54 @@ async fn a_killed_server_leaves_each_key_answered_or_unused(backend: Backend) {
     }
     assert_eq!(app.count_rows("vendors").await, keys.len() as i64);
     assert_eq!(app.count_rows("idempotency_keys").await, keys.len() as i64);
+}
+
+/// An answer older than 24 hours is not replayed: its key writes afresh, and the purge
+/// removes such rows.
+async fn expired_answers_are_forgotten(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        use diesel::RunQueryDsl;
+        use labnet::db::idempotency::StoredResponse;
+        let mut conn = pool.get().expect("connection");
+        let created_at =
+            labnet::core::time::Timestamp(chrono::Utc::now() - chrono::Duration::hours(25));
+        for key in ["expired-1", "expired-2"] {
+            diesel::insert_into(labnet::schema::idempotency_keys::table)
+                .values(StoredResponse {
+                    idempotency_key: key.to_owned(),
+                    fingerprint: "another request".to_owned(),
+                    status_code: Some(201),
+                    response_headers: Some("[]".to_owned()),
+                    response_body: Some("{}".to_owned()),
+                    created_at,
+                })
+                .execute(&mut **conn)
+                .expect("insert an old answer");
+        }
+    })
+    .await
+    .expect("insert task");
+    let body =
+        json!({"code": "KZ", "name": "Kazakhstan", "country_code": "KZ", "level": "country"});
+    let fresh = post_with_key(&app, &body, "expired-1").await;
+    assert!(fresh.headers().get("idempotent-replayed").is_none());
+    json_with_status(fresh, 201).await;
+    assert_eq!(app.count_rows("regions").await, 1);
+
+    let pool = app.pool.clone();
+    let purged = actix_web::web::block(move || {
+        let mut conn = pool.get().expect("connection");
+        labnet::db::idempotency::purge_expired(&mut conn, 100)
+    })
+    .await
+    .expect("purge task")
+    .expect("purge");
+    // The keyed POST above may have started this process's own purge already.
+    assert!(purged <= 1, "{purged}");
+    let left = app
+        .db_texts("SELECT idempotency_key AS value FROM idempotency_keys")
+        .await;
+    assert_eq!(left, vec!["expired-1".to_owned()]);
 }
