@@ -7,6 +7,8 @@ use utoipa::openapi::{KnownFormat, OpenApi as OpenApiDoc, Ref, RefOr, Required, 
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+mod properties;
+
 use crate::core::states::expand_moves;
 use crate::http::responses;
 use crate::{core::error::FieldError, http::problem::Problem};
@@ -63,6 +65,7 @@ pub fn base() -> OpenApiDoc {
 /// operation may answer 500 and 503; one with a body 400, 408, 413, 415 and 422; one with an id
 /// in its path 404. Every POST documents the `Idempotency-Key` header.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
+    properties::hoist_branch_descriptions(&mut spec);
     expand_state_tables(&mut spec);
     for (path, item) in spec.paths.paths.iter_mut() {
         let has_id = path.contains("{id}");

@@ -21,8 +21,9 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct HealthStatus {
     /// `ok`.
     pub status: String,
-    /// The database backend in use (readiness only).
+    /// The database backend in use; present on readiness only (left out, never `null`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false, example = "postgres")]
     pub database: Option<String>,
 }
 

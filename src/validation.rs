@@ -5,6 +5,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::core::error::{DomainError, FieldError};
 
+pub mod members;
+
 /// ISO 3166-1 alpha-2, upper case, and an assigned code.
 pub fn is_country_code(code: &str) -> bool {
     code.len() == 2
@@ -156,14 +158,22 @@ impl Checks {
         };
         if trimmed.is_empty() {
             self.push(field, "required", "must not be blank");
-        } else if trimmed.chars().count() > max {
+        } else {
+            self.length(field, value, &trimmed, max);
+        }
+        trimmed
+    }
+
+    /// At most `max` characters, counted both as sent (what the spec's `maxLength` counts)
+    /// and as stored.
+    fn length(&mut self, field: &str, sent: &str, stored: &str, max: usize) {
+        if sent.chars().count() > max || stored.chars().count() > max {
             self.push(
                 field,
                 "too_long",
                 format!("must be at most {max} characters"),
             );
         }
-        trimmed
     }
 
     /// `normalized_text`, or `None` with the field refused for a control character.
@@ -210,29 +220,25 @@ impl Checks {
         let Some(trimmed) = self.normalized(field, value, lines) else {
             return Some(value.to_owned());
         };
-        if trimmed.is_empty() {
+        if trimmed.is_empty() && value.chars().count() <= max {
             return None;
         }
-        if trimmed.chars().count() > max {
-            self.push(
-                field,
-                "too_long",
-                format!("must be at most {max} characters"),
-            );
-        }
+        self.length(field, value, &trimmed, max);
         Some(trimmed)
     }
 
+    /// An assigned ISO 3166-1 alpha-2 code, exactly as the spec's pattern `^[A-Z]{2}$` has
+    /// it: two upper-case letters, nothing around them.
     pub fn country_code(&mut self, field: &str, value: &str) -> String {
-        let code = value.trim().to_owned();
-        if !is_country_code(&code) {
+        if !is_country_code(value) {
             self.push(
                 field,
                 "invalid",
-                "must be an ISO 3166-1 alpha-2 country code in upper case (e.g. RU, KZ)",
+                "must be an assigned ISO 3166-1 alpha-2 country code: two upper-case letters \
+                 (e.g. RU, KZ)",
             );
         }
-        code
+        value.to_owned()
     }
 
     pub fn range_f64(&mut self, field: &str, value: Option<f64>, min: f64, max: f64) {

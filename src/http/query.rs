@@ -346,8 +346,25 @@ pub fn parse_bool(parameter: &str, raw: &Option<String>) -> Result<Option<bool>,
 }
 
 /// A date (`YYYY-MM-DD`) within `validation::DATE_YEARS`, as in bodies.
+/// The date is read exactly as in bodies (`validation::members::parse_date`), and refused in
+/// the same words.
 pub fn parse_date(parameter: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, DomainError> {
-    let date: Option<NaiveDate> = parse_opt(parameter, raw, "a date (YYYY-MM-DD)")?;
+    let date = raw
+        .as_deref()
+        .map(|text| {
+            crate::validation::members::parse_date(text).ok_or_else(|| {
+                DomainError::bad_parameter(
+                    parameter,
+                    "invalid",
+                    format!(
+                        "{} (got `{}`)",
+                        crate::validation::members::DATE_MESSAGE,
+                        crate::core::error::echo(text)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     match date {
         Some(date) if !crate::validation::date_in_range(date) => Err(DomainError::bad_parameter(
             parameter,

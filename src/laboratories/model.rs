@@ -9,7 +9,7 @@ use crate::core::states::{StateMachine, Target};
 use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
 use crate::schema::laboratories;
-use crate::validation::merge_patch_field;
+use crate::validation::{members, merge_patch_field};
 use crate::{define_id, define_page, text_enum};
 
 define_id!(LaboratoryId, "laboratory");
@@ -133,13 +133,16 @@ impl LaboratoryRow {
     "valid_until": "2029-03-31"
 }))]
 pub struct Accreditation {
-    /// The standard accredited against, e.g. `ISO 15189`.
-    #[schema(example = "ISO 15189")]
+    /// The standard accredited against, e.g. `ISO 15189`; at most 100 characters, trimmed,
+    /// must not be blank.
+    #[schema(min_length = 1, max_length = 100, example = "ISO 15189")]
     pub standard: String,
-    /// Number of the accreditation certificate.
-    #[schema(example = "RA.RU.21МЛ45")]
+    /// Number of the accreditation certificate; at most 100 characters, trimmed, must not be
+    /// blank.
+    #[schema(min_length = 1, max_length = 100, example = "RA.RU.21МЛ45")]
     pub certificate_number: String,
-    /// Last day the certificate is valid (YYYY-MM-DD).
+    /// Last day the certificate is valid (YYYY-MM-DD, years 1900–2200).
+    #[serde(deserialize_with = "members::date")]
     #[schema(example = "2029-03-31")]
     pub valid_until: NaiveDate,
 }
@@ -150,13 +153,17 @@ pub struct Accreditation {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"valid_until": "2031-03-31"}))]
 pub struct AccreditationPatch {
+    /// The standard accredited against; at most 100 characters, trimmed, must not be blank.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = String, required = false, example = "ISO 15189")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, example = "ISO 15189")]
     pub standard: Option<Option<String>>,
+    /// Number of the accreditation certificate; at most 100 characters, trimmed, must not be
+    /// blank.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = String, required = false, example = "RA.RU.21МЛ45")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, example = "RA.RU.21МЛ45")]
     pub certificate_number: Option<Option<String>>,
-    #[serde(default, deserialize_with = "merge_patch_field")]
+    /// Last day the certificate is valid (YYYY-MM-DD, years 1900–2200).
+    #[serde(default, deserialize_with = "members::merge_patch_date")]
     #[schema(value_type = NaiveDate, required = false, example = "2031-03-31")]
     pub valid_until: Option<Option<NaiveDate>>,
 }
@@ -249,40 +256,59 @@ pub struct Laboratory {
     pub region_id: RegionId,
     /// Registry code, kept as typed and unique regardless of case (in any script): no
     /// other laboratory has `kgn-001` when this one is `KGN-001`.
+    #[schema(min_length = 1, max_length = 64, example = "KGN-CKDL-001")]
     pub code: String,
     /// Name in any script.
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        example = "Центральная клинико-диагностическая лаборатория"
+    )]
     pub name: String,
     pub kind: LaboratoryKind,
     /// The hub this laboratory sends samples to; `null` for a top-level laboratory.
     #[schema(required = true)]
     pub parent_id: Option<LaboratoryId>,
     pub status: LaboratoryStatus,
-    /// Postal address.
-    #[schema(required = true)]
+    /// Postal address; `null` when unknown.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 500,
+        example = "Курган, ул. Гоголя, 76"
+    )]
     pub address: Option<String>,
     /// Latitude in degrees (WGS 84), −90 to 90; set together with `longitude`.
-    #[schema(required = true)]
+    #[schema(required = true, minimum = -90, maximum = 90, example = 55.441)]
     pub latitude: Option<f64>,
     /// Longitude in degrees (WGS 84), −180 to 180; set together with `latitude`.
-    #[schema(required = true)]
+    #[schema(required = true, minimum = -180, maximum = 180, example = 65.3411)]
     pub longitude: Option<f64>,
-    /// Tests the laboratory can run per day.
-    #[schema(required = true)]
+    /// Tests the laboratory can run per day; `null` when unknown.
+    #[schema(required = true, minimum = 0, maximum = 2147483647, example = 12000)]
     pub capacity_per_day: Option<i32>,
-    /// Date the laboratory opened (YYYY-MM-DD).
-    #[schema(required = true)]
+    /// Date the laboratory opened (YYYY-MM-DD); `null` when unknown.
+    #[schema(required = true, example = "2025-09-01")]
     pub opened_on: Option<NaiveDate>,
-    /// The organization that runs the laboratory.
-    #[schema(required = true)]
+    /// The organization that runs the laboratory; `null` when unknown.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 300,
+        example = "ООО «Лабораторные технологии»"
+    )]
     pub operator: Option<String>,
     /// The current accreditation; `null` when there is none.
     #[schema(required = true)]
     pub accreditation: Option<Accreditation>,
-    /// Disciplines performed, in the order of the `Discipline` enumeration; may be empty.
+    /// Disciplines performed, each once, in the order of the `Discipline` enumeration; may
+    /// be empty.
+    #[schema(value_type = BTreeSet<Discipline>, max_items = 14)]
     pub disciplines: Vec<Discipline>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Grows with every change; the ETag is derived from it.
+    #[schema(minimum = 1, example = 1)]
     pub version: i64,
 }
 
@@ -338,40 +364,67 @@ impl FromRow for Laboratory {
 pub struct LaboratoryCreate {
     /// The region the laboratory is in; must exist.
     pub region_id: RegionId,
-    /// Registry code, 1–64 characters (trimmed), kept as typed. Unique regardless of case, in
+    /// Registry code, 1–64 characters, kept as typed (trimmed, in Unicode NFC, without
+    /// invisible format characters; no control characters). Unique regardless of case, in
     /// any script: a code that differs from another laboratory's only in case (`kgn-001`
     /// next to `KGN-001`) is refused with 409 like the same code.
+    #[schema(min_length = 1, max_length = 64, example = "KGN-CKDL-001")]
     pub code: String,
-    /// Name in any script, 1–300 characters.
+    /// Name in any script, 1–300 characters; trimmed, must not be blank or hold control
+    /// characters.
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        example = "Центральная клинико-диагностическая лаборатория"
+    )]
     pub name: String,
     pub kind: LaboratoryKind,
     /// The hub this laboratory sends samples to: an existing laboratory that is not a
-    /// `collection_point`, in the same country.
+    /// `collection_point`, in the same country; absent or `null` for a top-level one.
+    #[serde(default)]
     pub parent_id: Option<LaboratoryId>,
-    /// Initial status; any but `closed`. Defaults to `planned`.
+    /// Initial status; any but `closed`. Absent or `null` for `planned`.
+    #[serde(default)]
     pub status: Option<LaboratoryStatus>,
-    /// Postal address, up to 500 characters.
+    /// Postal address, up to 500 characters; trimmed, and a blank one is stored as `null`.
+    #[serde(default)]
+    #[schema(max_length = 500, example = "Курган, ул. Гоголя, 76")]
     pub address: Option<String>,
     /// −90 to 90; give both coordinates or neither.
+    #[serde(default)]
+    #[schema(minimum = -90, maximum = 90, example = 55.441)]
     pub latitude: Option<f64>,
     /// −180 to 180; give both coordinates or neither.
+    #[serde(default)]
+    #[schema(minimum = -180, maximum = 180, example = 65.3411)]
     pub longitude: Option<f64>,
-    /// Tests per day, 0 or more.
-    #[schema(minimum = 0, maximum = 2147483647)]
+    /// Tests per day, a whole number from 0 to 2147483647 (`12000.0` is read as `12000`).
+    #[serde(default, deserialize_with = "members::optional_whole_number")]
+    #[schema(value_type = Option<i32>, minimum = 0, maximum = 2147483647, example = 12000)]
     pub capacity_per_day: Option<i64>,
-    /// Date the laboratory opened (YYYY-MM-DD).
+    /// Date the laboratory opened (YYYY-MM-DD, years 1900–2200).
+    #[serde(default, deserialize_with = "members::optional_date")]
+    #[schema(value_type = Option<NaiveDate>, example = "2025-09-01")]
     pub opened_on: Option<NaiveDate>,
-    /// The organization that runs the laboratory, up to 300 characters.
+    /// The organization that runs the laboratory, up to 300 characters; trimmed, and a
+    /// blank one is stored as `null`.
+    #[serde(default)]
+    #[schema(max_length = 300, example = "ООО «Лабораторные технологии»")]
     pub operator: Option<String>,
     /// The current accreditation, if any; all three members are required.
-    pub accreditation: Option<Accreditation>,
-    /// Disciplines performed, each at most once. Defaults to none.
     #[serde(default)]
+    pub accreditation: Option<Accreditation>,
+    /// Disciplines performed, each at most once (a repeated one is refused). Defaults to
+    /// none.
+    #[serde(default)]
+    #[schema(value_type = BTreeSet<Discipline>, max_items = 14)]
     pub disciplines: Vec<Discipline>,
 }
 
-/// A JSON Merge Patch of a laboratory: absent members stay, `null` clears an optional one.
-/// `accreditation` is replaced as a whole; `disciplines` replaces the whole list.
+/// A JSON Merge Patch of a laboratory: absent members stay, `null` clears `parent_id`,
+/// `address`, the coordinates, `capacity_per_day`, `opened_on`, `operator` or
+/// `accreditation`; the other members cannot be `null` (422). `accreditation` is merged
+/// into the current one; `disciplines` replaces the whole list.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -385,15 +438,16 @@ pub struct LaboratoryPatch {
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = RegionId, required = false)]
     pub region_id: Option<Option<RegionId>>,
-    /// Registry code, 1–64 characters, kept as typed. Unique regardless of case, in any
-    /// script: a code that differs from another laboratory's only in case is refused with 409
-    /// like the same code; changing the case of the laboratory's own code is allowed.
+    /// Registry code, 1–64 characters, kept as typed (trimmed). Unique regardless of case,
+    /// in any script: a code that differs from another laboratory's only in case is refused
+    /// with 409 like the same code; changing the case of the laboratory's own code is
+    /// allowed.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 64, example = "KGN-CKDL-001")]
     pub code: Option<Option<String>>,
-    /// Name in any script, 1–300 characters.
+    /// Name in any script, 1–300 characters; trimmed, must not be blank.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 300, example = "Центральная клинико-диагностическая лаборатория")]
     pub name: Option<Option<String>>,
     /// A laboratory that is the hub of others cannot become a `collection_point`.
     #[serde(default, deserialize_with = "merge_patch_field")]
@@ -408,38 +462,38 @@ pub struct LaboratoryPatch {
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = LaboratoryStatus, required = false)]
     pub status: Option<Option<LaboratoryStatus>>,
-    /// Postal address, up to 500 characters; `null` clears it.
+    /// Postal address, up to 500 characters; `null` (or a blank one) clears it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, example = "Курган, ул. Гоголя, 76")]
     pub address: Option<Option<String>>,
     /// −90 to 90; the result must have both coordinates or neither.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<f64>, nullable)]
+    #[schema(value_type = Option<f64>, nullable, minimum = -90, maximum = 90, example = 55.441)]
     pub latitude: Option<Option<f64>>,
     /// −180 to 180; the result must have both coordinates or neither.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<f64>, nullable)]
+    #[schema(value_type = Option<f64>, nullable, minimum = -180, maximum = 180, example = 65.3411)]
     pub longitude: Option<Option<f64>>,
-    /// Tests per day, 0 or more; `null` clears it.
-    #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<i64>, nullable, minimum = 0, maximum = 2147483647)]
+    /// Tests per day, a whole number from 0 to 2147483647; `null` clears it.
+    #[serde(default, deserialize_with = "members::merge_patch_whole_number")]
+    #[schema(value_type = Option<i32>, nullable, minimum = 0, maximum = 2147483647, example = 15000)]
     pub capacity_per_day: Option<Option<i64>>,
-    /// Opening date (YYYY-MM-DD); `null` clears it.
-    #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<NaiveDate>, nullable)]
+    /// Opening date (YYYY-MM-DD, years 1900–2200); `null` clears it.
+    #[serde(default, deserialize_with = "members::merge_patch_date")]
+    #[schema(value_type = Option<NaiveDate>, nullable, example = "2025-09-01")]
     pub opened_on: Option<Option<NaiveDate>>,
-    /// Operating organization, up to 300 characters; `null` clears it.
+    /// Operating organization, up to 300 characters; `null` (or a blank one) clears it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 300, example = "ООО «Лабораторные технологии»")]
     pub operator: Option<Option<String>>,
     /// Merged into the current accreditation (RFC 7396): members given replace theirs,
     /// absent ones stay; a laboratory without one needs all three; `null` removes it.
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = Option<AccreditationPatch>, nullable)]
     pub accreditation: Option<Option<AccreditationPatch>>,
-    /// Replaces the whole list (`[]` for none; `null` is refused).
+    /// Replaces the whole list, each discipline at most once (`[]` for none).
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Vec<Discipline>, required = false)]
+    #[schema(value_type = BTreeSet<Discipline>, required = false, max_items = 14)]
     pub disciplines: Option<Option<Vec<Discipline>>>,
 }
 

@@ -9,7 +9,7 @@ use crate::core::states::{StateMachine, Target};
 use crate::core::time::Timestamp;
 use crate::regions::model::RegionId;
 use crate::schema::{localization_stage_changes, localizations};
-use crate::validation::merge_patch_field;
+use crate::validation::{members, merge_patch_field};
 use crate::vendors::model::VendorId;
 use crate::{define_id, define_page, text_enum};
 
@@ -187,28 +187,41 @@ pub struct Localization {
     /// The vendor that localizes.
     pub vendor_id: VendorId,
     /// ISO 3166-1 alpha-2 code of the country production moves into.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: String,
     /// The region of the production site, in `country_code`; `null` when not settled.
+    #[schema(required = true)]
     pub region_id: Option<RegionId>,
-    /// What is localized, in the order equipment, reagents, consumables.
+    /// What is localized, each once, in the order equipment, reagents, consumables.
+    #[schema(value_type = BTreeSet<LocalizationScope>, min_items = 1, max_items = 3)]
     pub scope: Vec<LocalizationScope>,
     /// The current stage; change it through `POST /v1/localizations/{id}/stage-changes`.
     pub stage: LocalizationStage,
     /// For a `suspended` localization: the stage it was suspended from and resumes to;
     /// otherwise `null`.
+    #[schema(required = true)]
     pub suspended_from_stage: Option<LocalizationStage>,
     /// Date of the last stage change.
+    #[schema(example = "2026-10-15")]
     pub stage_changed_on: NaiveDate,
-    /// Share of local content in percent (0–100).
-    #[schema(minimum = 0, maximum = 100)]
+    /// Share of local content in percent (0–100); `null` when unknown.
+    #[schema(required = true, minimum = 0, maximum = 100, example = 35.0)]
     pub local_content_percent: Option<f64>,
-    /// When production is planned to reach the next milestone.
+    /// When production is planned to reach the next milestone; `null` when not planned.
+    #[schema(required = true, example = "2027-12-31")]
     pub target_date: Option<NaiveDate>,
-    /// The local partner (manufacturer, distributor), in any script.
+    /// The local partner (manufacturer, distributor), in any script; `null` when none.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 300,
+        example = "Медтехника"
+    )]
     pub partner: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Grows with every change, stage changes included; the ETag is derived from it.
+    #[schema(minimum = 1, example = 3)]
     pub version: i64,
 }
 
@@ -255,31 +268,56 @@ impl FromRow for Localization {
 pub struct LocalizationCreate {
     /// An existing vendor.
     pub vendor_id: VendorId,
-    /// ISO 3166-1 alpha-2, upper case.
+    /// An assigned ISO 3166-1 alpha-2 code, upper case.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: String,
-    /// An existing region in `country_code`.
+    /// An existing region in `country_code`; absent or `null` when not settled.
+    #[serde(default)]
     pub region_id: Option<RegionId>,
-    /// At least one, each at most once.
+    /// At least one, each at most once (a repeated one is refused).
+    #[schema(value_type = BTreeSet<LocalizationScope>, min_items = 1, max_items = 3)]
     pub scope: Vec<LocalizationScope>,
     /// The initial stage: one of the forward stages (not `suspended` or `cancelled`);
-    /// defaults to `interest_declared`.
+    /// absent or `null` for `interest_declared`.
+    #[serde(default)]
     pub stage: Option<LocalizationStage>,
-    /// Date the initial stage was reached; defaults to today, never in the future.
+    /// Date the initial stage was reached (YYYY-MM-DD, from 1900); absent or `null` for
+    /// today (UTC), never in the future.
+    #[serde(default, deserialize_with = "members::optional_date")]
+    #[schema(value_type = Option<NaiveDate>, example = "2026-09-01")]
     pub stage_changed_on: Option<NaiveDate>,
-    /// 0–100.
-    #[schema(minimum = 0, maximum = 100)]
+    /// Share of local content in percent, 0–100.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100, example = 20.0)]
     pub local_content_percent: Option<f64>,
+    /// When production is planned to reach the next milestone (YYYY-MM-DD, years
+    /// 1900–2200).
+    #[serde(default, deserialize_with = "members::optional_date")]
+    #[schema(value_type = Option<NaiveDate>, example = "2027-12-31")]
     pub target_date: Option<NaiveDate>,
-    /// At most 300 characters.
+    /// The local partner, in any script, at most 300 characters; trimmed, and a blank one is
+    /// stored as `null`.
+    #[serde(default)]
+    #[schema(max_length = 300, example = "Медтехника")]
     pub partner: Option<String>,
-    /// Note of the first history entry (at most 2000 characters).
+    /// Note of the first history entry, at most 2000 characters; may span lines; trimmed,
+    /// and a blank one is stored as `null`.
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        example = "Talks on reagent production for the Kurgan pilot opened"
+    )]
     pub note: Option<String>,
-    /// Source of the first history entry: a URL or document reference (at most 2000
-    /// characters).
+    /// Source of the first history entry: a URL or document reference, at most 2000
+    /// characters, on one line; trimmed, and a blank one is stored as `null`.
+    #[serde(default)]
+    #[schema(max_length = 2000, example = "https://example.org/news/mindray-kurgan")]
     pub source: Option<String>,
 }
 
-/// A JSON Merge Patch of a localization: absent members stay, `null` clears an optional one.
+/// A JSON Merge Patch of a localization: absent members stay, `null` clears `region_id`,
+/// `local_content_percent`, `target_date` or `partner`; the other members cannot be `null`
+/// (422).
 ///
 /// `stage`, `suspended_from_stage` and `stage_changed_on` cannot be patched (422
 /// `read_only`); change the stage through `POST /v1/localizations/{id}/stage-changes`.
@@ -287,27 +325,33 @@ pub struct LocalizationCreate {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"scope": ["reagents", "consumables"], "local_content_percent": 42.5}))]
 pub struct LocalizationPatch {
+    /// An existing vendor.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<VendorId>)]
+    #[schema(value_type = VendorId, required = false)]
     pub vendor_id: Option<Option<VendorId>>,
+    /// An assigned ISO 3166-1 alpha-2 code, upper case; the site region must lie in it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: Option<Option<String>>,
+    /// An existing region in `country_code`; `null` clears it.
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = Option<RegionId>, nullable)]
     pub region_id: Option<Option<RegionId>>,
-    /// Replaces the whole list.
+    /// Replaces the whole list: at least one, each at most once.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<Vec<LocalizationScope>>)]
+    #[schema(value_type = BTreeSet<LocalizationScope>, required = false, min_items = 1, max_items = 3)]
     pub scope: Option<Option<Vec<LocalizationScope>>>,
+    /// 0–100; `null` clears it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<f64>, nullable, minimum = 0, maximum = 100)]
+    #[schema(value_type = Option<f64>, nullable, minimum = 0, maximum = 100, example = 42.5)]
     pub local_content_percent: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<NaiveDate>, nullable)]
+    /// YYYY-MM-DD in the years 1900–2200; `null` clears it.
+    #[serde(default, deserialize_with = "members::merge_patch_date")]
+    #[schema(value_type = Option<NaiveDate>, nullable, example = "2027-12-31")]
     pub target_date: Option<Option<NaiveDate>>,
+    /// At most 300 characters; `null` (or a blank one) clears it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 300, example = "Медтехника")]
     pub partner: Option<Option<String>>,
     /// Accepted only to refuse it with `read_only`: stages change through stage changes.
     #[serde(default, deserialize_with = "merge_patch_field")]
@@ -340,12 +384,28 @@ pub struct StageChange {
     pub localization_id: LocalizationId,
     /// The stage before the change; `null` for the entry written when the localization was
     /// created.
+    #[schema(required = true)]
     pub from_stage: Option<LocalizationStage>,
     pub to_stage: LocalizationStage,
     /// The date the change took effect.
+    #[schema(example = "2026-10-15")]
     pub changed_on: NaiveDate,
+    /// What the change is about, at most 2000 characters, may span lines; `null` when none.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 2000,
+        example = "Agreement with Медтехника signed for reagent production in Kurgan"
+    )]
     pub note: Option<String>,
-    /// Where the change is documented: a URL or a document reference.
+    /// Where the change is documented: a URL or a document reference, at most 2000
+    /// characters; `null` when none.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 2000,
+        example = "https://example.org/news/mindray-agreement"
+    )]
     pub source: Option<String>,
     /// When the change was recorded.
     pub created_at: Timestamp,
@@ -367,11 +427,26 @@ crate::from_row_fields!(StageChange from StageChangeRow {
 pub struct StageChangeCreate {
     /// The stage to move to; see `LocalizationStage` for the allowed moves.
     pub stage: LocalizationStage,
-    /// Defaults to today; not before the previous change and not in the future.
+    /// The date the change took effect (YYYY-MM-DD); absent or `null` for today (UTC). Not
+    /// before the previous change and not in the future.
+    #[serde(default, deserialize_with = "members::optional_date")]
+    #[schema(value_type = Option<NaiveDate>, example = "2026-10-15")]
     pub changed_on: Option<NaiveDate>,
-    /// At most 2000 characters.
+    /// At most 2000 characters, may span lines; trimmed, and a blank one is stored as
+    /// `null`.
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        example = "Agreement with Медтехника signed for reagent production in Kurgan"
+    )]
     pub note: Option<String>,
-    /// A URL or document reference, at most 2000 characters.
+    /// A URL or document reference, at most 2000 characters, on one line; trimmed, and a
+    /// blank one is stored as `null`.
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        example = "https://example.org/news/mindray-agreement"
+    )]
     pub source: Option<String>,
 }
 

@@ -57,16 +57,28 @@ pub struct OrganizationRow {
 pub struct Organization {
     pub id: OrganizationId,
     /// Name in any script; unique regardless of case.
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        example = "Федерация лабораторной медицины"
+    )]
     pub name: String,
     pub kind: OrganizationKind,
     /// The country the organization is registered in, ISO 3166-1 alpha-2.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: String,
-    /// Absolute http or https URL.
-    #[schema(required = true)]
+    /// Absolute http or https URL; `null` when unknown.
+    #[schema(
+        required = true,
+        format = "uri",
+        max_length = 2048,
+        example = "https://fedlab.ru"
+    )]
     pub website: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Grows with every change; the ETag is derived from it.
+    #[schema(minimum = 1, example = 1)]
     pub version: i64,
 }
 
@@ -84,31 +96,48 @@ crate::from_row_fields!(Organization from OrganizationRow {
     "website": "https://fedlab.ru"
 }))]
 pub struct OrganizationCreate {
-    /// 1–300 characters; unique regardless of case and Unicode form.
+    /// Name in any script, at most 300 characters; unique regardless of case and Unicode
+    /// form. Trimmed and stored in Unicode NFC without invisible format characters; must
+    /// not be blank or hold control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        example = "Федерация лабораторной медицины"
+    )]
     pub name: String,
     pub kind: OrganizationKind,
-    /// ISO 3166-1 alpha-2 in upper case.
+    /// An assigned ISO 3166-1 alpha-2 code, upper case.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: String,
-    /// Absolute http or https URL.
+    /// Absolute http or https URL, at most 2048 characters; trimmed, and a blank one is
+    /// stored as `null`.
+    #[serde(default)]
+    #[schema(format = "uri", max_length = 2048, example = "https://fedlab.ru")]
     pub website: Option<String>,
 }
 
-/// A JSON Merge Patch of an organization: absent members stay, `null` clears `website`.
+/// A JSON Merge Patch of an organization: absent members stay, `null` clears `website`; the
+/// other members cannot be `null` (422).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind": "operator", "website": null}))]
 pub struct OrganizationPatch {
+    /// Name in any script, at most 300 characters; unique regardless of case and Unicode
+    /// form; trimmed, must not be blank.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 300, example = "Федерация лабораторной медицины")]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = OrganizationKind, required = false)]
     pub kind: Option<Option<OrganizationKind>>,
+    /// An assigned ISO 3166-1 alpha-2 code, upper case.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: Option<Option<String>>,
+    /// Absolute http or https URL, at most 2048 characters; `null` (or a blank one) clears
+    /// it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "uri", max_length = 2048, example = "https://fedlab.ru")]
     pub website: Option<Option<String>>,
 }
 

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use crate::core::paging::{TextKey, TimestampKey};
 use crate::core::resource::FromRow;
 use crate::schema::regions;
-use crate::validation::merge_patch_field;
+use crate::validation::{members, merge_patch_field};
 use crate::{define_id, define_page, text_enum};
 
 define_id!(RegionId, "region");
@@ -83,23 +83,36 @@ impl RegionRow {
 }))]
 pub struct Region {
     pub id: RegionId,
-    /// Unique code, ISO 3166-2 style (`RU-KGN`); a country's code is its alpha-2 code.
+    /// Unique code, ISO 3166-2 style (`RU-KGN`), in upper case; a country's code is its
+    /// alpha-2 code.
+    #[schema(
+        pattern = "^[A-Z0-9]+(-[A-Z0-9]+)*$",
+        min_length = 1,
+        max_length = 32,
+        example = "RU-KGN"
+    )]
     pub code: String,
     /// Name in any script.
+    #[schema(min_length = 1, max_length = 200, example = "Курганская область")]
     pub name: String,
     /// ISO 3166-1 alpha-2 country code.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: String,
     /// The enclosing region; `null` for a root.
+    #[schema(required = true)]
     pub parent_id: Option<RegionId>,
     pub level: RegionLevel,
     /// Depth in the tree (0 for a root).
+    #[schema(minimum = 0, maximum = 3, example = 2)]
     pub depth: i32,
     pub rollout_stage: RolloutStage,
-    /// Year the rollout is planned to complete.
+    /// Year the rollout is planned to complete; `null` when not planned.
+    #[schema(required = true, minimum = 1990, maximum = 2100, example = 2026)]
     pub rollout_target_year: Option<i32>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Grows with every change; the ETag is derived from it.
+    #[schema(minimum = 1, example = 1)]
     pub version: i64,
 }
 
@@ -144,43 +157,72 @@ impl From<RegionRow> for Region {
     "rollout_target_year": 2026
 }))]
 pub struct RegionCreate {
-    /// Unique code (upper-cased on input); must start with the country code.
+    /// Unique code, ISO 3166-2 style: ASCII letters and digits in dash-separated parts,
+    /// starting with the country code (`RU-KGN` for RU); a country's code is its alpha-2
+    /// code. Upper-cased on input (`ru-kgn` is stored as `RU-KGN`), at most 32 characters.
+    #[schema(
+        pattern = "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$",
+        min_length = 1,
+        max_length = 32,
+        example = "RU-KGN"
+    )]
     pub code: String,
+    /// Name in any script, at most 200 characters. Trimmed and stored in Unicode NFC
+    /// without invisible format characters; must not be blank or hold control characters.
+    #[schema(min_length = 1, max_length = 200, example = "Курганская область")]
     pub name: String,
+    /// An assigned ISO 3166-1 alpha-2 code, upper case; a child is in its parent's country.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: String,
+    /// The enclosing region: an existing region of the same country at a higher level;
+    /// absent or `null` for a root (a country has none).
+    #[serde(default)]
     pub parent_id: Option<RegionId>,
     pub level: RegionLevel,
-    /// Defaults to `not_planned`.
+    /// Absent or `null` for `not_planned`.
+    #[serde(default)]
     pub rollout_stage: Option<RolloutStage>,
-    pub rollout_target_year: Option<i32>,
+    /// Year the rollout is planned to complete, 1990–2100.
+    #[serde(default, deserialize_with = "members::optional_whole_number")]
+    #[schema(value_type = Option<i32>, minimum = 1990, maximum = 2100, example = 2026)]
+    pub rollout_target_year: Option<i64>,
 }
 
-/// A JSON Merge Patch of a region: absent members stay, `null` clears an optional one.
+/// A JSON Merge Patch of a region: absent members stay, `null` clears `parent_id` or
+/// `rollout_target_year`; the other members cannot be `null` (422).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"rollout_stage": "in_progress", "rollout_target_year": 2027}))]
 pub struct RegionPatch {
+    /// Unique code, ISO 3166-2 style, starting with the country code; upper-cased on input,
+    /// at most 32 characters.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, pattern = "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$", min_length = 1, max_length = 32, example = "RU-KGN")]
     pub code: Option<Option<String>>,
+    /// Name in any script, at most 200 characters; trimmed, must not be blank.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, example = "Курганская область")]
     pub name: Option<Option<String>>,
+    /// An assigned ISO 3166-1 alpha-2 code, upper case. A region with subregions, or that
+    /// laboratories or localizations refer to, keeps its country.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "RU")]
     pub country_code: Option<Option<String>>,
+    /// Moves the region (and its subtree) under another region; `null` makes it a root.
     #[serde(default, deserialize_with = "merge_patch_field")]
     #[schema(value_type = Option<RegionId>, nullable)]
     pub parent_id: Option<Option<RegionId>>,
+    /// Must stay above the levels of the subregions.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<RegionLevel>)]
+    #[schema(value_type = RegionLevel, required = false)]
     pub level: Option<Option<RegionLevel>>,
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<RolloutStage>)]
+    #[schema(value_type = RolloutStage, required = false)]
     pub rollout_stage: Option<Option<RolloutStage>>,
-    #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<i32>, nullable)]
-    pub rollout_target_year: Option<Option<i32>>,
+    /// 1990–2100; `null` clears it.
+    #[serde(default, deserialize_with = "members::merge_patch_whole_number")]
+    #[schema(value_type = Option<i32>, nullable, minimum = 1990, maximum = 2100, example = 2027)]
+    pub rollout_target_year: Option<Option<i64>>,
 }
 
 define_page!(RegionPage, Region, "A page of regions.");

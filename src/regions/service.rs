@@ -26,27 +26,35 @@ struct RegionFields {
     parent_id: Option<RegionId>,
     level: RegionLevel,
     rollout_stage: RolloutStage,
-    rollout_target_year: Option<i32>,
+    /// As sent; within 1990–2100 once checked.
+    rollout_target_year: Option<i64>,
+}
+
+/// A checked year as stored (`check_fields` keeps it within 1990–2100).
+fn stored_year(year: Option<i64>) -> Option<i32> {
+    year.and_then(|year| i32::try_from(year).ok())
+}
+
+/// The shape of a region code as sent, the spec's pattern `^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$`:
+/// ASCII letters and digits in dash-separated parts, nothing around them.
+fn is_region_code(code: &str) -> bool {
+    code.split('-')
+        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn check_fields(fields: &mut RegionFields) -> Result<(), DomainError> {
     let mut checks = Checks::new();
-    fields.code = checks
-        .text("code", &fields.code, MAX_CODE_LENGTH)
-        .to_uppercase();
+    let code = checks.text("code", &fields.code, MAX_CODE_LENGTH);
+    let shaped = is_region_code(&fields.code);
+    fields.code = code.to_ascii_uppercase();
     fields.name = checks.text("name", &fields.name, MAX_NAME_LENGTH);
     fields.country_code = checks.country_code("country_code", &fields.country_code);
-    let code_shape_ok = fields.code.split('-').all(|part| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    });
-    if !fields.code.is_empty() && !code_shape_ok {
+    if !fields.code.is_empty() && !shaped {
         checks.push(
             "code",
             "invalid",
-            "must be letters and digits in dash-separated parts, ISO 3166-2 style (RU-KGN)",
+            "must be letters A-Z and digits in dash-separated parts, ISO 3166-2 style \
+             (RU-KGN), with nothing around them",
         );
     } else if !fields.code.is_empty()
         && fields.code.split('-').next() != Some(fields.country_code.as_str())
@@ -68,7 +76,7 @@ fn check_fields(fields: &mut RegionFields) -> Result<(), DomainError> {
     }
     checks.range_i64(
         "rollout_target_year",
-        fields.rollout_target_year.map(i64::from),
+        fields.rollout_target_year,
         1990,
         2100,
     );
@@ -175,7 +183,7 @@ pub async fn create(
             level: fields.level,
             path,
             rollout_stage: fields.rollout_stage,
-            rollout_target_year: fields.rollout_target_year,
+            rollout_target_year: stored_year(fields.rollout_target_year),
             created_at: at,
             updated_at: at,
             version: 1,
@@ -231,7 +239,7 @@ pub async fn update(
             ),
             rollout_target_year: patch
                 .rollout_target_year
-                .unwrap_or(current.rollout_target_year),
+                .unwrap_or(current.rollout_target_year.map(i64::from)),
         };
         checks.finish()?;
         check_fields(&mut fields)?;
@@ -278,7 +286,7 @@ pub async fn update(
             level: fields.level,
             path,
             rollout_stage: fields.rollout_stage,
-            rollout_target_year: fields.rollout_target_year,
+            rollout_target_year: stored_year(fields.rollout_target_year),
             created_at: current.created_at,
             updated_at: at,
             version: current.version + 1,

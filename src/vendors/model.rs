@@ -54,16 +54,27 @@ pub struct VendorRow {
 pub struct Vendor {
     pub id: VendorId,
     /// Name in any script; unique regardless of case.
+    #[schema(min_length = 1, max_length = 200, example = "Mindray")]
     pub name: String,
     /// Home country, ISO 3166-1 alpha-2.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "CN")]
     pub country_code: String,
-    /// Absolute http or https URL.
+    /// Absolute http or https URL; `null` when unknown.
+    #[schema(
+        required = true,
+        format = "uri",
+        max_length = 2048,
+        example = "https://www.mindray.com"
+    )]
     pub website: Option<String>,
-    /// Product categories in a fixed order (the order of the enumeration); may be empty.
+    /// Product categories in a fixed order (the order of the enumeration), each once; may be
+    /// empty.
+    #[schema(value_type = BTreeSet<ProductCategory>, max_items = 5)]
     pub categories: Vec<ProductCategory>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Grows with every change; the ETag is derived from it.
+    #[schema(minimum = 1, example = 1)]
     pub version: i64,
 }
 
@@ -95,34 +106,48 @@ impl FromRow for Vendor {
     "categories": ["laboratory_equipment", "reagents"]
 }))]
 pub struct VendorCreate {
-    /// Unique regardless of case (`Mindray` and `MINDRAY` are the same vendor).
+    /// Name in any script, at most 200 characters; unique regardless of case (`Mindray` and
+    /// `MINDRAY` are the same vendor). Trimmed and stored in Unicode NFC without invisible
+    /// format characters; must not be blank or hold control characters.
+    #[schema(min_length = 1, max_length = 200, example = "Mindray")]
     pub name: String,
-    /// Home country, ISO 3166-1 alpha-2 in upper case.
+    /// Home country: an assigned ISO 3166-1 alpha-2 code, upper case.
+    #[schema(pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "CN")]
     pub country_code: String,
-    /// Absolute http or https URL.
-    pub website: Option<String>,
-    /// Product categories, each at most once; defaults to none.
+    /// Absolute http or https URL, at most 2048 characters; trimmed, and a blank one is
+    /// stored as `null`.
     #[serde(default)]
+    #[schema(format = "uri", max_length = 2048, example = "https://www.mindray.com")]
+    pub website: Option<String>,
+    /// Product categories, each at most once (a repeated one is refused); defaults to none.
+    #[serde(default)]
+    #[schema(value_type = BTreeSet<ProductCategory>, max_items = 5)]
     pub categories: Vec<ProductCategory>,
 }
 
-/// A JSON Merge Patch of a vendor: absent members stay, `null` clears an optional one.
+/// A JSON Merge Patch of a vendor: absent members stay, `null` clears `website`; the other
+/// members cannot be `null` (422).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"website": null, "categories": ["reagents", "consumables"]}))]
 pub struct VendorPatch {
+    /// Name in any script, at most 200 characters; unique regardless of case; trimmed, must
+    /// not be blank.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, example = "Mindray")]
     pub name: Option<Option<String>>,
+    /// Home country: an assigned ISO 3166-1 alpha-2 code, upper case.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, pattern = "^[A-Z]{2}$", min_length = 2, max_length = 2, example = "CN")]
     pub country_code: Option<Option<String>>,
+    /// Absolute http or https URL, at most 2048 characters; `null` (or a blank one) clears
+    /// it.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "uri", max_length = 2048, example = "https://www.mindray.com")]
     pub website: Option<Option<String>>,
-    /// Replaces the whole set; `[]` removes every category (`null` is refused).
+    /// Replaces the whole set, each category at most once; `[]` removes every category.
     #[serde(default, deserialize_with = "merge_patch_field")]
-    #[schema(value_type = Option<Vec<ProductCategory>>)]
+    #[schema(value_type = BTreeSet<ProductCategory>, required = false, max_items = 5)]
     pub categories: Option<Option<Vec<ProductCategory>>>,
 }
 
