@@ -253,8 +253,9 @@ macro_rules! define_page {
         pub struct $page {
             /// The rows of this page, in the requested order.
             pub items: Vec<$item>,
-            /// Pass as `page_token` to get the next page; `null` on the last page.
-            #[schema(example = "eyJ2IjoxLCJzb3J0IjoibmFtZSIsImtleSI6ItCa0YPRgNCz0LDQvSIsImlkIjoiMDE5M2EwZjQtNWU2Yi03YzNkLTlhMTAtMmIzYzRkNWU2ZjcwIn0")]
+            /// Pass as `page_token` to get the next page; `null` on the last page (always
+            /// sent).
+            #[schema(required = true, example = "eyJ2IjoxLCJzb3J0IjoibmFtZSIsImtleSI6ItCa0YPRgNCz0LDQvSIsImlkIjoiMDE5M2EwZjQtNWU2Yi03YzNkLTlhMTAtMmIzYzRkNWU2ZjcwIn0")]
             pub next_page_token: Option<String>,
         }
     };

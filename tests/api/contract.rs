@@ -31,7 +31,7 @@ backend_tests!(
 );
 
 /// A future borrowing the app.
-type Fresh<'a> = Pin<Box<dyn Future<Output = Value> + 'a>>;
+pub(crate) type Fresh<'a> = Pin<Box<dyn Future<Output = Value> + 'a>>;
 
 /// How the rows of a sort compare: by text (bytes), by time, or by integer (`null` first).
 #[derive(Debug, Clone, Copy)]
@@ -42,21 +42,21 @@ enum Key {
 }
 
 /// One resource, as the suite sees it.
-struct Resource {
+pub(crate) struct Resource {
     /// The collection, e.g. `/v1/regions`.
-    path: &'static str,
+    pub(crate) path: &'static str,
     /// Its table, to count rows straight from the database.
     table: &'static str,
     /// A valid create body for a fresh row, distinct for each `n` (it may first create the
     /// rows it refers to, through the fixtures).
-    body: for<'a> fn(&'a TestApp, usize) -> Fresh<'a>,
+    pub(crate) body: for<'a> fn(&'a TestApp, usize) -> Fresh<'a>,
     /// A valid merge patch, distinct for each `n`; every field reads back as sent.
     patch: fn(usize) -> Value,
     /// The documented sorts, each with the field it orders by (of the same name).
     sorts: &'static [(&'static str, Key)],
 }
 
-const RESOURCES: &[Resource] = &[
+pub(crate) const RESOURCES: &[Resource] = &[
     Resource {
         path: "/v1/regions",
         table: "regions",
@@ -116,7 +116,7 @@ const RESOURCES: &[Resource] = &[
 // ---- the resources' rows ----
 
 /// A number no other row of this test run has, so codes and names never collide.
-fn fresh_number() -> usize {
+pub(crate) fn fresh_number() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     NEXT.fetch_add(1, AtomicOrdering::Relaxed)
 }
@@ -206,7 +206,7 @@ fn organization_patch(n: usize) -> Value {
 
 impl Resource {
     /// Creates a fresh row through the API and returns it.
-    async fn create(&self, app: &TestApp) -> Value {
+    pub(crate) async fn create(&self, app: &TestApp) -> Value {
         let body = (self.body)(app, fresh_number()).await;
         app.create(self.path, body).await
     }

@@ -15,4 +15,5 @@ mod migrations;
 mod openapi;
 mod organizations;
 mod regions;
+mod spec_truth;
 mod vendors;
