@@ -18,7 +18,8 @@ use crate::{core::error::FieldError, http::problem::Problem};
         description = "Central registry of a clinical-laboratory network: regions, laboratories, \
 equipment vendors and the localization of vendors' production in each country.\n\n\
 Conventions: ids are UUIDs; timestamps are RFC 3339 UTC; dates are YYYY-MM-DD in the years 1900–2200; every error is \
-an RFC 9457 problem document (`application/problem+json`). Lists use keyset pagination \
+an RFC 9457 problem document (`application/problem+json`) whose `type` (a `ProblemType`) \
+leads to a page describing it (`GET /problems/{name}`). Lists use keyset pagination \
 (`page_size`, `page_token` → `next_page_token`). Reads return an `ETag`; send it back in \
 `If-None-Match` (304) or `If-Match` on PATCH/DELETE (412 when stale). PATCH takes a JSON Merge \
 Patch (RFC 7396). A CORS preflight that the configured origins, methods or headers do not \
@@ -48,7 +49,8 @@ allow is refused with 403 `/problems/cors-refused` (the `CorsRefused` response).
         (name = "vendors", description = "Manufacturers of laboratory and medical equipment, reagents and consumables"),
         (name = "localizations", description = "A vendor bringing (part of) its production into a country, with its stage history"),
         (name = "organizations", description = "Operators, federations, distributors, manufacturers, universities and authorities"),
-        (name = "operations", description = "Health, readiness and metrics")
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "problems", description = "What each problem type means: the page a problem document's `type` leads to")
     )
 )]
 struct ApiDoc;
@@ -64,6 +66,7 @@ pub fn base() -> OpenApiDoc {
 /// in its path 404. Every POST documents the `Idempotency-Key` header.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
     expand_state_tables(&mut spec);
+    add_problem_schemas(&mut spec);
     for (path, item) in spec.paths.paths.iter_mut() {
         let has_id = path.contains("{id}");
         let versioned = path.starts_with("/v1/");
@@ -134,6 +137,21 @@ fn expand_state_tables(spec: &mut OpenApiDoc) {
             }
         }
     }
+}
+
+/// The enumerations `Problem` refers to: `ProblemType` (its `type`) and `StateName`
+/// (`current_state`, `allowed_transitions`), both generated from the service's tables.
+fn add_problem_schemas(spec: &mut OpenApiDoc) {
+    use crate::http::problem;
+    let schemas = &mut spec.components.get_or_insert_with(Default::default).schemas;
+    schemas.insert(
+        problem::PROBLEM_TYPE_SCHEMA.to_owned(),
+        RefOr::T(problem::problem_type_uri_schema()),
+    );
+    schemas.insert(
+        problem::STATE_NAME_SCHEMA.to_owned(),
+        RefOr::T(problem::state_name_schema()),
+    );
 }
 
 /// The `id` path parameter of a resource, as the spec documents it.

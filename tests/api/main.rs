@@ -14,5 +14,6 @@ mod localizations;
 mod migrations;
 mod openapi;
 mod organizations;
+mod problems;
 mod regions;
 mod vendors;
