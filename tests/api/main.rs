@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod contract;
 mod generate;
+mod headers;
 mod http;
 mod idempotency;
 mod kit;

@@ -80,7 +80,6 @@ fn committed() -> Value {
 }
 
 /// Every operation: (path, method, operation).
-#[allow(dead_code)]
 fn operations(spec: &Value) -> Vec<(String, String, Value)> {
     let mut found = Vec::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -92,7 +91,6 @@ fn operations(spec: &Value) -> Vec<(String, String, Value)> {
 }
 
 /// A response or a `$ref` to a shared one, resolved.
-#[allow(dead_code)]
 fn resolve<'a>(spec: &'a Value, response: &'a Value) -> &'a Value {
     match response["$ref"].as_str() {
         Some(reference) => {
@@ -113,6 +111,89 @@ fn enum_names(schema: &Value) -> Vec<String> {
         .iter()
         .map(|value| value.as_str().unwrap().to_owned())
         .collect()
+}
+
+#[test]
+fn every_response_declares_x_request_id() {
+    let spec = committed();
+    let mut checked = 0;
+    for (path, method, operation) in operations(&spec) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let header = &resolve(&spec, response)["headers"]["X-Request-Id"];
+            assert_eq!(
+                header["schema"]["$ref"], "#/components/schemas/RequestId",
+                "{method} {path} {status} does not declare X-Request-Id"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} responses");
+    for (name, response) in spec["components"]["responses"].as_object().unwrap() {
+        assert!(
+            response["headers"]["X-Request-Id"].is_object(),
+            "{name} lacks X-Request-Id"
+        );
+    }
+    let schema = &spec["components"]["schemas"]["RequestId"];
+    assert_eq!(schema["type"], "string");
+    assert_eq!(schema["maxLength"], 128);
+}
+
+#[test]
+fn post_successes_declare_idempotent_replayed_and_nothing_else_does() {
+    let spec = committed();
+    let mut posts = 0;
+    for (path, method, operation) in operations(&spec) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let header = &resolve(&spec, response)["headers"]["Idempotent-Replayed"];
+            if method == "post" && status.starts_with('2') {
+                assert_eq!(
+                    header["schema"]["enum"],
+                    serde_json::json!(["true"]),
+                    "POST {path} {status}"
+                );
+                posts += 1;
+            } else {
+                assert!(
+                    header.is_null(),
+                    "{method} {path} {status} is never replayed"
+                );
+            }
+        }
+    }
+    assert!(posts >= 6, "{posts} POST successes");
+}
+
+/// A resource's GET, a list's GET: each answers with an ETag, and 304 to `If-None-Match`.
+#[test]
+fn every_read_declares_etag_and_304() {
+    let spec = committed();
+    let mut reads = 0;
+    for (path, method, operation) in operations(&spec) {
+        if method != "get" || !path.starts_with("/v1/") {
+            continue;
+        }
+        let responses = &operation["responses"];
+        for status in ["200", "304"] {
+            assert!(
+                responses[status]["headers"]["ETag"].is_object(),
+                "GET {path} {status} declares no ETag"
+            );
+        }
+        let takes_if_none_match = operation["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|parameter| parameter["name"] == "If-None-Match" && parameter["in"] == "header");
+        assert!(takes_if_none_match, "GET {path} takes no If-None-Match");
+        reads += 1;
+    }
+    assert!(reads >= 13, "{reads} reads");
+    let description = spec["info"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("a list's is weak"),
+        "the description says which responses carry which ETag: {description}"
+    );
 }
 
 /// The enumerations of `Problem` are the service's own tables.
