@@ -1,7 +1,8 @@
 //! The OpenAPI document: metadata, shared components, and the paths collected from every
 //! resource's handlers.
 
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{KnownFormat, OpenApi as OpenApiDoc, Ref, RefOr, Required, SchemaFormat};
 use utoipa::OpenApi;
@@ -20,10 +21,14 @@ use crate::{core::error::FieldError, http::problem::Problem};
         description = "Central registry of a clinical-laboratory network: regions, laboratories, \
 equipment vendors and the localization of vendors' production in each country.\n\n\
 Conventions: ids are UUIDs; timestamps are RFC 3339 UTC; dates are YYYY-MM-DD in the years 1900–2200; every error is \
-an RFC 9457 problem document (`application/problem+json`). Lists use keyset pagination \
-(`page_size`, `page_token` → `next_page_token`). Reads return an `ETag`; send it back in \
-`If-None-Match` (304) or `If-Match` on PATCH/DELETE (412 when stale). PATCH takes a JSON Merge \
-Patch (RFC 7396). A CORS preflight that the configured origins, methods or headers do not \
+an RFC 9457 problem document (`application/problem+json`) whose `type` (a `ProblemType`) \
+leads to a page describing it (`GET /problems/{name}`). Lists use keyset pagination \
+(`page_size`, `page_token` → `next_page_token`). Every `GET` under `/v1` \
+returns an `ETag`: a resource's is strong and names its `version` (send it in `If-Match` on \
+PATCH/DELETE: 412 when stale); a list's is weak and digests the page's content; either in \
+`If-None-Match` gets 304 while current. Every response carries `X-Request-Id`; a POST retried \
+with its `Idempotency-Key` gets the first answer again with `Idempotent-Replayed: true`. PATCH \
+takes a JSON Merge Patch (RFC 7396). A CORS preflight that the configured origins, methods or headers do not \
 allow is refused with 403 `/problems/cors-refused` (the `CorsRefused` response).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = "1.0.0"
@@ -50,7 +55,8 @@ allow is refused with 403 `/problems/cors-refused` (the `CorsRefused` response).
         (name = "vendors", description = "Manufacturers of laboratory and medical equipment, reagents and consumables"),
         (name = "localizations", description = "A vendor bringing (part of) its production into a country, with its stage history"),
         (name = "organizations", description = "Operators, federations, distributors, manufacturers, universities and authorities"),
-        (name = "operations", description = "Health, readiness and metrics")
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "problems", description = "What each problem type means: the page a problem document's `type` leads to")
     )
 )]
 struct ApiDoc;
@@ -63,10 +69,12 @@ pub fn base() -> OpenApiDoc {
 /// Final touches applied after the paths are collected. The error responses that follow
 /// from shared layers are added here, once, instead of on every handler: every `/v1`
 /// operation may answer 500 and 503; one with a body 400, 408, 413, 415 and 422; one with an id
-/// in its path 404. Every POST documents the `Idempotency-Key` header.
+/// in its path 404. Every POST documents the `Idempotency-Key` header. Then, in its own
+/// function: the response headers every layer adds.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
     properties::hoist_branch_descriptions(&mut spec);
     expand_state_tables(&mut spec);
+    add_problem_schemas(&mut spec);
     for (path, item) in spec.paths.paths.iter_mut() {
         let has_id = path.contains("{id}");
         let versioned = path.starts_with("/v1/");
@@ -109,8 +117,102 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
                 .push(idempotency_key_parameter());
         }
     }
+    add_response_headers(&mut spec);
     spec
 }
+
+/// Every operation of a path item, with its method.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("delete", item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.map(|operation| (method, operation)))
+}
+
+/// The name of the shared schema of `X-Request-Id` values.
+const REQUEST_ID_SCHEMA: &str = "RequestId";
+
+/// `X-Request-Id`, which the service sends on every response.
+fn request_id_header() -> Header {
+    HeaderBuilder::new()
+        .schema(Ref::from_schema_name(REQUEST_ID_SCHEMA))
+        .description(Some(
+            "The request's id: the `X-Request-Id` the request carried when it is 1 to 128 \
+letters, digits, `-`, `_`, `.` or `:`, else one the service generated (a UUID). It is also \
+in the problem document's `request_id` and in every log line of the request.",
+        ))
+        .build()
+}
+
+/// `Idempotent-Replayed`, on the answers a POST can replay.
+fn replayed_header() -> Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([REPLAYED_VALUE])),
+        )
+        .description(Some(
+            "`true` when this is the stored answer to an earlier request with the same \
+`Idempotency-Key` (nothing was written this time); absent on a first answer.",
+        ))
+        .build()
+}
+
+/// The value `Idempotent-Replayed` takes.
+const REPLAYED_VALUE: &str = "true";
+
+/// Declares the headers the service's layers add to responses: `X-Request-Id` on every
+/// response of every operation (and on every shared response), `Idempotent-Replayed` on
+/// every POST's success.
+fn add_response_headers(spec: &mut OpenApiDoc) {
+    let request_id = request_id_header();
+    for item in spec.paths.paths.values_mut() {
+        for (method, operation) in operations_mut(item) {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                response
+                    .headers
+                    .insert(REQUEST_ID_HEADER_NAME.to_owned(), request_id.clone());
+                if method == "post" && status.starts_with('2') {
+                    response
+                        .headers
+                        .insert(REPLAYED_HEADER_NAME.to_owned(), replayed_header());
+                }
+            }
+        }
+    }
+    let components = spec.components.get_or_insert_with(Default::default);
+    for response in components.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response
+                .headers
+                .insert(REQUEST_ID_HEADER_NAME.to_owned(), request_id.clone());
+        }
+    }
+    components.schemas.insert(
+        REQUEST_ID_SCHEMA.to_owned(),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(128))
+            .pattern(Some("^[A-Za-z0-9._:-]{1,128}$"))
+            .description(Some("A request id, as `X-Request-Id` carries it."))
+            .examples(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"])
+            .into(),
+    );
+}
+
+/// The response headers' names as the spec spells them.
+const REQUEST_ID_HEADER_NAME: &str = "X-Request-Id";
+const REPLAYED_HEADER_NAME: &str = "Idempotent-Replayed";
 
 /// Puts each state machine's table where a description says `{moves:Name}`, so the tables
 /// clients read are the ones the guards use.
@@ -137,6 +239,21 @@ fn expand_state_tables(spec: &mut OpenApiDoc) {
             }
         }
     }
+}
+
+/// The enumerations `Problem` refers to: `ProblemType` (its `type`) and `StateName`
+/// (`current_state`, `allowed_transitions`), both generated from the service's tables.
+fn add_problem_schemas(spec: &mut OpenApiDoc) {
+    use crate::http::problem;
+    let schemas = &mut spec.components.get_or_insert_with(Default::default).schemas;
+    schemas.insert(
+        problem::PROBLEM_TYPE_SCHEMA.to_owned(),
+        RefOr::T(problem::problem_type_uri_schema()),
+    );
+    schemas.insert(
+        problem::STATE_NAME_SCHEMA.to_owned(),
+        RefOr::T(problem::state_name_schema()),
+    );
 }
 
 /// The `id` path parameter of a resource, as the spec documents it.

@@ -8,26 +8,136 @@ use std::fmt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// Declares the field-error codes: the `FieldCode` enumeration, each code's wire name and
+/// what it means. The spec's enum of `FieldError.code` is generated from this one table.
+macro_rules! field_codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $meaning:literal;)+) => {
+        /// A stable, machine-readable reason why a field or parameter is invalid.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum FieldCode {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl FieldCode {
+            /// Every code, in the order the spec lists them.
+            pub const ALL: &'static [FieldCode] = &[$(FieldCode::$variant),+];
+
+            /// The code as sent in `errors[].code`.
+            pub fn name(self) -> &'static str {
+                match self { $(FieldCode::$variant => $name,)+ }
+            }
+
+            /// When the code is given, as the spec explains it.
+            pub fn meaning(self) -> &'static str {
+                match self { $(FieldCode::$variant => $meaning,)+ }
+            }
+
+            /// The code of a wire name, if it is one.
+            pub fn named(name: &str) -> Option<FieldCode> {
+                match name { $($name => Some(FieldCode::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+field_codes! {
+    Required = "required", "the field is missing, blank, or `null` where a value is needed";
+    Invalid = "invalid", "the value breaks a rule of the field (format, reference, consistency with other fields); `message` says which";
+    OutOfRange = "out_of_range", "a number or date lies outside the allowed range";
+    TooLong = "too_long", "the text is longer than the field allows";
+    InvalidType = "invalid_type", "the JSON value has the wrong type (a string for a number, an array for an object, ...)";
+    InvalidValue = "invalid_value", "the value is not one of the field's enumeration";
+    UnknownField = "unknown_field", "the body has a member the resource does not define";
+    ReadOnly = "read_only", "the field cannot be changed by this operation (`message` names the one that can)";
+    NotFound = "not_found", "the id refers to a resource that does not exist";
+    Duplicate = "duplicate", "the value is already taken (a unique field), or listed twice in one array";
+    Cycle = "cycle", "the change would make a hierarchy contain itself";
+    Mismatch = "mismatch", "the `Idempotency-Key` was already used with a different request";
+    UnknownParameter = "unknown_parameter", "the query parameter is not one this operation takes";
+    DuplicateParameter = "duplicate_parameter", "a single-valued query parameter is given more than once";
+    TooManyWords = "too_many_words", "the search text `q` has more words than a search takes";
+    TooManyErrors = "too_many_errors", "more fields are invalid than one response lists; always the last entry, with field `body`";
+}
+
+impl fmt::Display for FieldCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for FieldCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl utoipa::PartialSchema for FieldCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let meanings: Vec<String> = FieldCode::ALL
+            .iter()
+            .map(|code| format!("- `{}`: {}", code.name(), code.meaning()))
+            .collect();
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(FieldCode::ALL.iter().map(|code| code.name())))
+            .description(Some(format!(
+                "A stable, machine-readable reason:\n\n{}",
+                meanings.join("\n")
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for FieldCode {}
+
+/// What names a field error's code: a `FieldCode`, or its wire name.
+pub trait IntoFieldCode {
+    fn into_field_code(self) -> FieldCode;
+}
+
+impl IntoFieldCode for FieldCode {
+    fn into_field_code(self) -> FieldCode {
+        self
+    }
+}
+
+impl IntoFieldCode for &str {
+    /// A name outside the table is a programming error: debug builds (and so the tests)
+    /// stop on it; a release build sends `invalid`, so the answer still matches the spec.
+    fn into_field_code(self) -> FieldCode {
+        match FieldCode::named(self) {
+            Some(code) => code,
+            None => {
+                debug_assert!(
+                    false,
+                    "field-error code `{self}` is not in the FieldCode table"
+                );
+                FieldCode::Invalid
+            }
+        }
+    }
+}
+
 /// One invalid field of a request body or query string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"field": "latitude", "code": "out_of_range", "message": "must be between -90 and 90"}))]
 pub struct FieldError {
     /// The offending field (a JSON path such as `accreditation.valid_until`, or a query parameter).
     pub field: String,
-    /// A stable, machine-readable code: `required`, `invalid`, `out_of_range`, `too_long`,
-    /// `unknown_field`, `invalid_type`, `invalid_value`, `read_only`, `not_found`,
-    /// `duplicate`; `too_many_errors` (last, field `body`) when more fields were invalid than
-    /// one response lists (50).
-    pub code: String,
+    pub code: FieldCode,
     /// A human-readable explanation.
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl IntoFieldCode,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
-            code: code.to_owned(),
+            code: code.into_field_code(),
             message: message.into(),
         }
     }
@@ -90,7 +200,7 @@ pub enum DomainError {
 fn validation_summary(errors: &[FieldError]) -> String {
     let listed = errors
         .iter()
-        .filter(|error| error.code != "too_many_errors")
+        .filter(|error| error.code != FieldCode::TooManyErrors)
         .count();
     if listed < errors.len() {
         format!("more than {listed} fields are invalid; the first {listed} are listed")
@@ -125,7 +235,11 @@ impl DomainError {
     }
 
     /// A bad query parameter, named in `errors[]`.
-    pub fn bad_parameter(parameter: &str, code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_parameter(
+        parameter: &str,
+        code: impl IntoFieldCode,
+        message: impl Into<String>,
+    ) -> Self {
         let message = message.into();
         Self::BadRequest {
             detail: format!("query parameter `{parameter}`: {message}"),
@@ -137,7 +251,7 @@ impl DomainError {
         Self::NotFound(format!("{resource} {id} does not exist"))
     }
 
-    pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &str, code: impl IntoFieldCode, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, code, message)])
     }
 
@@ -230,73 +344,143 @@ impl DomainError {
         Self::Internal(detail.into())
     }
 
-    /// Stable problem type, title and status of each variant.
-    pub fn kind(&self) -> (&'static str, &'static str, u16) {
+    /// The problem type of each variant.
+    pub fn problem_type(&self) -> &'static ProblemType {
         match self {
-            Self::BadRequest { .. } => ("/problems/bad-request", "Bad request", 400),
-            Self::NotFound(_) => ("/problems/not-found", "Resource not found", 404),
-            Self::MethodNotAllowed { .. } => {
-                ("/problems/method-not-allowed", "Method not allowed", 405)
-            }
+            Self::BadRequest { .. } => &ProblemType::BAD_REQUEST,
+            Self::NotFound(_) => &ProblemType::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => &ProblemType::METHOD_NOT_ALLOWED,
             Self::Conflict { conflict, .. } => match conflict {
-                Conflict::Duplicate { .. } => (
-                    "/problems/duplicate",
-                    "A unique field is already taken",
-                    409,
-                ),
-                Conflict::Referenced { .. } => (
-                    "/problems/still-referenced",
-                    "The resource is still referenced",
-                    409,
-                ),
-                Conflict::Transition { .. } => (
-                    "/problems/illegal-transition",
-                    "The state change is not allowed",
-                    409,
-                ),
-                Conflict::Cycle { .. } => (
-                    "/problems/cycle",
-                    "The hierarchy would contain a cycle",
-                    409,
-                ),
-                Conflict::Rule => (
-                    "/problems/conflict",
-                    "The request conflicts with stored data",
-                    409,
-                ),
+                Conflict::Duplicate { .. } => &ProblemType::DUPLICATE,
+                Conflict::Referenced { .. } => &ProblemType::STILL_REFERENCED,
+                Conflict::Transition { .. } => &ProblemType::ILLEGAL_TRANSITION,
+                Conflict::Cycle { .. } => &ProblemType::CYCLE,
+                Conflict::Rule => &ProblemType::CONFLICT,
             },
-            Self::CorsRefused(_) => (
-                "/problems/cors-refused",
-                "Cross-origin request refused",
-                403,
-            ),
-            Self::PreconditionFailed(_) => (
-                "/problems/precondition-failed",
-                "The resource has changed",
-                412,
-            ),
-            Self::RequestTimeout(_) => (
-                "/problems/request-timeout",
-                "The request body did not arrive in time",
-                408,
-            ),
-            Self::PayloadTooLarge(_) => (
-                "/problems/payload-too-large",
-                "Request body is too large",
-                413,
-            ),
-            Self::UnsupportedMediaType(_) => (
-                "/problems/unsupported-media-type",
-                "Unsupported content type",
-                415,
-            ),
-            Self::Validation(_) => ("/problems/validation", "Request body is invalid", 422),
-            Self::Unavailable(_) => (
-                "/problems/unavailable",
-                "Service temporarily unavailable",
-                503,
-            ),
-            Self::Internal(_) => ("/problems/internal", "Internal server error", 500),
+            Self::CorsRefused(_) => &ProblemType::CORS_REFUSED,
+            Self::PreconditionFailed(_) => &ProblemType::PRECONDITION_FAILED,
+            Self::RequestTimeout(_) => &ProblemType::REQUEST_TIMEOUT,
+            Self::PayloadTooLarge(_) => &ProblemType::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => &ProblemType::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => &ProblemType::VALIDATION,
+            Self::Unavailable(_) => &ProblemType::UNAVAILABLE,
+            Self::Internal(_) => &ProblemType::INTERNAL,
         }
+    }
+}
+
+/// A problem type: its stable URI (`/problems/{name}`), title and status, and the text of
+/// its page at that URI (when it happens, what to do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType {
+    /// The last segment of the URI, e.g. `not-found`.
+    pub name: &'static str,
+    /// The `type` of its problem documents, e.g. `/problems/not-found`.
+    pub uri: &'static str,
+    pub status: u16,
+    pub title: &'static str,
+    /// When the service answers with it.
+    pub when: &'static str,
+    /// What a client should do about it.
+    pub remedy: &'static str,
+}
+
+/// Declares the problem types: one constant each and `ProblemType::ALL`, from which the
+/// errors, the spec's enum of `Problem.type` and the pages at `/problems/{name}` all come.
+macro_rules! problem_types {
+    ($($konst:ident = $name:literal, $status:literal, $title:literal,
+        when $when:literal, remedy $remedy:literal;)+) => {
+        impl ProblemType {
+            $(pub const $konst: ProblemType = ProblemType {
+                name: $name,
+                uri: concat!("/problems/", $name),
+                status: $status,
+                title: $title,
+                when: $when,
+                remedy: $remedy,
+            };)+
+
+            /// Every problem type the service sends, in the order the spec lists them.
+            pub const ALL: &'static [ProblemType] = &[$(ProblemType::$konst),+];
+        }
+    };
+}
+
+problem_types! {
+    BAD_REQUEST = "bad-request", 400, "Bad request",
+        when "The request cannot be read: the body is not valid JSON, a query parameter is \
+unknown, repeated or malformed, a page token is malformed or belongs to another list or sort, \
+a header (`Idempotency-Key`, `If-Match`) is unreadable, or a CORS preflight has no `Origin`. \
+`errors[]` names the offending query parameter or header.",
+        remedy "Fix the request as `detail` and `errors[]` say; sending it again unchanged \
+gets the same answer.";
+    NOT_FOUND = "not-found", 404, "Resource not found",
+        when "The id in the path names no resource (also when it is not a UUID), or there is \
+no endpoint at the path.",
+        remedy "Check the id and the path; the resource may have been deleted. List the \
+collection to find current ids.";
+    METHOD_NOT_ALLOWED = "method-not-allowed", 405, "Method not allowed",
+        when "The path exists but does not take this method.",
+        remedy "Use one of the methods the `Allow` header lists.";
+    CORS_REFUSED = "cors-refused", 403, "Cross-origin request refused",
+        when "A CORS preflight comes from an origin the service is not configured to allow \
+(`LABNET_CORS_ORIGINS`), or asks for a method or request header the API does not take.",
+        remedy "Call from an allowed origin, or ask the operator to add yours; send only the \
+methods and headers the API documents.";
+    REQUEST_TIMEOUT = "request-timeout", 408, "The request body did not arrive in time",
+        when "The request body did not arrive completely within the configured time \
+(`LABNET_BODY_TIMEOUT`); the connection is closed.",
+        remedy "Send the body at once, over a faster connection, and retry.";
+    DUPLICATE = "duplicate", 409, "A unique field is already taken",
+        when "A unique field (a code, a name within its scope) already holds the value; \
+`errors[]` names the field with code `duplicate`, `detail` names the resource that has it.",
+        remedy "Choose another value, or change the resource that already has it.";
+    STILL_REFERENCED = "still-referenced", 409, "The resource is still referenced",
+        when "A delete, or a change that would orphan other rows, is refused while other \
+resources refer to this one; `referenced_by` lists what refers to it and how many.",
+        remedy "Reassign or delete what `referenced_by` lists, then retry.";
+    ILLEGAL_TRANSITION = "illegal-transition", 409, "The state change is not allowed",
+        when "A status or stage change that the resource's state machine does not allow \
+from its current state; `current_state` is the state, `allowed_transitions` where it can go.",
+        remedy "Move to one of `allowed_transitions` (several steps may be needed); the \
+operation's description has the whole table of moves.";
+    CYCLE = "cycle", 409, "The hierarchy would contain a cycle",
+        when "A new parent lies inside the resource's own subtree, so the hierarchy would \
+contain itself; `errors[]` names the field with code `cycle`.",
+        remedy "Choose a parent outside the resource's subtree.";
+    CONFLICT = "conflict", 409, "The request conflicts with stored data",
+        when "The request breaks a rule about stored data other than the ones above; \
+`detail` says which.",
+        remedy "Read `detail`, change the stored data or the request, then retry.";
+    PRECONDITION_FAILED = "precondition-failed", 412, "The resource has changed",
+        when "`If-Match` names a version of the resource that is no longer current: \
+someone else changed it since it was read. Nothing was written.",
+        remedy "Read the resource again (`GET`), apply the change to the current version, \
+and retry with its `ETag`.";
+    PAYLOAD_TOO_LARGE = "payload-too-large", 413, "Request body is too large",
+        when "The request body is larger than the configured limit (`LABNET_BODY_LIMIT`).",
+        remedy "Send a smaller body; split large imports into several requests.";
+    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type", 415, "Unsupported content type",
+        when "The body is not sent as `application/json` (or `application/merge-patch+json` \
+for PATCH), declares a charset other than UTF-8, or is compressed (`Content-Encoding`).",
+        remedy "Send uncompressed UTF-8 JSON with `Content-Type: application/json`.";
+    VALIDATION = "validation", 422, "Request body is invalid",
+        when "The body is well-formed JSON but fields are invalid, or an `Idempotency-Key` \
+is reused with a different request; `errors[]` names each field with a stable code.",
+        remedy "Fix each field `errors[]` lists; the codes are documented with `FieldError`.";
+    INTERNAL = "internal", 500, "Internal server error",
+        when "An unexpected error in the service. The answer never carries internals; the \
+error is logged under the request id.",
+        remedy "Retry later; if it persists, report it quoting `request_id`.";
+    UNAVAILABLE = "unavailable", 503, "Service temporarily unavailable",
+        when "The database is unreachable or its migrations are not applied yet; the \
+service recovers by itself.",
+        remedy "Retry after the seconds the `Retry-After` header gives.";
+}
+
+impl ProblemType {
+    /// The problem type of a name (`not-found`), if it is one.
+    pub fn named(name: &str) -> Option<&'static ProblemType> {
+        Self::ALL.iter().find(|problem| problem.name == name)
     }
 }

@@ -1,5 +1,6 @@
 //! Versions and ETags: a resource's strong ETag is derived from its `version`, and the
-//! `If-Match` / `If-None-Match` conditions are checked against it. The HTTP edge reads the
+//! `If-Match` / `If-None-Match` conditions are checked against it. A list page, which has
+//! no version, gets a weak ETag computed from its content, for `If-None-Match` only. The HTTP edge reads the
 //! headers (`http::preconditions`); the check runs here, inside the write transaction.
 
 use crate::core::error::DomainError;
@@ -18,21 +19,50 @@ enum Comparison {
     Weak,
 }
 
+/// The weak ETag of a representation that has no version (a list page): a digest of its
+/// bytes, so it changes whenever the page's content does.
+pub fn content_etag(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("W/\"{hex}\"")
+}
+
+/// Whether an entity-tag list (`"v1", W/"v2"` or `*`) names the entity tag `current`
+/// (`"v1"` or `W/"…"`).
+fn tag_list_names(raw: &str, current: &str, comparison: Comparison) -> bool {
+    let (current_weak, current_opaque) = match current.strip_prefix("W/") {
+        Some(opaque) => (true, opaque),
+        None => (false, current),
+    };
+    raw.split(',').map(str::trim).any(|candidate| {
+        if candidate == "*" {
+            return true;
+        }
+        let (weak, opaque) = match candidate.strip_prefix("W/") {
+            Some(opaque) => (true, opaque),
+            None => (false, candidate),
+        };
+        opaque == current_opaque && (comparison == Comparison::Weak || !(weak || current_weak))
+    })
+}
+
 /// Whether an entity-tag list (`"v1", W/"v2"` or `*`) names `version`.
 fn tag_list_matches(raw: &str, version: i64, comparison: Comparison) -> bool {
-    let current = etag(version);
-    raw.split(',').map(str::trim).any(|candidate| {
-        candidate == "*"
-            || match candidate.strip_prefix("W/") {
-                Some(weak) => comparison == Comparison::Weak && weak == current,
-                None => candidate == current,
-            }
-    })
+    tag_list_names(raw, &etag(version), comparison)
 }
 
 /// `If-None-Match` names the current version: the client's copy is fresh (answer 304).
 pub fn none_match_is_fresh(if_none_match: Option<&str>, version: i64) -> bool {
     if_none_match.is_some_and(|raw| tag_list_matches(raw, version, Comparison::Weak))
+}
+
+/// `If-None-Match` names `current` (any ETag, weak or strong, compared weakly).
+pub fn none_match_names(if_none_match: Option<&str>, current: &str) -> bool {
+    if_none_match.is_some_and(|raw| tag_list_names(raw, current, Comparison::Weak))
 }
 
 /// The version an `If-Match` header requires, if the client sent one; checked against the
@@ -71,7 +101,7 @@ impl Precondition {
 
 #[cfg(test)]
 mod tests {
-    use super::{none_match_is_fresh, Precondition};
+    use super::{content_etag, none_match_is_fresh, none_match_names, Precondition};
 
     #[test]
     fn if_match_compares_strongly_and_if_none_match_weakly() {
@@ -85,5 +115,21 @@ mod tests {
         assert!(none_match_is_fresh(Some("\"v3\""), 3));
         assert!(!none_match_is_fresh(Some("\"v2\""), 3));
         assert!(!none_match_is_fresh(None, 3));
+    }
+
+    #[test]
+    fn content_etags_are_weak_digests_compared_weakly() {
+        let tag = content_etag(b"{\"items\":[]}");
+        assert!(tag.starts_with("W/\"") && tag.ends_with('"') && tag.len() == 36);
+        assert_eq!(tag, content_etag(b"{\"items\":[]}"));
+        assert_ne!(tag, content_etag(b"{\"items\":[1]}"));
+        assert!(none_match_names(Some(&tag), &tag));
+        let opaque = tag.trim_start_matches("W/");
+        assert!(none_match_names(Some(&format!("\"x\", {opaque}")), &tag));
+        assert!(none_match_names(Some("*"), &tag));
+        assert!(!none_match_names(Some("W/\"other\""), &tag));
+        assert!(!none_match_names(None, &tag));
+        // A weak tag never satisfies If-Match.
+        assert!(Precondition::if_match(tag.clone()).check(1).is_err());
     }
 }

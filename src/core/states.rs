@@ -88,11 +88,33 @@ pub fn moves_table<S: StateMachine>() -> String {
     table
 }
 
+/// Every state of a machine, in declaration order.
+pub fn machine_states<S: StateMachine>() -> Vec<String> {
+    S::MOVES
+        .iter()
+        .map(|(state, _)| state.to_string())
+        .collect()
+}
+
+/// Every state of every registered machine, sorted, each once: what `current_state` and
+/// `allowed_transitions` of an illegal-transition problem can hold.
+pub fn state_names() -> Vec<String> {
+    let mut names: Vec<String> = inventory::iter::<MovesDoc>
+        .into_iter()
+        .flat_map(|doc| (doc.states)())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// A machine's table, registered for the spec (`{moves:Name}` in a description becomes
 /// the table).
 pub struct MovesDoc {
     pub name: &'static str,
     pub table: fn() -> String,
+    /// Every state of the machine, in declaration order.
+    pub states: fn() -> Vec<String>,
 }
 
 inventory::collect!(MovesDoc);
@@ -105,6 +127,7 @@ macro_rules! document_moves {
             $crate::core::states::MovesDoc {
                 name: stringify!($machine),
                 table: $crate::core::states::moves_table::<$machine>,
+                states: $crate::core::states::machine_states::<$machine>,
             }
         }
     };

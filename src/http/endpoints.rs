@@ -64,9 +64,12 @@ macro_rules! resource_endpoints {
             #[utoipa::path(
                 tag = $tag,
                 operation_id = $list_op,
-                params(ListParams),
+                params(ListParams, IfNoneMatch),
                 responses(
-                    (status = 200, description = $page_desc, body = $page),
+                    (status = 200, description = $page_desc, body = $page,
+                        headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
+                    (status = 304, description = "The cached page is current",
+                        headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
                     (status = 400, response = $crate::http::responses::BadRequest)
                 )
             )]
@@ -74,13 +77,14 @@ macro_rules! resource_endpoints {
             async fn list_items(
                 state: web::Data<AppState>,
                 query: ListParams,
+                cached: IfNoneMatch,
             ) -> Result<HttpResponse, DomainError> {
                 let (items, next_page_token) =
                     $service::list(&state.pool, query.filter, query.sort, query.page).await?;
-                Ok(HttpResponse::Ok().json($page {
+                $crate::http::listed(&cached, &$page {
                     items,
                     next_page_token,
-                }))
+                })
             }
 
             $(#[$create_doc])*
@@ -117,7 +121,8 @@ macro_rules! resource_endpoints {
                 responses(
                     (status = 200, description = $get_desc, body = $resource,
                         headers(("ETag" = String, description = "Version tag"))),
-                    (status = 304, description = "The cached copy is current")
+                    (status = 304, description = "The cached copy is current",
+                        headers(("ETag" = String, description = "Version tag")))
                 )
             )]
             #[get("/{id}")]

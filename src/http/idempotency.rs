@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::core::context::{Answer, IdempotentRequest};
-use crate::core::error::DomainError;
+use crate::core::error::{DomainError, FieldCode};
 use crate::db::idempotency::{self, Stored};
 use crate::db::{self};
 use crate::http::json::{read_body, BodyLimit};
@@ -33,7 +33,7 @@ fn parse_key(value: &HeaderValue) -> Result<String, DomainError> {
             ),
             errors: vec![crate::core::error::FieldError::new(
                 "Idempotency-Key",
-                "invalid",
+                FieldCode::Invalid,
                 "must be 1 to 255 visible ASCII characters",
             )],
         });
@@ -88,7 +88,7 @@ fn error_response(req: ServiceRequest, error: DomainError) -> ServiceResponse<Bo
 fn mismatch() -> DomainError {
     DomainError::invalid(
         "Idempotency-Key",
-        "mismatch",
+        FieldCode::Mismatch,
         "this key was already used with a different request; use a new key",
     )
 }

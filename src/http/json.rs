@@ -10,7 +10,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::core::error::{DomainError, FieldError};
+use crate::core::error::{DomainError, FieldCode, FieldError};
 
 /// How much of a body the service accepts, and for how long it waits for it.
 #[derive(Debug, Clone, Copy)]
@@ -192,7 +192,7 @@ fn refuse_nul(body: &[u8]) -> Result<(), DomainError> {
     match nul_path(&value, "") {
         Some(field) => Err(DomainError::Validation(vec![FieldError::new(
             field,
-            "invalid",
+            FieldCode::Invalid,
             "must not contain the NUL character (U+0000)",
         )])),
         None => Ok(()),
@@ -212,7 +212,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, DomainError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(DomainError::Validation(vec![FieldError::new(
             "body",
-            "invalid_type",
+            FieldCode::InvalidType,
             "the body must be a JSON object",
         )]));
     }
@@ -259,19 +259,18 @@ fn field_error(path: &str, message: &str) -> FieldError {
     };
     if message.starts_with("missing field") {
         if let Some(name) = quoted {
-            return FieldError::new(join(name), "required", "this field is required");
+            return FieldError::new(join(name), FieldCode::Required, "this field is required");
         }
     }
     if message.starts_with("unknown field") {
         if let Some(name) = quoted {
-            let code = "unknown_field";
-            return FieldError::new(join(name), code, message);
+            return FieldError::new(join(name), FieldCode::UnknownField, message);
         }
     }
     let code = if message.starts_with("unknown variant") {
-        "invalid_value"
+        FieldCode::InvalidValue
     } else {
-        "invalid_type"
+        FieldCode::InvalidType
     };
     let field = if path == "." || path.is_empty() {
         "body".to_owned()

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::core::context::Answer;
 use crate::core::error::DomainError;
-use crate::core::precondition::{etag, none_match_is_fresh};
+use crate::core::precondition::{content_etag, etag, none_match_is_fresh, none_match_names};
 use extract::IfNoneMatch;
 
 /// 201 with `Location`, `ETag` and the JSON body, as an answer an idempotent POST can
@@ -58,4 +58,21 @@ pub fn updated<T: Serialize>(version: i64, body: &T) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, etag(version)))
         .json(body)
+}
+
+/// A list page (or any representation without a version): 200 with a weak `ETag` digest
+/// of the body, or 304 when the request's `If-None-Match` names it.
+pub fn listed<T: Serialize>(cached: &IfNoneMatch, body: &T) -> Result<HttpResponse, DomainError> {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| DomainError::internal(format!("cannot serialize a list: {e}")))?;
+    let tag = content_etag(&bytes);
+    if none_match_names(cached.0.as_deref(), &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .content_type("application/json")
+        .body(bytes))
 }

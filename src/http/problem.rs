@@ -5,7 +5,13 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::core::error::{Conflict, DomainError, FieldError, RETRY_AFTER_SECONDS};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+
+use crate::core::error::{
+    Conflict, DomainError, FieldCode, FieldError, ProblemType, RETRY_AFTER_SECONDS,
+};
+use crate::core::states::state_names;
 use crate::telemetry::RequestContext;
 
 /// An RFC 9457 problem document; every error response has this shape.
@@ -20,8 +26,10 @@ use crate::telemetry::RequestContext;
     "errors": [{"field": "latitude", "code": "out_of_range", "message": "must be between -90 and 90"}]
 }))]
 pub struct Problem {
-    /// A URI reference naming the problem type (stable; clients may switch on it).
+    /// A URI reference naming the problem type (stable; clients may switch on it). It
+    /// resolves, relative to the API's address, to a page describing the type.
     #[serde(rename = "type")]
+    #[schema(schema_with = problem_type_schema)]
     pub problem_type: String,
     /// A short summary of the problem type.
     pub title: String,
@@ -40,13 +48,91 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// For illegal state transitions (409): the current state.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = current_state_schema)]
     pub current_state: Option<String>,
     /// For illegal state transitions (409): the states reachable from the current one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = allowed_transitions_schema)]
     pub allowed_transitions: Option<Vec<String>>,
     /// For a refused delete (409): what still refers to the resource.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referenced_by: Option<Vec<String>>,
+}
+
+/// The name of the shared schema of problem type URIs.
+pub const PROBLEM_TYPE_SCHEMA: &str = "ProblemType";
+
+/// The schema of every problem type the service sends (`ProblemType` in the spec).
+pub fn problem_type_uri_schema() -> Schema {
+    let types: Vec<String> = ProblemType::ALL
+        .iter()
+        .map(|problem| {
+            format!(
+                "- `{}` ({}): {}",
+                problem.uri, problem.status, problem.title
+            )
+        })
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ProblemType::ALL.iter().map(|problem| problem.uri)))
+        .description(Some(format!(
+            "A problem type URI. Each resolves, relative to the API's address, to a page \
+describing it (`GET /problems/{{name}}`):\n\n{}",
+            types.join("\n")
+        )))
+        .into()
+}
+
+/// `Problem.type`: one of the problem types the service sends.
+pub fn problem_type_schema() -> RefOr<Schema> {
+    let mut reference = Ref::from_schema_name(PROBLEM_TYPE_SCHEMA);
+    reference.description = "Names the problem type (stable; clients may switch on it).".to_owned();
+    RefOr::Ref(reference)
+}
+
+/// The name of the shared schema of state names.
+pub const STATE_NAME_SCHEMA: &str = "StateName";
+
+/// The schema of every state a state machine has (`StateName` in the spec).
+pub fn state_name_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(state_names()))
+        .description(Some(
+            "A state of one of the state machines (laboratory `status`, localization \
+`stage`), as `current_state` and `allowed_transitions` of an `/problems/illegal-transition` \
+problem name it.",
+        ))
+        .into()
+}
+
+/// `Problem.current_state`: a state name, only on illegal-transition problems.
+fn current_state_schema() -> Schema {
+    Schema::OneOf(
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .item(Ref::from_schema_name(STATE_NAME_SCHEMA))
+            .description(Some(
+                "Only on `/problems/illegal-transition`: the resource's current state.",
+            ))
+            .build(),
+    )
+}
+
+/// `Problem.allowed_transitions`: state names, only on illegal-transition problems.
+fn allowed_transitions_schema() -> Schema {
+    ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Array,
+            Type::Null,
+        ]))
+        .items(RefOr::Ref(Ref::from_schema_name(STATE_NAME_SCHEMA)))
+        .description(Some(
+            "Only on `/problems/illegal-transition`: the states the resource can move to from \
+`current_state` in one step (empty when it is final).",
+        ))
+        .into()
 }
 
 /// The request path as `instance`: a path longer than 2 000 characters is cut (`…`).
@@ -61,12 +147,12 @@ fn echo_path(path: &str) -> String {
 impl DomainError {
     /// The problem document for this error, with the current request's path and id.
     pub fn to_problem(&self) -> Problem {
-        let (problem_type, title, status) = self.kind();
+        let kind = self.problem_type();
         let context = RequestContext::current();
         let mut problem = Problem {
-            problem_type: problem_type.to_owned(),
-            title: title.to_owned(),
-            status,
+            problem_type: kind.uri.to_owned(),
+            title: kind.title.to_owned(),
+            status: kind.status,
             detail: match self {
                 Self::Internal(_) => {
                     "an unexpected error occurred; quote the request id when reporting it"
@@ -89,9 +175,9 @@ impl DomainError {
                     problem.errors = vec![FieldError::new(
                         field.as_str(),
                         if matches!(conflict, Conflict::Cycle { .. }) {
-                            "cycle"
+                            FieldCode::Cycle
                         } else {
-                            "duplicate"
+                            FieldCode::Duplicate
                         },
                         self.to_string(),
                     )]
@@ -113,7 +199,8 @@ impl DomainError {
 
 impl ResponseError for DomainError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.kind().2).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.problem_type().status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {

@@ -15,7 +15,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, Required};
 use utoipa::IntoParams;
 
-use crate::core::error::DomainError;
+use crate::core::error::{DomainError, FieldCode};
 use crate::core::paging::{
     FixedOrder, PageRequest, Sort, SortField, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
@@ -70,7 +70,7 @@ fn split_query(
         if name.contains('\0') || value.contains('\0') {
             return Err(DomainError::bad_parameter(
                 &name,
-                "invalid",
+                FieldCode::Invalid,
                 "must not contain the NUL character (U+0000)",
             ));
         }
@@ -103,7 +103,7 @@ fn split_query(
 fn duplicate(name: &str) -> DomainError {
     DomainError::bad_parameter(
         name,
-        "duplicate_parameter",
+        FieldCode::DuplicateParameter,
         "the parameter is given more than once and takes one value",
     )
 }
@@ -126,9 +126,11 @@ fn deserialize_filter<F: DeserializeOwned>(pairs: Vec<(String, String)>) -> Resu
     serde_urlencoded::from_str::<F>(&encoded).map_err(|error| {
         let message = error.to_string();
         match message.split('`').nth(1) {
-            Some(name) if message.starts_with("unknown field") => {
-                DomainError::bad_parameter(name, "unknown_parameter", "unknown query parameter")
-            }
+            Some(name) if message.starts_with("unknown field") => DomainError::bad_parameter(
+                name,
+                FieldCode::UnknownParameter,
+                "unknown query parameter",
+            ),
             _ => DomainError::bad_request(format!("the query string is invalid: {message}")),
         }
     })
@@ -264,14 +266,14 @@ impl<S: FixedOrder> FromRequest for PageQuery<S> {
                 if common.sort.is_some() {
                     return Err(DomainError::bad_parameter(
                         "sort",
-                        "unknown_parameter",
+                        FieldCode::UnknownParameter,
                         "unknown query parameter",
                     ));
                 }
                 if let Some((name, _)) = rest.first() {
                     return Err(DomainError::bad_parameter(
                         name,
-                        "unknown_parameter",
+                        FieldCode::UnknownParameter,
                         "unknown query parameter",
                     ));
                 }
@@ -294,7 +296,11 @@ impl<S> IntoParams for PageQuery<S> {
 /// Parses a single value.
 pub fn parse_one<T: FromStr>(parameter: &str, raw: &str, expected: &str) -> Result<T, DomainError> {
     raw.trim().parse::<T>().map_err(|_| {
-        DomainError::bad_parameter(parameter, "invalid", format!("`{raw}` is not {expected}"))
+        DomainError::bad_parameter(
+            parameter,
+            FieldCode::Invalid,
+            format!("`{raw}` is not {expected}"),
+        )
     })
 }
 
@@ -325,7 +331,7 @@ pub fn parse_list<T: FromStr>(
     if values.is_empty() {
         return Err(DomainError::bad_parameter(
             parameter,
-            "invalid",
+            FieldCode::Invalid,
             "give at least one value",
         ));
     }
@@ -339,7 +345,7 @@ pub fn parse_bool(parameter: &str, raw: &Option<String>) -> Result<Option<bool>,
         Some("false") | Some("0") => Ok(Some(false)),
         Some(other) => Err(DomainError::bad_parameter(
             parameter,
-            "invalid",
+            FieldCode::Invalid,
             format!("`{other}` is not a boolean (true or false)"),
         )),
     }
@@ -368,7 +374,7 @@ pub fn parse_date(parameter: &str, raw: &Option<String>) -> Result<Option<NaiveD
     match date {
         Some(date) if !crate::validation::date_in_range(date) => Err(DomainError::bad_parameter(
             parameter,
-            "out_of_range",
+            FieldCode::OutOfRange,
             crate::validation::date_range_message(),
         )),
         _ => Ok(date),
@@ -387,7 +393,7 @@ pub fn parse_country_list(
         if !crate::validation::is_country_code(code) {
             return Err(DomainError::bad_parameter(
                 parameter,
-                "invalid",
+                FieldCode::Invalid,
                 format!("`{code}` is not an ISO 3166-1 alpha-2 country code"),
             ));
         }
@@ -409,12 +415,12 @@ pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, DomainE
         None => Ok(None),
         Some("") => Err(DomainError::bad_parameter(
             "q",
-            "invalid",
+            FieldCode::Invalid,
             "the search text is empty",
         )),
         Some(text) if text.chars().count() > MAX_SEARCH_LENGTH => Err(DomainError::bad_parameter(
             "q",
-            "too_long",
+            FieldCode::TooLong,
             "the search text is longer than 200 characters",
         )),
         Some(text) => {
@@ -422,7 +428,7 @@ pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, DomainE
             if terms.len() > MAX_SEARCH_TERMS {
                 return Err(DomainError::bad_parameter(
                     "q",
-                    "too_many_words",
+                    FieldCode::TooManyWords,
                     format!("the search text has more than {MAX_SEARCH_TERMS} words"),
                 ));
             }

@@ -28,13 +28,41 @@ pub struct NotFound(#[allow(dead_code)] Problem);
 
 #[derive(ToResponse)]
 #[response(
-    description = "A unique field is taken, the resource is still referenced, the state change is not allowed, or the hierarchy would loop",
+    description = "A unique field is taken, the resource is still referenced, the state change is not allowed, the hierarchy would loop, or another rule about stored data refuses the change",
     content_type = "application/problem+json",
-    example = json!({"type": "/problems/illegal-transition", "title": "The state change is not allowed",
-        "status": 409, "detail": "cannot move from `planned` to `suspended`",
-        "instance": "/v1/laboratories/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
-        "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
-        "current_state": "planned", "allowed_transitions": ["under_construction", "closed"]})
+    examples(
+        ("illegal-transition" = (summary = "The state machine refuses the move", value = json!({
+            "type": "/problems/illegal-transition", "title": "The state change is not allowed",
+            "status": 409, "detail": "cannot move from `planned` to `suspended`; allowed: under_construction, closed",
+            "instance": "/v1/laboratories/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+            "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+            "current_state": "planned", "allowed_transitions": ["under_construction", "closed"]}))),
+        ("duplicate" = (summary = "A unique field is taken", value = json!({
+            "type": "/problems/duplicate", "title": "A unique field is already taken",
+            "status": 409, "detail": "laboratory 0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f72 already has code KGN-001",
+            "instance": "/v1/laboratories", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+            "errors": [{"field": "code", "code": "duplicate",
+                "message": "laboratory 0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f72 already has code KGN-001"}]}))),
+        ("still-referenced" = (summary = "Others still refer to the resource", value = json!({
+            "type": "/problems/still-referenced", "title": "The resource is still referenced",
+            "status": 409,
+            "detail": "region 0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70 is still referenced by laboratories (3); reassign or delete them first",
+            "instance": "/v1/regions/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+            "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+            "referenced_by": ["laboratories (3)"]}))),
+        ("cycle" = (summary = "The hierarchy would loop", value = json!({
+            "type": "/problems/cycle", "title": "The hierarchy would contain a cycle",
+            "status": 409, "detail": "region 0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f73 lies inside this region's subtree; the tree would loop",
+            "instance": "/v1/regions/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+            "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+            "errors": [{"field": "parent_id", "code": "cycle",
+                "message": "region 0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f73 lies inside this region's subtree; the tree would loop"}]}))),
+        ("conflict" = (summary = "Another rule about stored data", value = json!({
+            "type": "/problems/conflict", "title": "The request conflicts with stored data",
+            "status": 409, "detail": "3 laboratories send samples here; a collection point cannot be their hub",
+            "instance": "/v1/laboratories/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70",
+            "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})))
+    )
 )]
 pub struct Conflict(#[allow(dead_code)] Problem);
 

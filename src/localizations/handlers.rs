@@ -14,7 +14,7 @@ use super::service;
 use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::http::created;
-use crate::http::extract::{IdPath, IfMatch};
+use crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
 use crate::http::idempotency::answer_response;
 use crate::http::json::JsonBody;
 use crate::http::query::{parse_country_list, parse_list, ListFilter, PageQuery, SearchDoc};
@@ -170,9 +170,11 @@ type HistoryQuery = PageQuery<HistoryOrder>;
 #[utoipa::path(
     tag = "localizations",
     operation_id = "listLocalizationHistory",
-    params(LocalizationId, HistoryQuery),
+    params(LocalizationId, HistoryQuery, IfNoneMatch),
     responses(
-        (status = 200, description = "A page of stage changes, oldest first", body = StageChangePage),
+        (status = 200, description = "A page of stage changes, oldest first", body = StageChangePage,
+            headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
+        (status = 304, description = "The cached page is current", headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
         (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
@@ -181,10 +183,14 @@ async fn list_localization_history(
     state: web::Data<AppState>,
     id: IdPath<LocalizationId>,
     query: HistoryQuery,
+    cached: IfNoneMatch,
 ) -> Result<HttpResponse, DomainError> {
     let (items, next_page_token) = service::history(&state.pool, id.0, query.page).await?;
-    Ok(HttpResponse::Ok().json(StageChangePage {
-        items,
-        next_page_token,
-    }))
+    crate::http::listed(
+        &cached,
+        &StageChangePage {
+            items,
+            next_page_token,
+        },
+    )
 }

@@ -11,7 +11,7 @@ use super::model::{
 };
 use super::service;
 use crate::core::error::DomainError;
-use crate::http::extract::IdPath;
+use crate::http::extract::{IdPath, IfNoneMatch};
 use crate::http::query::{parse_country_list, parse_list, ListFilter, ListQuery, SearchDoc};
 use crate::AppState;
 
@@ -116,18 +116,21 @@ crate::resource_endpoints! {
 #[utoipa::path(
     tag = "regions",
     operation_id = "listRegionAncestors",
-    params(RegionId),
+    params(RegionId, IfNoneMatch),
     responses(
-        (status = 200, description = "The ancestors, root first", body = RegionAncestors)
+        (status = 200, description = "The ancestors, root first", body = RegionAncestors,
+            headers(("ETag" = String, description = "Weak tag of the list's content; 304 for `If-None-Match` while the list is unchanged"))),
+        (status = 304, description = "The cached list is current", headers(("ETag" = String, description = "Weak tag of the list's content; 304 for `If-None-Match` while the list is unchanged")))
     )
 )]
 #[get("/{id}/ancestors")]
 async fn list_region_ancestors(
     state: web::Data<AppState>,
     id: IdPath<RegionId>,
+    cached: IfNoneMatch,
 ) -> Result<HttpResponse, DomainError> {
     let items = service::ancestors(&state.pool, id.0).await?;
-    Ok(HttpResponse::Ok().json(RegionAncestors { items }))
+    crate::http::listed(&cached, &RegionAncestors { items })
 }
 
 /// Filters of `GET /v1/regions/{id}/descendants`.
@@ -165,9 +168,10 @@ type DescendantsQuery = ListQuery<RegionDescendantsFilter, RegionSort>;
 #[utoipa::path(
     tag = "regions",
     operation_id = "listRegionDescendants",
-    params(RegionId, DescendantsQuery),
+    params(RegionId, DescendantsQuery, IfNoneMatch),
     responses(
-        (status = 200, description = "A page of descendants", body = RegionPage),
+        (status = 200, description = "A page of descendants", body = RegionPage, headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
+        (status = 304, description = "The cached page is current", headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
         (status = 400, response = crate::http::responses::BadRequest)
     )
 )]
@@ -176,11 +180,15 @@ async fn list_region_descendants(
     state: web::Data<AppState>,
     id: IdPath<RegionId>,
     query: DescendantsQuery,
+    cached: IfNoneMatch,
 ) -> Result<HttpResponse, DomainError> {
     let (items, next_page_token) =
         service::descendants(&state.pool, id.0, query.filter, query.sort, query.page).await?;
-    Ok(HttpResponse::Ok().json(RegionPage {
-        items,
-        next_page_token,
-    }))
+    crate::http::listed(
+        &cached,
+        &RegionPage {
+            items,
+            next_page_token,
+        },
+    )
 }

@@ -71,3 +71,221 @@ async fn served_spec_is_the_committed_one(backend: Backend) {
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
+
+// ---- what the spec says about every operation, walked generically ----
+
+/// The committed spec.
+fn committed() -> Value {
+    serde_json::from_str(COMMITTED).unwrap()
+}
+
+/// Every operation: (path, method, operation).
+fn operations(spec: &Value) -> Vec<(String, String, Value)> {
+    let mut found = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            found.push((path.clone(), method.clone(), operation.clone()));
+        }
+    }
+    found
+}
+
+/// A response or a `$ref` to a shared one, resolved.
+fn resolve<'a>(spec: &'a Value, response: &'a Value) -> &'a Value {
+    match response["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference
+                .strip_prefix("#/components/responses/")
+                .unwrap_or_else(|| panic!("unexpected $ref {reference}"));
+            &spec["components"]["responses"][name]
+        }
+        None => response,
+    }
+}
+
+/// The names in a schema's `enum`.
+fn enum_names(schema: &Value) -> Vec<String> {
+    schema["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no enum in {schema}"))
+        .iter()
+        .map(|value| value.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_response_declares_x_request_id() {
+    let spec = committed();
+    let mut checked = 0;
+    for (path, method, operation) in operations(&spec) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let header = &resolve(&spec, response)["headers"]["X-Request-Id"];
+            assert_eq!(
+                header["schema"]["$ref"], "#/components/schemas/RequestId",
+                "{method} {path} {status} does not declare X-Request-Id"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} responses");
+    for (name, response) in spec["components"]["responses"].as_object().unwrap() {
+        assert!(
+            response["headers"]["X-Request-Id"].is_object(),
+            "{name} lacks X-Request-Id"
+        );
+    }
+    let schema = &spec["components"]["schemas"]["RequestId"];
+    assert_eq!(schema["type"], "string");
+    assert_eq!(schema["maxLength"], 128);
+}
+
+#[test]
+fn post_successes_declare_idempotent_replayed_and_nothing_else_does() {
+    let spec = committed();
+    let mut posts = 0;
+    for (path, method, operation) in operations(&spec) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let header = &resolve(&spec, response)["headers"]["Idempotent-Replayed"];
+            if method == "post" && status.starts_with('2') {
+                assert_eq!(
+                    header["schema"]["enum"],
+                    serde_json::json!(["true"]),
+                    "POST {path} {status}"
+                );
+                posts += 1;
+            } else {
+                assert!(
+                    header.is_null(),
+                    "{method} {path} {status} is never replayed"
+                );
+            }
+        }
+    }
+    assert!(posts >= 6, "{posts} POST successes");
+}
+
+/// A resource's GET, a list's GET: each answers with an ETag, and 304 to `If-None-Match`.
+#[test]
+fn every_read_declares_etag_and_304() {
+    let spec = committed();
+    let mut reads = 0;
+    for (path, method, operation) in operations(&spec) {
+        if method != "get" || !path.starts_with("/v1/") {
+            continue;
+        }
+        let responses = &operation["responses"];
+        for status in ["200", "304"] {
+            assert!(
+                responses[status]["headers"]["ETag"].is_object(),
+                "GET {path} {status} declares no ETag"
+            );
+        }
+        let takes_if_none_match = operation["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|parameter| parameter["name"] == "If-None-Match" && parameter["in"] == "header");
+        assert!(takes_if_none_match, "GET {path} takes no If-None-Match");
+        reads += 1;
+    }
+    assert!(reads >= 13, "{reads} reads");
+    let description = spec["info"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("a list's is weak"),
+        "the description says which responses carry which ETag: {description}"
+    );
+}
+
+/// The enumerations of `Problem` are the service's own tables.
+#[test]
+fn problem_enums_are_the_service_tables() {
+    use labnet::core::error::{FieldCode, ProblemType};
+    use labnet::laboratories::model::LaboratoryStatus;
+    use labnet::localizations::model::LocalizationStage;
+
+    let spec = committed();
+    let schemas = &spec["components"]["schemas"];
+    let problem = &schemas["Problem"]["properties"];
+    assert_eq!(problem["type"]["$ref"], "#/components/schemas/ProblemType");
+    let types: Vec<&str> = ProblemType::ALL.iter().map(|p| p.uri).collect();
+    assert_eq!(enum_names(&schemas["ProblemType"]), types);
+    for required in [
+        "/problems/duplicate",
+        "/problems/still-referenced",
+        "/problems/cycle",
+        "/problems/conflict",
+        "/problems/method-not-allowed",
+        "/problems/cors-refused",
+        "/problems/illegal-transition",
+        "/problems/request-timeout",
+    ] {
+        assert!(types.contains(&required), "{required}");
+    }
+
+    assert_eq!(
+        schemas["FieldError"]["properties"]["code"]["$ref"],
+        "#/components/schemas/FieldCode"
+    );
+    let codes: Vec<&str> = FieldCode::ALL.iter().map(|c| c.name()).collect();
+    assert_eq!(enum_names(&schemas["FieldCode"]), codes);
+    let description = schemas["FieldCode"]["description"].as_str().unwrap();
+    for code in &codes {
+        assert!(
+            description.contains(&format!("`{code}`")),
+            "{code} unexplained"
+        );
+    }
+
+    let mut states: Vec<String> = LaboratoryStatus::ALL
+        .iter()
+        .map(ToString::to_string)
+        .chain(LocalizationStage::ALL.iter().map(ToString::to_string))
+        .collect();
+    states.sort();
+    states.dedup();
+    assert_eq!(enum_names(&schemas["StateName"]), states);
+    let current = &problem["current_state"]["oneOf"];
+    assert_eq!(current[0]["type"], "null");
+    assert_eq!(current[1]["$ref"], "#/components/schemas/StateName");
+    assert_eq!(
+        problem["allowed_transitions"]["items"]["$ref"],
+        "#/components/schemas/StateName"
+    );
+    assert!(problem["current_state"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("/problems/illegal-transition"));
+
+    // The shared 409 shows each conflict type.
+    let examples = &spec["components"]["responses"]["Conflict"]["content"]
+        ["application/problem+json"]["examples"];
+    for conflict in ProblemType::ALL.iter().filter(|p| p.status == 409) {
+        assert_eq!(
+            examples[conflict.name]["value"]["type"], conflict.uri,
+            "no example of {}",
+            conflict.uri
+        );
+    }
+}
+
+#[test]
+fn problem_pages_are_documented() {
+    use labnet::core::error::ProblemType;
+    let spec = committed();
+    let operation = &spec["paths"]["/problems/{name}"]["get"];
+    assert_eq!(operation["operationId"], "getProblemType");
+    let name = &operation["parameters"][0];
+    assert_eq!(name["in"], "path");
+    let names: Vec<&str> = ProblemType::ALL.iter().map(|p| p.name).collect();
+    assert_eq!(enum_names(&name["schema"]), names);
+    let content = &operation["responses"]["200"]["content"];
+    assert!(content["text/html"].is_object(), "{content}");
+    assert_eq!(
+        content["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ProblemTypeDescription"
+    );
+    assert_eq!(
+        operation["responses"]["404"]["$ref"],
+        "#/components/responses/NotFound"
+    );
+}
