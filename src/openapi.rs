@@ -387,14 +387,15 @@ different request is refused with 422. The response is stored in the same transa
 the write, so a key either has its response or nothing was written. A request that was \
 refused (4xx) or failed (5xx) wrote nothing and stores nothing: its retry is processed \
 afresh. A retry sent while the first request is still writing waits for it and then gets \
-its response.",
+its response. Any 1 to 255 visible ASCII characters; a fresh UUID per logical request is a \
+good key.",
         ))
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .min_length(Some(1))
                 .max_length(Some(255))
-                .examples(["3f2c9b1e-7d4a-4c55-9a61-2b8e0f6d1c42"]),
+                .pattern(Some("^[!-~]{1,255}$")),
         ))
         .build()
 }

@@ -400,6 +400,46 @@ fn array_filters_are_exploded_forms() {
         status["schema"]["items"]["$ref"],
         "#/components/schemas/LaboratoryStatus"
     );
+    // Id filters take UUIDs (`parent_id` also takes `null`, so it stays a string).
+    for (path, name) in [
+        ("/v1/laboratories", "region_id"),
+        ("/v1/localizations", "region_id"),
+        ("/v1/localizations", "vendor_id"),
+    ] {
+        let parameter = spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            parameter["schema"]["items"]["format"], "uuid",
+            "{path} {name}"
+        );
+    }
+}
+
+/// What the server refuses, the parameters' schemas exclude, so that schema-valid requests
+/// are accepted (what a fuzzer such as schemathesis checks).
+#[test]
+fn header_and_search_parameters_say_what_the_server_takes() {
+    let spec = committed();
+    for (path, method, operation) in operations(&spec) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            match parameter["name"].as_str().unwrap() {
+                "Idempotency-Key" => {
+                    assert_eq!(method, "post", "{path}");
+                    assert_eq!(parameter["schema"]["pattern"], "^[!-~]{1,255}$", "{path}");
+                }
+                "q" => {
+                    assert_eq!(parameter["schema"]["minLength"], 1, "{path}");
+                    assert_eq!(parameter["schema"]["pattern"], "\\S", "{path}");
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Generated clients get a base URL: one absolute server, the default local address.
