@@ -39,7 +39,15 @@ pub struct Settings {
     pub workers: usize,
     /// `LOG_FORMAT`: `text` or `json`.
     pub log_format: LogFormat,
+    /// `LABNET_PUBLIC_URL`: the absolute http(s) URL clients reach the service at (scheme,
+    /// host, port, and a path prefix if a proxy adds one), named in the `servers` of the
+    /// served OpenAPI document so generated clients and Swagger UI call the right address.
+    pub public_url: String,
 }
+
+/// The address `cargo run` serves with the default settings; the committed OpenAPI
+/// document names it.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -54,6 +62,7 @@ impl Default for Settings {
             shutdown_timeout: 30,
             workers: 0,
             log_format: LogFormat::Text,
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
         }
     }
 }
@@ -78,6 +87,7 @@ impl Settings {
                 "cors_origins",
                 "shutdown_timeout",
                 "workers",
+                "public_url",
             ]))
             .merge(Env::raw().only(&["database_url", "log_format"]))
             .extract()
@@ -100,7 +110,13 @@ impl Settings {
         if self.body_limit < 1024 {
             return Err("LABNET_BODY_LIMIT must be at least 1024 bytes".to_owned());
         }
+        check_public_url(&self.public_url)?;
         Ok(())
+    }
+
+    /// `public_url` without a trailing `/`, so the spec's paths join it without doubling it.
+    pub fn public_base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
     }
 
     pub fn database(&self) -> Result<DatabaseUrl, String> {
@@ -114,5 +130,39 @@ impl Settings {
             .filter(|o| !o.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+}
+
+/// `LABNET_PUBLIC_URL` is an absolute http(s) URL without query or fragment.
+fn check_public_url(raw: &str) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("LABNET_PUBLIC_URL `{raw}` {why}"));
+    let Ok(url) = url::Url::parse(raw) else {
+        return refuse("is not an absolute URL (e.g. https://labnet.example)");
+    };
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return refuse("must be an http or https URL with a host");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return refuse("must not have a query or a fragment");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_public_url, Settings};
+
+    #[test]
+    fn public_urls_are_absolute_http_without_query() {
+        assert!(check_public_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_public_url("https://labnet.example/api/").is_ok());
+        assert!(check_public_url("/").is_err());
+        assert!(check_public_url("ftp://labnet.example").is_err());
+        assert!(check_public_url("https://labnet.example/?x=1").is_err());
+        let settings = Settings {
+            public_url: "https://labnet.example/api/".to_owned(),
+            ..Settings::default()
+        };
+        assert_eq!(settings.public_base_url(), "https://labnet.example/api");
     }
 }

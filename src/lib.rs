@@ -78,7 +78,8 @@ pub fn build_app(
         .openapi(openapi::base())
         .configure(configure_api)
         .split_for_parts();
-    let spec = openapi::finish(spec);
+    let mut spec = openapi::finish(spec);
+    openapi::set_public_url(&mut spec, state.settings.public_base_url());
     let route_methods = web::Data::new(ops::RouteMethods::from_spec(&spec));
     let cors = http::cors::cors(&state.settings);
     app.app_data(web::Data::new(state.clone()))

@@ -2,8 +2,11 @@
 //! resource's handlers.
 
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::path::{
+    Operation, Parameter, ParameterBuilder, ParameterIn, ParameterStyle, PathItem,
+};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{KnownFormat, OpenApi as OpenApiDoc, Ref, RefOr, Required, SchemaFormat};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -23,7 +26,8 @@ equipment vendors and the localization of vendors' production in each country.\n
 Conventions: ids are UUIDs; timestamps are RFC 3339 UTC; dates are YYYY-MM-DD in the years 1900–2200; every error is \
 an RFC 9457 problem document (`application/problem+json`) whose `type` (a `ProblemType`) \
 leads to a page describing it (`GET /problems/{name}`). Lists use keyset pagination \
-(`page_size`, `page_token` → `next_page_token`). Every `GET` under `/v1` \
+(`page_size`, `page_token` → `next_page_token`); a filter taking several values is sent as \
+repeated keys (`status=a&status=b`) or comma-separated (`status=a,b`). Every `GET` under `/v1` \
 returns an `ETag`: a resource's is strong and names its `version` (send it in `If-Match` on \
 PATCH/DELETE: 412 when stale); a list's is weak and digests the page's content; either in \
 `If-None-Match` gets 304 while current. Every response carries `X-Request-Id`; a POST retried \
@@ -69,8 +73,9 @@ pub fn base() -> OpenApiDoc {
 /// Final touches applied after the paths are collected. The error responses that follow
 /// from shared layers are added here, once, instead of on every handler: every `/v1`
 /// operation may answer 500 and 503; one with a body 400, 408, 413, 415 and 422; one with an id
-/// in its path 404. Every POST documents the `Idempotency-Key` header. Then, in its own
-/// function: the response headers every layer adds.
+/// in its path 404. Every POST documents the `Idempotency-Key` header. Then, each in its own
+/// function: the response headers every layer adds, the links from creates, the style of
+/// array filters and the `servers` entry.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
     properties::hoist_branch_descriptions(&mut spec);
     expand_state_tables(&mut spec);
@@ -118,6 +123,9 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
         }
     }
     add_response_headers(&mut spec);
+    add_create_links(&mut spec);
+    explode_array_filters(&mut spec);
+    set_public_url(&mut spec, crate::config::DEFAULT_PUBLIC_URL);
     spec
 }
 
@@ -214,6 +222,98 @@ fn add_response_headers(spec: &mut OpenApiDoc) {
 const REQUEST_ID_HEADER_NAME: &str = "X-Request-Id";
 const REPLAYED_HEADER_NAME: &str = "Idempotent-Replayed";
 
+/// Links from each create's 201 to what can be done next with what it created, derived from
+/// the paths so that none can be missed or drift:
+///
+/// - a POST on a collection (`/v1/things`) links to every operation on `/v1/things/{id}` and
+///   below, with `id` from the created resource (`$response.body#/id`);
+/// - a POST below an item (`/v1/things/{id}/changes`) links to every other operation on
+///   `/v1/things/{id}` and below, with the same `id` (`$request.path.id`).
+fn add_create_links(spec: &mut OpenApiDoc) {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        for (_, operation) in operations_mut(item) {
+            if let Some(operation_id) = &operation.operation_id {
+                targets.push((path.clone(), operation_id.clone()));
+            }
+        }
+    }
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let Some(operation) = item.post.as_mut() else {
+            continue;
+        };
+        let own_id = operation.operation_id.clone().unwrap_or_default();
+        let (item_path, id_source, description): (_, _, fn(&str) -> String) =
+            match path.find("/{id}") {
+                Some(at) => (
+                    path[..at + "/{id}".len()].to_owned(),
+                    "$request.path.id",
+                    |target| format!("`{target}` on the same resource (the `id` of this path)"),
+                ),
+                None => (format!("{path}/{{id}}"), "$response.body#/id", |target| {
+                    format!("`{target}` on the created resource (its `id`)")
+                }),
+            };
+        let Some(RefOr::T(created)) = operation.responses.responses.get_mut("201") else {
+            continue;
+        };
+        let mut links = serde_json::Map::new();
+        for (target_path, target_id) in &targets {
+            let below =
+                target_path == &item_path || target_path.starts_with(&format!("{item_path}/"));
+            if !below || *target_id == own_id {
+                continue;
+            }
+            links.insert(
+                target_id.clone(),
+                serde_json::json!({
+                    "operationId": target_id,
+                    "parameters": {"id": id_source},
+                    "description": description(target_id),
+                }),
+            );
+        }
+        // utoipa 5.5 writes a `Link`'s members in snake_case (`operation_id`), which no
+        // OpenAPI tool reads; the links go in as plain JSON under the `links` key instead.
+        if !links.is_empty() {
+            created
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert("links".to_owned(), serde_json::Value::Object(links));
+        }
+    }
+}
+
+/// Multi-valued filters are declared as arrays sent as repeated keys (`form`, exploded:
+/// `status=a&status=b`), which is what generated clients send by default; the service also
+/// takes `status=a,b`.
+fn explode_array_filters(spec: &mut OpenApiDoc) {
+    for item in spec.paths.paths.values_mut() {
+        for (_, operation) in operations_mut(item) {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let array = matches!(&parameter.schema, Some(RefOr::T(Schema::Array(_))));
+                if array && parameter.parameter_in == ParameterIn::Query {
+                    parameter.style = Some(ParameterStyle::Form);
+                    parameter.explode = Some(true);
+                }
+            }
+        }
+    }
+}
+
+/// Names the service's base URL in `servers`, so generated clients have it. The committed
+/// document names the default (`config::DEFAULT_PUBLIC_URL`); a server configured with
+/// `LABNET_PUBLIC_URL` serves its own.
+pub fn set_public_url(spec: &mut OpenApiDoc, url: &str) {
+    spec.servers = Some(vec![ServerBuilder::new()
+        .url(url)
+        .description(Some(
+            "The service's address (`LABNET_PUBLIC_URL`; by default the local address a \
+development server listens on)",
+        ))
+        .build()]);
+}
+
 /// Puts each state machine's table where a description says `{moves:Name}`, so the tables
 /// clients read are the ones the guards use.
 fn expand_state_tables(spec: &mut OpenApiDoc) {
@@ -290,14 +390,15 @@ different request is refused with 422. The response is stored in the same transa
 the write, so a key either has its response or nothing was written. A request that was \
 refused (4xx) or failed (5xx) wrote nothing and stores nothing: its retry is processed \
 afresh. A retry sent while the first request is still writing waits for it and then gets \
-its response.",
+its response. Any 1 to 255 visible ASCII characters; a fresh UUID per logical request is a \
+good key.",
         ))
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .min_length(Some(1))
                 .max_length(Some(255))
-                .examples(["3f2c9b1e-7d4a-4c55-9a61-2b8e0f6d1c42"]),
+                .pattern(Some("^[!-~]{1,255}$")),
         ))
         .build()
 }

@@ -239,7 +239,10 @@ impl<F: ListFilter, S: SortField> IntoParams for ListQuery<F, S> {
                 search.description.to_owned(),
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .max_length(Some(MAX_SEARCH_LENGTH)),
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_SEARCH_LENGTH))
+                    // Blank text is refused (400).
+                    .pattern(Some(r"\S")),
                 Some(search.example.into()),
             ));
         }

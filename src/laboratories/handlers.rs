@@ -26,7 +26,7 @@ pub struct LaboratoryListFilter {
     pub code: Option<String>,
     /// Only laboratories in these regions (ids, repeated or comma-separated for any of). With
     /// `include_subregions=true`, exactly one id.
-    #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
     pub region_id: Option<String>,
     /// `true`: `region_id` (exactly one) takes in its whole subtree, e.g. a country's
     /// laboratories in all its regions and municipalities. Requires `region_id`.

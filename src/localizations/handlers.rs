@@ -35,13 +35,13 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct LocalizationListFilter {
     /// Only localizations of these vendors (ids, repeated or comma-separated for any of).
-    #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["0193a0f4-6b10-7c3d-9a10-2b3c4d5e6f90"]))]
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, example = json!(["0193a0f4-6b10-7c3d-9a10-2b3c4d5e6f90"]))]
     pub vendor_id: Option<String>,
     /// Only localizations into these countries (ISO 3166-1 alpha-2, repeated or comma-separated for any of).
     #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["RU", "KZ"]))]
     pub country_code: Option<String>,
     /// Only localizations with a site in these regions (ids, repeated or comma-separated for any of).
-    #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
     pub region_id: Option<String>,
     /// Only localizations in these stages (repeated or comma-separated for any of).
     #[param(value_type = Option<Vec<LocalizationStage>>, style = Form, example = json!(["negotiating", "agreement_signed"]))]

@@ -60,7 +60,10 @@ fn every_operation_has_id_tag_summary_and_error_responses() {
     }
 }
 
-backend_tests!(served_spec_is_the_committed_one);
+backend_tests!(
+    served_spec_is_the_committed_one,
+    served_spec_names_the_configured_public_url
+);
 
 async fn served_spec_is_the_committed_one(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -196,6 +199,72 @@ fn every_read_declares_etag_and_304() {
     );
 }
 
+/// Every create links to every operation on what it created; an action below an item
+/// (`POST /v1/x/{id}/changes`) links to the other operations on that item.
+#[test]
+fn every_create_links_to_the_operations_on_what_it_created() {
+    let spec = committed();
+    let all = operations(&spec);
+    let operation_ids: std::collections::HashSet<String> = all
+        .iter()
+        .map(|(_, _, operation)| operation["operationId"].as_str().unwrap().to_owned())
+        .collect();
+    let mut creates = 0;
+    for (path, method, operation) in &all {
+        if method != "post" {
+            continue;
+        }
+        let links = operation["responses"]["201"]["links"]
+            .as_object()
+            .unwrap_or_else(|| panic!("POST {path} has no links"));
+        for (name, link) in links {
+            let target = link["operationId"].as_str().unwrap();
+            assert_eq!(name, target);
+            assert!(operation_ids.contains(target), "{target} is no operation");
+            assert!(link.get("operation_id").is_none(), "{link}");
+        }
+        let (item, source) = match path.find("/{id}") {
+            Some(at) => (path[..at + 5].to_owned(), "$request.path.id"),
+            None => (format!("{path}/{{id}}"), "$response.body#/id"),
+        };
+        let expected: Vec<&str> = all
+            .iter()
+            .filter(|(other, other_method, _)| {
+                (other == &item || other.starts_with(&format!("{item}/")))
+                    && !(other == path && other_method == "post")
+            })
+            .map(|(_, _, target)| target["operationId"].as_str().unwrap())
+            .collect();
+        assert!(!expected.is_empty(), "POST {path} has nothing to link to");
+        if !path.contains('{') {
+            // A collection's create reaches get, update and delete of the new item.
+            let methods: Vec<&str> = all
+                .iter()
+                .filter(|(other, _, _)| other == &item)
+                .map(|(_, method, _)| method.as_str())
+                .collect();
+            for needed in ["get", "patch", "delete"] {
+                assert!(methods.contains(&needed), "{item} has no {needed}");
+            }
+            creates += 1;
+        }
+        for target in expected {
+            let link = &links
+                .get(target)
+                .unwrap_or_else(|| panic!("POST {path} does not link to {target}"));
+            assert_eq!(link["parameters"]["id"], source, "POST {path} → {target}");
+        }
+    }
+    assert_eq!(creates, 5, "every resource's create");
+    let stage =
+        &spec["paths"]["/v1/localizations/{id}/stage-changes"]["post"]["responses"]["201"]["links"];
+    assert!(stage["listLocalizationHistory"].is_object(), "{stage}");
+    let region = &spec["paths"]["/v1/regions"]["post"]["responses"]["201"]["links"];
+    for target in ["listRegionAncestors", "listRegionDescendants", "getRegion"] {
+        assert!(region[target].is_object(), "createRegion → {target}");
+    }
+}
+
 /// The enumerations of `Problem` are the service's own tables.
 #[test]
 fn problem_enums_are_the_service_tables() {
@@ -288,4 +357,112 @@ fn problem_pages_are_documented() {
         operation["responses"]["404"]["$ref"],
         "#/components/responses/NotFound"
     );
+}
+
+/// Multi-valued filters are arrays sent as repeated keys, which generated clients send by
+/// default; items of an enumerated field refer to its enum.
+#[test]
+fn array_filters_are_exploded_forms() {
+    let spec = committed();
+    let mut arrays = 0;
+    for (path, _, operation) in operations(&spec) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let schema = &parameter["schema"];
+            if schema["type"] != "array" {
+                continue;
+            }
+            let name = parameter["name"].as_str().unwrap();
+            assert_eq!(parameter["in"], "query", "{path} {name}");
+            assert_eq!(parameter["style"], "form", "{path} {name}");
+            assert_eq!(parameter["explode"], true, "{path} {name}");
+            let items = &schema["items"];
+            match items["$ref"].as_str() {
+                Some(reference) => {
+                    let target = reference.trim_start_matches("#/components/schemas/");
+                    let values = enum_names(&spec["components"]["schemas"][target]);
+                    assert!(!values.is_empty(), "{path} {name}");
+                }
+                None => assert_eq!(items["type"], "string", "{path} {name}"),
+            }
+            arrays += 1;
+        }
+    }
+    assert!(arrays >= 20, "{arrays} array filters");
+    // The enumerated filters name their enum.
+    let parameters = &spec["paths"]["/v1/laboratories"]["get"]["parameters"];
+    let status = parameters
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == "status")
+        .unwrap();
+    assert_eq!(
+        status["schema"]["items"]["$ref"],
+        "#/components/schemas/LaboratoryStatus"
+    );
+    // Id filters take UUIDs (`parent_id` also takes `null`, so it stays a string).
+    for (path, name) in [
+        ("/v1/laboratories", "region_id"),
+        ("/v1/localizations", "region_id"),
+        ("/v1/localizations", "vendor_id"),
+    ] {
+        let parameter = spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            parameter["schema"]["items"]["format"], "uuid",
+            "{path} {name}"
+        );
+    }
+}
+
+/// What the server refuses, the parameters' schemas exclude, so that schema-valid requests
+/// are accepted (what a fuzzer such as schemathesis checks).
+#[test]
+fn header_and_search_parameters_say_what_the_server_takes() {
+    let spec = committed();
+    for (path, method, operation) in operations(&spec) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            match parameter["name"].as_str().unwrap() {
+                "Idempotency-Key" => {
+                    assert_eq!(method, "post", "{path}");
+                    assert_eq!(parameter["schema"]["pattern"], "^[!-~]{1,255}$", "{path}");
+                }
+                "q" => {
+                    assert_eq!(parameter["schema"]["minLength"], 1, "{path}");
+                    assert_eq!(parameter["schema"]["pattern"], "\\S", "{path}");
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Generated clients get a base URL: one absolute server, the default local address.
+#[test]
+fn the_spec_names_the_default_server() {
+    let spec = committed();
+    let servers = spec["servers"].as_array().expect("servers");
+    assert_eq!(servers.len(), 1);
+    assert_eq!(servers[0]["url"], labnet::config::DEFAULT_PUBLIC_URL);
+    let url = servers[0]["url"].as_str().unwrap();
+    assert!(url.starts_with("http") && !url.ends_with('/'), "{url}");
+}
+
+/// A deployment names its own address; the rest of its spec is the committed one.
+async fn served_spec_names_the_configured_public_url(backend: Backend) {
+    let app = crate::common::spawn_app_with(backend, |settings| {
+        settings.public_url = "https://labnet.example/api/".to_owned()
+    })
+    .await;
+    let mut served = json_with_status(app.get("/openapi.json").await, 200).await;
+    assert_eq!(served["servers"][0]["url"], "https://labnet.example/api");
+    let mut committed = committed();
+    served.as_object_mut().unwrap().remove("servers");
+    committed.as_object_mut().unwrap().remove("servers");
+    assert_eq!(served, committed);
 }
