@@ -49,6 +49,11 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The URL of `database` on the test server.
+pub fn postgres_url(database: &str) -> String {
+    with_database(&admin_url(), database)
+}
+
 fn with_database(admin: &str, database: &str) -> String {
     match admin.rfind('/') {
         Some(slash) if slash > "postgres://".len() => format!("{}/{database}", &admin[..slash]),
@@ -87,7 +92,7 @@ fn postgres_template() -> &'static str {
             .execute(&mut admin)
             .expect("create template database");
         let url = DatabaseUrl::Postgres(with_database(&admin_url(), &name));
-        let pool = db::build_pool(&url, 1).expect("template pool");
+        let pool = db::build_pool(&url, 1, db::DbTimeouts::default()).expect("template pool");
         let mut conn = pool.get().expect("template connection");
         db::run_migrations(&mut conn).expect("migrate template");
         drop(conn);

@@ -29,6 +29,7 @@ backend_tests!(
     concurrent_writers_all_succeed,
     concurrent_writers_of_one_code_get_one_winner,
     database_outage_is_a_503_and_recovers,
+    database_timeouts_are_set_on_every_connection,
 );
 
 fn header(response: &Response, name: &str) -> Option<String> {
@@ -981,9 +982,13 @@ async fn postgres_outage() {
     assert_eq!(wait_for_ok(&app, &item, Duration::from_secs(15)).await, 200);
 }
 
-/// Another process holds SQLite's write lock past the busy timeout, then lets go.
+/// Another process holds SQLite's write lock past the busy timeout (the statement timeout),
+/// then lets go.
 async fn sqlite_write_lock() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.db_statement_timeout = 2;
+    })
+    .await;
     app.create_country("RU", "Россия").await;
     let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
@@ -1000,9 +1005,14 @@ async fn sqlite_write_lock() {
 
     let started = Instant::now();
     assert_unavailable(app.post("/v1/regions", &country_body("KZ")).await).await;
+    let took = started.elapsed();
     assert!(
-        started.elapsed() >= Duration::from_secs(5),
-        "writers wait for the lock first"
+        took >= Duration::from_secs(2),
+        "writers wait for the lock first: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "no longer than the busy timeout: {took:?}"
     );
     // Reads are not blocked by a writer in WAL mode.
     json_with_status(app.get("/v1/regions").await, 200).await;
@@ -1012,4 +1022,49 @@ async fn sqlite_write_lock() {
     let kz = app.create_country("KZ", "Казахстан").await;
     assert_eq!(kz["code"], "KZ");
     assert_eq!(app.count_rows("regions").await, 2);
+}
+
+/// Every connection gets the configured statement and idle-in-transaction timeouts (the
+/// busy timeout on SQLite), and server settings in `DATABASE_URL` win over them.
+async fn database_timeouts_are_set_on_every_connection(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.db_timeout = 9;
+        settings.db_statement_timeout = 7;
+    })
+    .await;
+    match backend {
+        Backend::Sqlite => {
+            let busy = app
+                .db_texts("SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout")
+                .await;
+            assert_eq!(busy, ["7000"]);
+        }
+        Backend::Postgres => {
+            let settings = app
+                .db_texts(
+                    "SELECT current_setting('statement_timeout') || ' ' || \
+                     current_setting('idle_in_transaction_session_timeout') AS value",
+                )
+                .await;
+            assert_eq!(settings, ["7s 9s"]);
+            let url = app.db_texts("SELECT current_database() AS value").await;
+            let mut own = url::Url::parse(&crate::common::postgres_url(&url[0])).unwrap();
+            own.set_query(Some(
+                "options=-c%20statement_timeout%3D4000&connect_timeout=5",
+            ));
+            let overridden = spawn_app_with(backend, |settings| {
+                settings.database_url = own.to_string();
+            })
+            .await;
+            let settings = overridden
+                .db_texts(
+                    "SELECT current_setting('statement_timeout') || ' ' || \
+                     current_setting('idle_in_transaction_session_timeout') AS value",
+                )
+                .await;
+            assert_eq!(settings, ["4s 10s"]);
+        }
+    }
+    // Readiness still answers on connections whose migrations ran without the bounds.
+    json_with_status(app.get("/readyz").await, 200).await;
 }
