@@ -36,7 +36,7 @@ pub use pool::{
 pub use postgres::CombinedInserts;
 pub use query::{coalesce_int, substr, unnest};
 pub use transactions::{
-    lock_hierarchy, lookup, run, write, write_statement, write_transaction, Hierarchy,
+    lock_hierarchy, lookup, run, run_within, write, write_statement, write_transaction, Hierarchy,
 };
 pub use url::{redact, DatabaseUrl};
 

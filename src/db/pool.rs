@@ -1,11 +1,13 @@
 //! The connection pool: an r2d2 manager that opens either backend by URL scheme with the
-//! configured timeouts, pooled connections that remember losing their server, and the fair
-//! queues in front of the pool (permits for every request, one writer at a time on SQLite).
-//! How work runs on a pooled connection is in `transactions`.
+//! configured timeouts, pooled connections that remember losing their server, the fair
+//! queues in front of the pool (permits for every request, one writer at a time on SQLite)
+//! and what the pool last heard from the database. How work runs on a pooled connection is
+//! in `transactions`.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -181,10 +183,69 @@ pub struct DbPool {
     /// hundreds of milliseconds behind later ones. `None` on PostgreSQL.
     pub(super) writer: Option<Arc<Semaphore>>,
     pub(super) timeouts: DbTimeouts,
+    pub(super) health: Arc<Health>,
 }
 
 /// How long a request waits for a free connection before it is answered with 503.
 pub(super) const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How recent the database's last answer must be for a lookup to wait for it on an HTTP
+/// worker (`transactions::lookup`).
+const ANSWER_FRESH_FOR: Duration = Duration::from_millis(250);
+
+/// What the pool last heard from the database: when it last answered, and whether a call
+/// went unanswered (its connection lost, or its deadline passed) since. Lookups consult it
+/// before they wait for the database on an HTTP worker, which no deadline can free.
+#[derive(Debug)]
+pub(super) struct Health {
+    origin: Instant,
+    /// Milliseconds from `origin` to the last answer, plus one; 0 before the first.
+    answered_at: AtomicU64,
+    unanswered: AtomicBool,
+}
+
+impl Health {
+    fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+            answered_at: AtomicU64::new(0),
+            unanswered: AtomicBool::new(false),
+        }
+    }
+
+    fn stamp(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    /// The database answered a call (successfully or with an error of its own).
+    pub(super) fn answered(&self) {
+        let stamp = self.stamp();
+        // Stored only when it changed, so busy workers do not fight over the cache line.
+        if self.answered_at.load(Ordering::Relaxed) != stamp {
+            self.answered_at.store(stamp, Ordering::Relaxed);
+        }
+        if self.unanswered.load(Ordering::Relaxed) {
+            self.unanswered.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// A call got no answer: its connection was lost or its deadline passed.
+    pub(super) fn unanswered(&self) {
+        self.unanswered.store(true, Ordering::Relaxed);
+    }
+
+    /// True when the database answered within the last `ANSWER_FRESH_FOR` and no call went
+    /// unanswered since.
+    pub(super) fn answering(&self) -> bool {
+        if self.unanswered.load(Ordering::Relaxed) {
+            return false;
+        }
+        let answered_at = self.answered_at.load(Ordering::Relaxed);
+        answered_at != 0
+            && self.stamp().saturating_sub(answered_at)
+                < u64::try_from(ANSWER_FRESH_FOR.as_millis()).unwrap_or(u64::MAX)
+    }
+}
 
 impl DbPool {
     /// The timeouts the pool was built with.
@@ -233,6 +294,7 @@ pub fn build_pool(
         permits: Arc::new(Semaphore::new(permits)),
         writer,
         timeouts,
+        health: Arc::new(Health::new()),
     })
 }
 
