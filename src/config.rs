@@ -5,7 +5,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::db::DatabaseUrl;
+use crate::db::{DatabaseUrl, DbTimeouts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,6 +37,18 @@ pub struct Settings {
     /// `LABNET_WORKERS`: HTTP worker threads (0 = two per core: a worker waits out the
     /// lookups it runs itself, `db::lookup`).
     pub workers: usize,
+    /// `LABNET_DB_TIMEOUT`: seconds a request may wait on the database in all (for a
+    /// connection, then for its statements) before it is answered 503.
+    pub db_timeout: u64,
+    /// `LABNET_DB_STATEMENT_TIMEOUT`: seconds one statement may run: PostgreSQL's
+    /// `statement_timeout`, SQLite's busy timeout.
+    pub db_statement_timeout: u64,
+    /// `LABNET_DB_CONNECT_TIMEOUT`: seconds to open a database connection (libpq's
+    /// `connect_timeout`) or to wait for one from the pool.
+    pub db_connect_timeout: u64,
+    /// `LABNET_DB_TCP_USER_TIMEOUT`: seconds sent data may stay unacknowledged before the
+    /// connection is given up (libpq's `tcp_user_timeout`).
+    pub db_tcp_user_timeout: u64,
     /// `LOG_FORMAT`: `text` or `json`.
     pub log_format: LogFormat,
     /// `LABNET_PUBLIC_URL`: the absolute http(s) URL clients reach the service at (scheme,
@@ -61,6 +73,10 @@ impl Default for Settings {
             cors_origins: String::new(),
             shutdown_timeout: 30,
             workers: 0,
+            db_timeout: 10,
+            db_statement_timeout: 5,
+            db_connect_timeout: 3,
+            db_tcp_user_timeout: 10,
             log_format: LogFormat::Text,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
         }
@@ -88,6 +104,10 @@ impl Settings {
                 "shutdown_timeout",
                 "workers",
                 "public_url",
+                "db_timeout",
+                "db_statement_timeout",
+                "db_connect_timeout",
+                "db_tcp_user_timeout",
             ]))
             .merge(Env::raw().only(&["database_url", "log_format"]))
             .extract()
@@ -111,12 +131,40 @@ impl Settings {
             return Err("LABNET_BODY_LIMIT must be at least 1024 bytes".to_owned());
         }
         check_public_url(&self.public_url)?;
+        for (name, seconds) in [
+            ("LABNET_DB_TIMEOUT", self.db_timeout),
+            ("LABNET_DB_STATEMENT_TIMEOUT", self.db_statement_timeout),
+            ("LABNET_DB_CONNECT_TIMEOUT", self.db_connect_timeout),
+            ("LABNET_DB_TCP_USER_TIMEOUT", self.db_tcp_user_timeout),
+        ] {
+            if seconds == 0 {
+                return Err(format!("{name} must be at least 1 second"));
+            }
+        }
+        if self.db_statement_timeout > self.db_timeout {
+            return Err(format!(
+                "LABNET_DB_STATEMENT_TIMEOUT ({} s) must not exceed LABNET_DB_TIMEOUT ({} s): \
+                 a request gives up on the database after LABNET_DB_TIMEOUT",
+                self.db_statement_timeout, self.db_timeout
+            ));
+        }
         Ok(())
     }
 
     /// `public_url` without a trailing `/`, so the spec's paths join it without doubling it.
     pub fn public_base_url(&self) -> &str {
         self.public_url.trim_end_matches('/')
+    }
+
+    /// How long database work may wait, from the `LABNET_DB_*` settings.
+    pub fn db_timeouts(&self) -> DbTimeouts {
+        let seconds = std::time::Duration::from_secs;
+        DbTimeouts {
+            request: seconds(self.db_timeout),
+            statement: seconds(self.db_statement_timeout),
+            connect: seconds(self.db_connect_timeout),
+            tcp_user: seconds(self.db_tcp_user_timeout),
+        }
     }
 
     pub fn database(&self) -> Result<DatabaseUrl, String> {

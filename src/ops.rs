@@ -1,5 +1,6 @@
 //! Operational endpoints outside `/v1`: liveness, readiness, metrics, the pages describing
-//! each problem type, and the fallback for unknown routes.
+//! each problem type, and the fallback for unknown routes. Liveness and metrics never touch
+//! the database, so they answer while it hangs; readiness asks it, within 2 s.
 
 use std::collections::HashMap;
 
@@ -51,6 +52,9 @@ async fn healthz() -> HttpResponse {
     })
 }
 
+/// How long `/readyz` waits for the database before it answers 503.
+const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Readiness: the database answers and every migration is applied.
 #[utoipa::path(
     tag = "operations",
@@ -67,7 +71,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, DomainError>
         .database()
         .map(|url| url.backend_name())
         .unwrap_or("unknown");
-    db::run(&state.pool, |conn| {
+    db::run_within(&state.pool, READINESS_TIMEOUT, |conn| {
         db::migrations_complete(conn)
             .map_err(|e| {
                 tracing::warn!(error = %e, "readiness check failed");

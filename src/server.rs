@@ -15,12 +15,16 @@ use crate::{build_app, AppState};
 /// what `labnet migrate` does, and the first step of every start.
 pub fn migrate(settings: &Settings) -> Result<DbPool, String> {
     let url = settings.database()?;
-    let pool = db::build_pool(&url, settings.pool_size)?;
+    let pool = db::build_pool(&url, settings.pool_size, settings.db_timeouts())?;
     let mut conn = pool
         .get_timeout(Duration::from_secs(10))
         .map_err(|e| format!("cannot connect to the {} database: {e}", url.backend_name()))?;
-    let applied = db::run_migrations(&mut conn)?;
-    db::refresh_statistics(&mut conn)?;
+    // Migrations and the search refill may take minutes: no statement timeout for them.
+    let applied = db::without_statement_timeouts(&mut conn, |conn| {
+        let applied = db::run_migrations(conn)?;
+        db::refresh_statistics(conn)?;
+        Ok(applied)
+    })?;
     tracing::info!(backend = url.backend_name(), applied, "migrations applied");
     drop(conn);
     Ok(pool)

@@ -45,6 +45,11 @@ impl From<DieselError> for DomainError {
                 DatabaseErrorKind::SerializationFailure => {
                     Self::unavailable("the database could not serialize concurrent writes; retry")
                 }
+                // `statement_timeout` (SQLSTATE 57014), `lock_timeout` (55P03): the database
+                // did not get to an answer in time, which a retry may.
+                _ if is_timeout_message(info.message()) => {
+                    Self::unavailable("the database did not answer in time; retry")
+                }
                 _ if is_connection_message(info.message()) => {
                     Self::unavailable("the database is unavailable")
                 }
@@ -92,9 +97,19 @@ fn postgres_unique_field(
     })
 }
 
+fn is_timeout_message(message: &str) -> bool {
+    let lowered = message.to_lowercase();
+    lowered.contains("canceling statement due to statement timeout")
+        || lowered.contains("canceling statement due to lock timeout")
+}
+
 fn is_connection_message(message: &str) -> bool {
     let lowered = message.to_lowercase();
     [
+        "connection timed out",
+        "timeout expired",
+        "could not receive data from server",
+        "could not send data to server",
         "terminating connection",
         "server closed the connection",
         "connection refused",

@@ -3,7 +3,7 @@
 //! `db::write` or `db::DatabaseUrl` without knowing which file holds them:
 //!
 //! - `url`: parsing and redacting `DATABASE_URL`;
-//! - `pool`: the r2d2 pool, its connection manager and its fair queues;
+//! - `pool`: the r2d2 pool, its connection manager with the timeouts, its fair queues;
 //! - `migrations`: the embedded migrations of both backends and their upkeep;
 //! - `transactions`: the blocking-pool bridge, the one write path, hierarchy locks;
 //! - `postgres`: the marked PostgreSQL fast path (`CombinedInserts`);
@@ -29,11 +29,14 @@ use diesel::sqlite::SqliteConnection;
 pub use migrations::{
     migrations_complete, refresh_statistics, run_migrations, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS,
 };
-pub use pool::{build_pool, ConnectError, ConnectionManager, DbPool, PooledConn};
+pub use pool::{
+    build_pool, lift_statement_timeouts, without_statement_timeouts, ConnectError,
+    ConnectionManager, DbPool, DbTimeouts, PooledConn,
+};
 pub use postgres::CombinedInserts;
 pub use query::{coalesce_int, substr, unnest};
 pub use transactions::{
-    lock_hierarchy, lookup, run, write, write_statement, write_transaction, Hierarchy,
+    lock_hierarchy, lookup, run, run_within, write, write_statement, write_transaction, Hierarchy,
 };
 pub use url::{redact, DatabaseUrl};
 

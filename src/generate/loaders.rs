@@ -33,7 +33,9 @@ macro_rules! bulk_insert {
 pub(super) use bulk_insert;
 
 /// A connection for loading. Commits need not wait for the disk during a load: a crash
-/// loses at most the last batches of a generator run, which is then simply run again.
+/// loses at most the last batches of a generator run, which is then simply run again. Index
+/// builds and big batches may outlast the statement timeout meant for requests, so it is
+/// lifted (the generator's pool serves nothing else).
 pub(super) fn loading_connection(
     pool: &DbPool,
 ) -> Result<r2d2::PooledConnection<ConnectionManager>, String> {
@@ -52,6 +54,8 @@ pub(super) fn loading_connection(
             .batch_execute("PRAGMA cache_size = -262144")
             .map_err(|e| format!("cannot prepare the load: {e}"))?,
     }
+    crate::db::lift_statement_timeouts(&mut conn)
+        .map_err(|e| format!("cannot prepare the load: {e}"))?;
     Ok(conn)
 }
 

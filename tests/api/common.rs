@@ -49,6 +49,11 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The URL of `database` on the test server.
+pub fn postgres_url(database: &str) -> String {
+    with_database(&admin_url(), database)
+}
+
 fn with_database(admin: &str, database: &str) -> String {
     match admin.rfind('/') {
         Some(slash) if slash > "postgres://".len() => format!("{}/{database}", &admin[..slash]),
@@ -87,7 +92,7 @@ fn postgres_template() -> &'static str {
             .execute(&mut admin)
             .expect("create template database");
         let url = DatabaseUrl::Postgres(with_database(&admin_url(), &name));
-        let pool = db::build_pool(&url, 1).expect("template pool");
+        let pool = db::build_pool(&url, 1, db::DbTimeouts::default()).expect("template pool");
         let mut conn = pool.get().expect("template connection");
         db::run_migrations(&mut conn).expect("migrate template");
         drop(conn);
@@ -490,17 +495,47 @@ impl TestApp {
 }
 
 /// A TCP proxy in front of a database server that can be switched off (no new connections
-/// and every live one cut) and on again, to simulate an outage.
+/// and every live one cut) and on again, to simulate an outage, or stalled (connections stay
+/// open, new ones are accepted, but no byte is forwarded either way) and resumed, to
+/// simulate a database that stops answering without going away.
 pub struct TcpProxy {
     pub port: u16,
     target: String,
     tasks: std::sync::Arc<std::sync::Mutex<ProxyTasks>>,
+    stalled: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 #[derive(Default)]
 struct ProxyTasks {
     listener: Option<tokio::task::JoinHandle<()>>,
     connections: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Copies `from` to `to` while the proxy is not stalled; a chunk read just before a stall
+/// is held until it ends.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut stalled: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0_u8; 16 * 1024];
+    loop {
+        if stalled.wait_for(|stalled| !stalled).await.is_err() {
+            break;
+        }
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        if stalled.wait_for(|stalled| !stalled).await.is_err() {
+            break;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 impl TcpProxy {
@@ -510,6 +545,7 @@ impl TcpProxy {
             port: 0,
             target: target.to_owned(),
             tasks: Default::default(),
+            stalled: std::sync::Arc::new(tokio::sync::watch::channel(false).0),
         };
         proxy.port = proxy.listen(0).await;
         proxy
@@ -534,15 +570,22 @@ impl TcpProxy {
         let port = listener.local_addr().expect("proxy address").port();
         let target = self.target.clone();
         let tasks = std::sync::Arc::clone(&self.tasks);
+        let stalled = std::sync::Arc::clone(&self.stalled);
         let accept = tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
+                let Ok((inbound, _)) = listener.accept().await else {
                     continue;
                 };
                 let target = target.clone();
+                let (upstream, downstream) = (stalled.subscribe(), stalled.subscribe());
                 let forward = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    if let Ok(outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let (client_read, client_write) = inbound.into_split();
+                        let (server_read, server_write) = outbound.into_split();
+                        tokio::join!(
+                            pump(client_read, server_write, upstream),
+                            pump(server_read, client_write, downstream)
+                        );
                     }
                 });
                 let mut tasks = tasks.lock().expect("proxy tasks");
@@ -552,6 +595,17 @@ impl TcpProxy {
         });
         self.tasks.lock().expect("proxy tasks").listener = Some(accept);
         port
+    }
+
+    /// Stops forwarding bytes, in both directions, on every connection (live or new), while
+    /// keeping them all open.
+    pub fn stall(&self) {
+        self.stalled.send_replace(true);
+    }
+
+    /// Forwards again, starting with what was held during the stall.
+    pub fn resume(&self) {
+        self.stalled.send_replace(false);
     }
 
     /// Stops accepting and drops every live connection.
@@ -604,6 +658,14 @@ pub fn postgres_address() -> String {
 /// Starts the application on a fresh PostgreSQL database that it reaches only through
 /// `proxy` (the test database itself is made and dropped directly).
 pub async fn spawn_app_via_proxy(proxy: &TcpProxy) -> TestApp {
+    spawn_app_via_proxy_with(proxy, |_| {}).await
+}
+
+/// [`spawn_app_via_proxy`] with settings adjusted by `tweak`.
+pub async fn spawn_app_via_proxy_with(
+    proxy: &TcpProxy,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
     let template = postgres_template();
     let name = format!("labnet_t_{}", uuid::Uuid::now_v7().simple());
     let mut admin = PgConnection::establish(&admin_url()).expect("admin connection");
@@ -613,9 +675,10 @@ pub async fn spawn_app_via_proxy(proxy: &TcpProxy) -> TestApp {
     let mut proxied = url::Url::parse(&with_database(&admin_url(), &name)).expect("database URL");
     proxied.set_host(Some("127.0.0.1")).expect("proxy host");
     proxied.set_port(Some(proxy.port)).expect("proxy port");
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: proxied.to_string(),
         ..test_settings()
     };
+    tweak(&mut settings);
     serve(settings, Backend::Postgres, TestDatabase::Postgres(name)).await
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::common::{
     json_with_status, names_field, postgres_address, problem, spawn_app, spawn_app_via_proxy,
-    spawn_app_with, Backend, TcpProxy, TestApp,
+    spawn_app_via_proxy_with, spawn_app_with, Backend, TcpProxy, TestApp,
 };
 
 backend_tests!(
@@ -32,6 +32,7 @@ backend_tests!(
     concurrent_writers_all_succeed,
     concurrent_writers_of_one_code_get_one_winner,
     database_outage_is_a_503_and_recovers,
+    database_timeouts_are_set_on_every_connection,
 );
 
 fn header(response: &Response, name: &str) -> Option<String> {
@@ -1232,9 +1233,142 @@ async fn assert_unavailable(response: Response) {
 
 async fn database_outage_is_a_503_and_recovers(backend: Backend) {
     match backend {
-        Backend::Postgres => postgres_outage().await,
+        Backend::Postgres => {
+            postgres_outage().await;
+            postgres_stall().await;
+        }
         Backend::Sqlite => sqlite_write_lock().await,
     }
+}
+
+/// Awaits `request`, returning its response and how long it took.
+async fn timed(request: impl std::future::Future<Output = Response>) -> (Response, Duration) {
+    let started = Instant::now();
+    let response = request.await;
+    (response, started.elapsed())
+}
+
+/// Asserts that `path` answers 200 within `within` (the process itself is fine).
+async fn assert_ok_within(app: &TestApp, path: &str, within: Duration) {
+    let (response, took) = timed(app.get(path)).await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert!(took < within, "{path} took {took:?}");
+}
+
+/// Waits until no pooled connection is checked out, i.e. every call the test started, or
+/// that was left waiting on the database, has ended.
+async fn wait_for_idle_pool(app: &TestApp, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let state = app.pool.state();
+        if state.connections == state.idle_connections {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "connections still in use: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Checks out `count` connections at once and gives them back, so that many are idle.
+async fn open_connections(app: &TestApp, count: usize) {
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        let held: Vec<_> = (0..count)
+            .map(|_| pool.get().expect("connection"))
+            .collect();
+        drop(held);
+    })
+    .await
+    .expect("open connections");
+    let idle = app.pool.state().idle_connections;
+    assert!(idle as usize >= count, "idle connections: {idle}");
+}
+
+/// PostgreSQL stops answering while every connection stays open (the proxy holds every
+/// byte, so neither the server's `statement_timeout` nor TCP can end the wait), then
+/// answers again; later it stalls again and comes back with every connection cut.
+async fn postgres_stall() {
+    const DB_TIMEOUT: Duration = Duration::from_secs(2);
+    let proxy = TcpProxy::start(&postgres_address()).await;
+    let app = spawn_app_via_proxy_with(&proxy, |settings| {
+        settings.db_timeout = DB_TIMEOUT.as_secs();
+        settings.db_statement_timeout = 1;
+        settings.db_connect_timeout = 2;
+        settings.db_tcp_user_timeout = 2;
+    })
+    .await;
+    // What scheduling on a busy test machine may add to a deadline.
+    let slack = Duration::from_millis(750);
+    let quick = Duration::from_secs(2);
+    let ru = app.create_country("RU", "Россия").await;
+    let item = format!("/v1/regions/{}", ru["id"].as_str().unwrap());
+    // Open connections for every call below, so each of them finds one idle and sends its
+    // statements into the stall.
+    open_connections(&app, 6).await;
+    json_with_status(app.get(&item).await, 200).await;
+
+    proxy.stall();
+    // The process answers without the database.
+    assert_ok_within(&app, "/healthz", quick).await;
+    assert_ok_within(&app, "/metrics", quick).await;
+    // Requests that need it are answered 503 by the deadline, side by side.
+    let kz = country_body("KZ");
+    let (list, create, ready) = tokio::join!(
+        timed(app.get("/v1/regions")),
+        timed(app.post("/v1/regions", &kz)),
+        timed(app.get("/readyz")),
+    );
+    for (name, (response, took), within) in [
+        ("list", list, DB_TIMEOUT + slack),
+        ("create", create, DB_TIMEOUT + slack),
+        ("readiness", ready, Duration::from_secs(2) + slack),
+    ] {
+        eprintln!("stalled database: {name} answered in {took:?}");
+        assert!(took < within, "{name} took {took:?}");
+        assert_unavailable(response).await;
+    }
+    // After an unanswered call, lookups by id keep off the HTTP workers: the same deadline.
+    let (response, took) = timed(app.get(&item)).await;
+    eprintln!("stalled database: lookup answered in {took:?}");
+    assert!(took < DB_TIMEOUT + slack, "lookup took {took:?}");
+    assert_unavailable(response).await;
+    assert_ok_within(&app, "/healthz", quick).await;
+    assert_ok_within(&app, "/metrics", quick).await;
+
+    proxy.resume();
+    let status = wait_for_ok(&app, "/v1/regions", Duration::from_secs(15)).await;
+    assert_eq!(status, 200, "the service did not recover");
+    json_with_status(app.get("/readyz").await, 200).await;
+    json_with_status(app.get(&item).await, 200).await;
+    // The calls held during the stall end and give their connections back; the create,
+    // answered 503, was rolled back when its statements got through, not committed late.
+    wait_for_idle_pool(&app, Duration::from_secs(10)).await;
+    assert_eq!(app.count_rows("regions").await, 1);
+
+    // A quiet service whose first call in a stall is a lookup by id: it does not wait on a
+    // worker either, as the database has not answered for a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.stall();
+    let (response, took) = timed(app.get(&item)).await;
+    eprintln!("stalled database, quiet service: lookup answered in {took:?}");
+    assert!(took < DB_TIMEOUT + slack, "lookup took {took:?}");
+    assert_unavailable(response).await;
+    assert_ok_within(&app, "/healthz", quick).await;
+    // This stall ends with every connection cut, as by a restarted server: the held
+    // connection is lost and dropped, and fresh ones serve.
+    proxy.switch_off().await;
+    proxy.resume();
+    proxy.switch_on().await;
+    assert_eq!(wait_for_ok(&app, &item, Duration::from_secs(15)).await, 200);
+    for _ in 0..12 {
+        json_with_status(app.get("/v1/regions").await, 200).await;
+    }
+    let kz = app.create_country("KZ", "Казахстан").await;
+    assert_eq!(kz["code"], "KZ");
+    wait_for_idle_pool(&app, Duration::from_secs(10)).await;
 }
 
 /// PostgreSQL goes away (every connection cut, none accepted) and comes back.
@@ -1279,9 +1413,13 @@ async fn postgres_outage() {
     assert_eq!(wait_for_ok(&app, &item, Duration::from_secs(15)).await, 200);
 }
 
-/// Another process holds SQLite's write lock past the busy timeout, then lets go.
+/// Another process holds SQLite's write lock past the busy timeout (the statement timeout),
+/// then lets go.
 async fn sqlite_write_lock() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.db_statement_timeout = 2;
+    })
+    .await;
     app.create_country("RU", "Россия").await;
     let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
@@ -1298,9 +1436,14 @@ async fn sqlite_write_lock() {
 
     let started = Instant::now();
     assert_unavailable(app.post("/v1/regions", &country_body("KZ")).await).await;
+    let took = started.elapsed();
     assert!(
-        started.elapsed() >= Duration::from_secs(5),
-        "writers wait for the lock first"
+        took >= Duration::from_secs(2),
+        "writers wait for the lock first: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "no longer than the busy timeout: {took:?}"
     );
     // Reads are not blocked by a writer in WAL mode.
     json_with_status(app.get("/v1/regions").await, 200).await;
@@ -1310,4 +1453,49 @@ async fn sqlite_write_lock() {
     let kz = app.create_country("KZ", "Казахстан").await;
     assert_eq!(kz["code"], "KZ");
     assert_eq!(app.count_rows("regions").await, 2);
+}
+
+/// Every connection gets the configured statement and idle-in-transaction timeouts (the
+/// busy timeout on SQLite), and server settings in `DATABASE_URL` win over them.
+async fn database_timeouts_are_set_on_every_connection(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.db_timeout = 9;
+        settings.db_statement_timeout = 7;
+    })
+    .await;
+    match backend {
+        Backend::Sqlite => {
+            let busy = app
+                .db_texts("SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout")
+                .await;
+            assert_eq!(busy, ["7000"]);
+        }
+        Backend::Postgres => {
+            let settings = app
+                .db_texts(
+                    "SELECT current_setting('statement_timeout') || ' ' || \
+                     current_setting('idle_in_transaction_session_timeout') AS value",
+                )
+                .await;
+            assert_eq!(settings, ["7s 9s"]);
+            let url = app.db_texts("SELECT current_database() AS value").await;
+            let mut own = url::Url::parse(&crate::common::postgres_url(&url[0])).unwrap();
+            own.set_query(Some(
+                "options=-c%20statement_timeout%3D4000&connect_timeout=5",
+            ));
+            let overridden = spawn_app_with(backend, |settings| {
+                settings.database_url = own.to_string();
+            })
+            .await;
+            let settings = overridden
+                .db_texts(
+                    "SELECT current_setting('statement_timeout') || ' ' || \
+                     current_setting('idle_in_transaction_session_timeout') AS value",
+                )
+                .await;
+            assert_eq!(settings, ["4s 10s"]);
+        }
+    }
+    // Readiness still answers on connections whose migrations ran without the bounds.
+    json_with_status(app.get("/readyz").await, 200).await;
 }
