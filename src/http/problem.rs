@@ -39,9 +39,11 @@ pub struct Problem {
     pub detail: String,
     /// The request path that produced the problem.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub instance: Option<String>,
     /// The request id (also in the `X-Request-Id` header and in the service's logs).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub request_id: Option<String>,
     /// Field-level errors (422, and 400 for query parameters).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -56,6 +58,7 @@ pub struct Problem {
     pub allowed_transitions: Option<Vec<String>>,
     /// For a refused delete (409): what still refers to the resource.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub referenced_by: Option<Vec<String>>,
 }
 
@@ -109,9 +112,9 @@ problem name it.",
 
 /// `Problem.current_state`: a state name, only on illegal-transition problems.
 fn current_state_schema() -> Schema {
-    Schema::OneOf(
-        utoipa::openapi::schema::OneOfBuilder::new()
-            .item(ObjectBuilder::new().schema_type(Type::Null))
+    // A member that is left out, never sent as null: optional, not nullable.
+    Schema::AllOf(
+        utoipa::openapi::schema::AllOfBuilder::new()
             .item(Ref::from_schema_name(STATE_NAME_SCHEMA))
             .description(Some(
                 "Only on `/problems/illegal-transition`: the resource's current state.",
@@ -123,10 +126,6 @@ fn current_state_schema() -> Schema {
 /// `Problem.allowed_transitions`: state names, only on illegal-transition problems.
 fn allowed_transitions_schema() -> Schema {
     ArrayBuilder::new()
-        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
-            Type::Array,
-            Type::Null,
-        ]))
         .items(RefOr::Ref(Ref::from_schema_name(STATE_NAME_SCHEMA)))
         .description(Some(
             "Only on `/problems/illegal-transition`: the states the resource can move to from \

@@ -313,9 +313,22 @@ fn problem_enums_are_the_service_tables() {
     states.sort();
     states.dedup();
     assert_eq!(enum_names(&schemas["StateName"]), states);
-    let current = &problem["current_state"]["oneOf"];
-    assert_eq!(current[0]["type"], "null");
-    assert_eq!(current[1]["$ref"], "#/components/schemas/StateName");
+    // Left out when it does not apply, never null: optional and not nullable.
+    let current = &problem["current_state"]["allOf"];
+    assert_eq!(current.as_array().map(Vec::len), Some(1));
+    assert_eq!(current[0]["$ref"], "#/components/schemas/StateName");
+    for member in [
+        "instance",
+        "request_id",
+        "allowed_transitions",
+        "referenced_by",
+    ] {
+        assert!(
+            !problem[member].to_string().contains("null"),
+            "Problem.{member} is never sent as null: {}",
+            problem[member]
+        );
+    }
     assert_eq!(
         problem["allowed_transitions"]["items"]["$ref"],
         "#/components/schemas/StateName"
