@@ -1,0 +1,201 @@
+"""Hooks for the schemathesis run of run.sh (loaded through `hooks` in schemathesis.toml).
+
+They give the generated valid requests the state that no schema can describe and that every
+real client has: an `Idempotency-Key` of its own for each request, the `ETag` it last read for
+the `If-Match` it sends, and ids of rows that exist where a body refers to another resource.
+Requests the generator made invalid on purpose (negative data) are sent as generated, and
+nothing else in a request is changed: a valid request the API still refuses is a schema that
+says less than the API checks, which the `validation_mismatch` warning reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+import zlib
+from typing import Any
+from urllib.parse import urlsplit
+
+import schemathesis
+from schemathesis.generation import GenerationMode
+
+# What the run has seen, by resource path or collection; one worker, so no locking.
+_etags: dict[str, str] = {}  # "/v1/vendors/<id>" -> ETag
+_rows: dict[str, dict[str, dict[str, Any]]] = {}  # "regions" -> id -> the row as last read
+
+COLLECTIONS = ("regions", "laboratories", "vendors", "localizations", "organizations")
+
+
+def _load_seed() -> None:
+    """The rows python/seed.py created, named by LABNET_ST_SEED (a JSON file), if any."""
+    path = os.environ.get("LABNET_ST_SEED")
+    if not path:
+        return
+    with open(path, encoding="utf-8") as f:
+        for collection, rows in json.load(f).items():
+            for row in rows:
+                _rows.setdefault(collection, {})[row["id"]] = row
+
+
+_load_seed()
+
+
+def _accepted_key(value: object) -> bool:
+    """A key the API takes: 1 to 255 visible ASCII characters."""
+    return isinstance(value, str) and 1 <= len(value) <= 255 and all("!" <= c <= "~" for c in value)
+
+
+def _pick(candidates: list[dict[str, Any]], generated: object) -> dict[str, Any] | None:
+    """One of the candidates, the same one for the same generated value (runs repeat)."""
+    if not candidates:
+        return None
+    ordered = sorted(candidates, key=lambda row: row["id"])
+    return ordered[zlib.crc32(str(generated).encode()) % len(ordered)]
+
+
+def _refer(body: dict[str, Any], field: str, collection: str, prefer=lambda row: True) -> None:
+    """Point `field` at an existing row of `collection` when it names one that does not exist."""
+    value = body.get(field)
+    rows = _rows.get(collection, {})
+    if not isinstance(value, str) or value in rows:
+        return
+    candidates = [row for row in rows.values() if prefer(row)] or list(rows.values())
+    row = _pick(candidates, value)
+    if row is not None:
+        body[field] = row["id"]
+
+
+LEVELS = ("country", "district", "region", "municipality")
+
+
+def _region_rules(body: dict[str, Any]) -> None:
+    """A new region's rules that span fields, which JSON Schema cannot state: a country has no
+    parent and its code is its alpha-2 code; any other region's code starts with its country
+    code and its parent is a region of the same country at a higher level."""
+    country, level, code = body.get("country_code"), body.get("level"), body.get("code")
+    if not isinstance(country, str) or level not in LEVELS or not isinstance(code, str):
+        return
+    if level == "country":
+        body["code"] = country
+        if "parent_id" in body:
+            body["parent_id"] = None
+        return
+    if not code.upper().startswith(f"{country}-"):
+        body["code"] = f"{country}-{code}"
+    depth = LEVELS.index(level)
+    _refer(
+        body,
+        "parent_id",
+        "regions",
+        lambda r: r.get("country_code") == country and r.get("level") in LEVELS[:depth],
+    )
+
+
+def _fill_references(path: str, body: dict[str, Any]) -> None:
+    """Bodies that refer to other resources refer to rows that exist (positive data only)."""
+    regions = _rows.get("regions", {})
+    country = body.get("country_code")
+    if path == "/v1/regions":
+        _region_rules(body)
+    elif path.startswith("/v1/laboratories"):
+        _refer(body, "region_id", "regions")
+        region = regions.get(body.get("region_id"), {})
+        _refer(
+            body,
+            "parent_id",
+            "laboratories",
+            lambda lab: (
+                lab.get("kind") != "collection_point"
+                and regions.get(lab.get("region_id"), {}).get("country_code") == region.get("country_code")
+            ),
+        )
+    elif path.startswith("/v1/localizations") and not path.endswith("/stage-changes"):
+        _refer(body, "vendor_id", "vendors")
+        _refer(body, "region_id", "regions", lambda r: r.get("country_code") == country)
+
+
+def _remember(path: str, status: int, content: bytes) -> None:
+    parts = path.strip("/").split("/")
+    if len(parts) < 2 or parts[0] != "v1" or parts[1] not in COLLECTIONS or not 200 <= status < 300:
+        return
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return
+    if not isinstance(body, dict):
+        return
+    collection = parts[1]
+    # A page (list, descendants, ancestors) or a single row; history and stage changes are not rows.
+    if len(parts) > 3 and parts[3] not in ("descendants", "ancestors"):
+        return
+    rows = body.get("items") if isinstance(body.get("items"), list) else [body]
+    for row in rows:
+        if isinstance(row, dict) and isinstance(row.get("id"), str):
+            _rows.setdefault(collection, {})[row["id"]] = row
+
+
+def _resource_path(path: str) -> str:
+    """The resource a request is about: a stage change is guarded by its localization's ETag."""
+    return path.removesuffix("/stage-changes")
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    """Fill in the state a client would have, for valid (positive) requests only.
+
+    - `Idempotency-Key`: the API answers a key reused with a different request with 422, as
+      documented; generated requests reuse the spec's example key and short generated keys all
+      the time, which would make every POST after the first look like a valid request
+      rejected. A key the API refuses anyway is sent as generated.
+    - `If-Match`: a generated ETag (the spec's example, an empty string) never matches, so
+      every PATCH and DELETE that sends one would be a 412 and never reach the API's rules. A
+      valid request sends the ETag last read for that resource, or `*` (any current version)
+      when none was read yet. 412 itself is covered by the round trips and the Rust tests.
+    - References (`region_id`, `parent_id`, `vendor_id`): a generated UUID names no row, so
+      every create that refers to another resource would be a 422 `not_found`, the spec's
+      examples included. A valid request refers to a row the run has seen (the seeded ones,
+      or ones it created), in the body's country where the API requires that.
+    - A new region's code, country, level and parent agree (`_region_rules`).
+    """
+    meta = case.meta
+    if meta is not None and meta.generation.mode is not GenerationMode.POSITIVE:
+        return
+    if isinstance(case.body, dict) and case.method.upper() in ("POST", "PATCH"):
+        _fill_references(case.formatted_path, case.body)
+    headers = case.headers
+    if not headers:
+        return
+    if _accepted_key(headers.get("Idempotency-Key")):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    if "If-Match" in headers:
+        headers["If-Match"] = _etags.get(_resource_path(case.formatted_path), "*")
+
+
+@schemathesis.hook
+def after_call(ctx, case, response):
+    """Remember the rows and ETags of every resource read, created or changed; forget deleted ones."""
+    method = case.method.upper()
+    path = urlsplit(response.request.url).path
+    if method == "DELETE" and response.status_code == 204:
+        _etags.pop(path, None)
+        parts = path.strip("/").split("/")
+        if len(parts) == 3:
+            _rows.get(parts[1], {}).pop(parts[2], None)
+        return
+    if method in ("GET", "POST", "PATCH"):
+        _remember(path, response.status_code, response.content)
+    if method == "POST" and path.endswith("/stage-changes") and 200 <= response.status_code < 300:
+        # The localization changed; its ETag is unknown until it is read again.
+        _etags.pop(_resource_path(path), None)
+        return
+    headers = {name.lower(): values for name, values in response.headers.items()}
+    etags = headers.get("etag") or []
+    if not etags or not 200 <= response.status_code < 300:
+        return
+    if method == "POST":
+        locations = headers.get("location") or []
+        if locations:
+            _etags[urlsplit(locations[0]).path] = etags[0]
+    elif method in ("GET", "PATCH"):
+        _etags[path] = etags[0]
