@@ -216,3 +216,45 @@ diesel::table! {
         requested -> Bool,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    api_keys (id) {
+        id -> Uuid,
+        prefix -> Text,
+        key_hash -> Text,
+        name -> Text,
+        role -> Text,
+        regions -> Nullable<Text>,
+        global_scope -> Bool,
+        created_at -> UtcTimestamp,
+        expires_at -> Nullable<UtcTimestamp>,
+        revoked_at -> Nullable<UtcTimestamp>,
+        last_used_at -> Nullable<UtcTimestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    audit_events (seq) {
+        seq -> BigInt,
+        id -> Uuid,
+        position -> Nullable<BigInt>,
+        occurred_at -> UtcTimestamp,
+        actor_kind -> Text,
+        actor_id -> Text,
+        actor_name -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        action -> Text,
+        version -> Nullable<BigInt>,
+        changes -> Text,
+        snapshot -> Nullable<Text>,
+    }
+}

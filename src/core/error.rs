@@ -179,6 +179,21 @@ pub enum DomainError {
     /// headers do not allow.
     #[error("{0}")]
     CorsRefused(String),
+    /// Credentials are missing (where the operation needs them), malformed, unknown,
+    /// expired or revoked: 401 with `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is known but may not do this: its role is too low (`required_role`), or
+    /// the rows lie outside its regions (`outside_regions`, empty for rows in no region).
+    #[error("{detail}")]
+    Forbidden {
+        detail: String,
+        required_role: Option<crate::core::auth::Role>,
+        outside_regions: Option<Vec<uuid::Uuid>>,
+    },
+    /// Too many requests for the caller's key or address; retry after `retry_after` seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
@@ -222,6 +237,10 @@ pub fn echo(text: &str) -> String {
         None => text.to_owned(),
     }
 }
+
+/// How the detail of a 401 for a request without credentials begins (its challenge carries
+/// no `invalid_token` error, RFC 6750 3.1).
+pub const NO_CREDENTIALS: &str = "this operation needs credentials";
 
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
@@ -336,6 +355,37 @@ impl DomainError {
         }
     }
 
+    /// A request without credentials where the operation needs them.
+    pub fn no_credentials() -> Self {
+        Self::Unauthorized(format!(
+            "{NO_CREDENTIALS}: send `Authorization: Bearer <API key or token>`"
+        ))
+    }
+
+    /// Credentials that were sent but are not accepted.
+    pub fn bad_credentials(detail: impl Into<String>) -> Self {
+        Self::Unauthorized(detail.into())
+    }
+
+    /// The caller's role does not include `needed`.
+    pub fn needs_role(needed: crate::core::auth::Role, detail: impl Into<String>) -> Self {
+        Self::Forbidden {
+            detail: detail.into(),
+            required_role: Some(needed),
+            outside_regions: None,
+        }
+    }
+
+    /// The rows a write touches lie outside the caller's regions: `regions` names them,
+    /// empty for rows that belong to no region (which need `global` scope).
+    pub fn outside_scope(regions: Vec<uuid::Uuid>, detail: impl Into<String>) -> Self {
+        Self::Forbidden {
+            detail: detail.into(),
+            required_role: None,
+            outside_regions: Some(regions),
+        }
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::Unavailable(detail.into())
     }
@@ -358,6 +408,9 @@ impl DomainError {
                 Conflict::Rule => &ProblemType::CONFLICT,
             },
             Self::CorsRefused(_) => &ProblemType::CORS_REFUSED,
+            Self::Unauthorized(_) => &ProblemType::UNAUTHORIZED,
+            Self::Forbidden { .. } => &ProblemType::FORBIDDEN,
+            Self::TooManyRequests { .. } => &ProblemType::RATE_LIMITED,
             Self::PreconditionFailed(_) => &ProblemType::PRECONDITION_FAILED,
             Self::RequestTimeout(_) => &ProblemType::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => &ProblemType::PAYLOAD_TOO_LARGE,
@@ -427,6 +480,20 @@ collection to find current ids.";
 (`LABNET_CORS_ORIGINS`), or asks for a method or request header the API does not take.",
         remedy "Call from an allowed origin, or ask the operator to add yours; send only the \
 methods and headers the API documents.";
+    UNAUTHORIZED = "unauthorized", 401, "Credentials are missing or invalid",
+        when "The operation needs credentials and the request has none (reads need them \
+unless `LABNET_PUBLIC_READ` is on; writes always do), or the `Authorization` header is not \
+`Bearer <token>`, or the API key or token is unknown, malformed, expired or revoked. The \
+`WWW-Authenticate` header says which.",
+        remedy "Send `Authorization: Bearer <API key or token>` with a valid, current \
+credential; ask an admin for a new key if yours expired or was revoked.";
+    FORBIDDEN = "forbidden", 403, "Not allowed for this caller",
+        when "The credentials are valid but do not allow the operation: the caller's role \
+is too low (`required_role` names the role needed), or the rows the write touches (before \
+or after it) lie outside the caller's regions (`outside_regions` lists them; empty when the \
+row belongs to no region, which needs `global` scope). Nothing was written.",
+        remedy "Use a key or token with the role and regions the operation needs, or ask \
+an admin to widen yours.";
     REQUEST_TIMEOUT = "request-timeout", 408, "The request body did not arrive in time",
         when "The request body did not arrive completely within the configured time \
 (`LABNET_BODY_TIMEOUT`); the connection is closed.",
@@ -468,6 +535,11 @@ for PATCH), declares a charset other than UTF-8, or is compressed (`Content-Enco
         when "The body is well-formed JSON but fields are invalid, or an `Idempotency-Key` \
 is reused with a different request; `errors[]` names each field with a stable code.",
         remedy "Fix each field `errors[]` lists; the codes are documented with `FieldError`.";
+    RATE_LIMITED = "rate-limited", 429, "Too many requests",
+        when "The caller's API key or token (or, for anonymous reads, its address) made more \
+requests than its limit allows (`LABNET_RATE_LIMIT_*`); the `RateLimit` and \
+`RateLimit-Policy` headers describe the limit.",
+        remedy "Wait the seconds `Retry-After` gives, then go on more slowly.";
     INTERNAL = "internal", 500, "Internal server error",
         when "An unexpected error in the service. The answer never carries internals; the \
 error is logged under the request id.",

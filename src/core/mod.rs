@@ -2,6 +2,7 @@
 //! database backend. Ids, paging and sort declarations, preconditions, state machines and
 //! the domain error with its stable codes.
 
+pub mod auth;
 pub mod context;
 pub mod enums;
 pub mod error;

@@ -60,6 +60,15 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub referenced_by: Option<Vec<String>>,
+    /// For a refused operation (403): the role it needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub required_role: Option<crate::core::auth::Role>,
+    /// For a refused write (403): the regions outside the caller's scope that it touches;
+    /// empty when the row belongs to no region (which needs `global` scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub outside_regions: Option<Vec<uuid::Uuid>>,
 }
 
 /// The name of the shared schema of problem type URIs.
@@ -165,6 +174,8 @@ impl DomainError {
             current_state: None,
             allowed_transitions: None,
             referenced_by: None,
+            required_role: None,
+            outside_regions: None,
         };
         match self {
             Self::BadRequest { errors, .. } => problem.errors = errors.clone(),
@@ -190,6 +201,14 @@ impl DomainError {
                 }
                 Conflict::Rule => {}
             },
+            Self::Forbidden {
+                required_role,
+                outside_regions,
+                ..
+            } => {
+                problem.required_role = *required_role;
+                problem.outside_regions = outside_regions.clone();
+            }
             _ => {}
         }
         problem
@@ -212,6 +231,12 @@ impl ResponseError for DomainError {
         if matches!(self, Self::Unavailable(_)) {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
         }
+        if let Self::TooManyRequests { retry_after, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if let Self::Unauthorized(detail) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, www_authenticate(detail)));
+        }
         if let Self::MethodNotAllowed { allow, .. } = self {
             response.insert_header((header::ALLOW, allow.as_str()));
         }
@@ -219,5 +244,20 @@ impl ResponseError for DomainError {
             Ok(body) => response.body(body),
             Err(_) => response.finish(),
         }
+    }
+}
+
+/// The `WWW-Authenticate` challenge of a 401 (RFC 6750): the bearer scheme, with
+/// `invalid_token` when credentials were sent but refused.
+fn www_authenticate(detail: &str) -> String {
+    let description: String = detail
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .take(200)
+        .collect();
+    if detail.starts_with(crate::core::error::NO_CREDENTIALS) {
+        "Bearer realm=\"labnet\"".to_owned()
+    } else {
+        format!("Bearer realm=\"labnet\", error=\"invalid_token\", error_description=\"{description}\"")
     }
 }
