@@ -55,6 +55,12 @@ pub struct Settings {
     /// host, port, and a path prefix if a proxy adds one), named in the `servers` of the
     /// served OpenAPI document so generated clients and Swagger UI call the right address.
     pub public_url: String,
+    /// `LABNET_PUBLIC_READ`: `true` lets callers without credentials make every GET of the
+    /// registry; writes always need credentials.
+    pub public_read: bool,
+    /// `LABNET_KEY_CACHE_SECONDS`: how long an instance trusts what it read about an API key;
+    /// a key revoked (or made) through another instance is honoured here within this time.
+    pub key_cache_seconds: u64,
 }
 
 /// The address `cargo run` serves with the default settings; the committed OpenAPI
@@ -79,6 +85,8 @@ impl Default for Settings {
             db_tcp_user_timeout: 10,
             log_format: LogFormat::Text,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            public_read: false,
+            key_cache_seconds: 5,
         }
     }
 }
@@ -108,6 +116,8 @@ impl Settings {
                 "db_statement_timeout",
                 "db_connect_timeout",
                 "db_tcp_user_timeout",
+                "public_read",
+                "key_cache_seconds",
             ]))
             .merge(Env::raw().only(&["database_url", "log_format"]))
             .extract()
@@ -117,6 +127,12 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.key_cache_seconds > 300 {
+            return Err(
+                "LABNET_KEY_CACHE_SECONDS must be at most 300: a revoked key would work on for longer"
+                    .to_owned(),
+            );
+        }
         DatabaseUrl::parse(&self.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
         if self.pool_size == 0 {
             return Err("LABNET_POOL_SIZE must be at least 1".to_owned());

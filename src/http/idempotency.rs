@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use crate::core::auth::{Caller, Role};
 use crate::core::context::{Answer, IdempotentRequest};
 use crate::core::error::{DomainError, FieldCode};
 use crate::db::idempotency::{self, Stored};
@@ -142,8 +143,17 @@ pub async fn idempotent_post(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    // Only a caller who may write has its keys looked up (the handler refuses the others);
+    // each caller's keys are its own, so one caller never gets another's answer.
+    let caller = req.extensions().get::<Caller>().cloned();
+    let Some(caller) = caller.filter(|caller| caller.has(Role::Editor)) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
     let key = match parse_key(&header) {
-        Ok(key) => key,
+        Ok(key) => format!("{}:{}:{key}", caller.actor.kind, caller.actor.id),
         Err(error) => return Ok(error_response(req, error)),
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
