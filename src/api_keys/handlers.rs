@@ -12,7 +12,7 @@ use super::service;
 use crate::core::auth::Role;
 use crate::core::error::DomainError;
 use crate::http::auth::{Admin, Authorized, Writer};
-use crate::http::extract::{IdPath, IfNoneMatch};
+use crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
 use crate::http::json::JsonBody;
 use crate::http::query::{parse_list, ListFilter, ListQuery};
 use crate::AppState;
@@ -159,21 +159,26 @@ async fn get_api_key(
 ///
 /// The key stops working at once on this instance, and within `LABNET_KEY_CACHE_SECONDS`
 /// (5 s by default) on every other instance. It stays listed, as `revoked`, for the audit
-/// trail. Revoking a revoked key changes nothing (204 again).
+/// trail. Revoking a revoked key changes nothing (204 again). With `If-Match`, only the
+/// version it names is revoked (412 otherwise).
 #[utoipa::path(
     tag = "api-keys",
     operation_id = "revokeApiKey",
     security(("bearer" = ["admin"])),
-    params(ApiKeyId),
-    responses((status = 204, description = "Revoked"))
+    params(ApiKeyId, IfMatch),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 412, response = crate::http::responses::PreconditionFailed)
+    )
 )]
 #[delete("/{id}")]
 async fn revoke_api_key(
     context: Writer<Admin>,
     state: web::Data<AppState>,
     id: IdPath<ApiKeyId>,
+    precondition: IfMatch,
 ) -> Result<HttpResponse, DomainError> {
-    service::revoke(&state.pool, &context, id.0).await?;
+    service::revoke(&state.pool, &context, id.0, precondition.0).await?;
     state.auth.forget_key(id.0);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -71,7 +71,7 @@ pub struct ApiKey {
     pub name: String,
     pub role: Role,
     /// The regions an editor may write in (with their subregions); `null` for every region.
-    #[schema(required = true, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
+    #[schema(value_type = Option<BTreeSet<RegionId>>, required = true, min_items = 1, max_items = 100, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
     pub regions: Option<Vec<RegionId>>,
     /// Whether rows that belong to no region (vendors, organizations, localizations without
     /// a region) may be written: always `true` when `regions` is `null`.
@@ -137,7 +137,7 @@ pub struct ApiKeyCreate {
     /// For an `editor`: the regions it may write in, with their subregions (1 to 100
     /// existing region ids). Absent or `null`: every region.
     #[serde(default)]
-    #[schema(min_items = 1, max_items = 100, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
+    #[schema(value_type = Option<BTreeSet<RegionId>>, min_items = 1, max_items = 100, example = json!(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]))]
     pub regions: Option<Vec<RegionId>>,
     /// With `regions`: whether rows that belong to no region may be written too (default
     /// `false`). Without `regions` it is always `true`.

@@ -14,6 +14,7 @@ use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
 use crate::core::paging::{PageRequest, Sort};
+use crate::core::precondition::Precondition;
 use crate::core::time::{now, Timestamp};
 use crate::db::audit::{AuditAction, Audited, Change, Place};
 use crate::db::rows::list_page;
@@ -213,9 +214,11 @@ pub async fn revoke(
     pool: &DbPool,
     context: &WriteContext,
     id: ApiKeyId,
+    precondition: Precondition,
 ) -> Result<ApiKey, DomainError> {
     db::write(pool, context, move |conn| {
         let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
+        precondition.check(current.version)?;
         revoked(conn, current)
     })
     .await?
@@ -254,7 +257,10 @@ fn revoked(conn: &mut DbConn, current: ApiKeyRow) -> Result<Change<ApiKey>, Doma
 
 /// The stored key a presented key names, if any.
 pub async fn find_presented(pool: &DbPool, key: String) -> Result<Option<ApiKeyRow>, DomainError> {
-    db::lookup(pool, move |conn| Ok(repo::find_by_hash(conn, &key_hash(&key))?)).await
+    db::lookup(pool, move |conn| {
+        Ok(repo::find_by_hash(conn, &key_hash(&key))?)
+    })
+    .await
 }
 
 /// Notes that a key was accepted (a background write, a minute apart at most per key and

@@ -11,8 +11,8 @@ use super::model::{
     StageChange, StageChangeCreate, StageChangePage,
 };
 use super::service;
-use crate::http::auth::{Authorized, Editor, Reader, Writer};
 use crate::core::error::DomainError;
+use crate::http::auth::{Authorized, Editor, Reader, Writer};
 use crate::http::created;
 use crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
 use crate::http::idempotency::answer_response;

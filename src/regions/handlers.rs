@@ -10,8 +10,8 @@ use super::model::{
     RegionPatch, RegionSort, RolloutStage,
 };
 use super::service;
-use crate::http::auth::{Authorized, Reader};
 use crate::core::error::DomainError;
+use crate::http::auth::{Authorized, Reader};
 use crate::http::extract::{IdPath, IfNoneMatch};
 use crate::http::query::{parse_country_list, parse_list, ListFilter, ListQuery, SearchDoc};
 use crate::AppState;

@@ -138,9 +138,7 @@ pub struct TestApp {
 /// reader, editor or admin; `regions` limits an editor (with `global` when the list ends in
 /// `"global"`).
 pub async fn make_key(pool: &DbPool, role: &str, regions: Option<Vec<&str>>) -> String {
-    let global = regions
-        .as_ref()
-        .is_some_and(|r| r.iter().any(|region| *region == "global"));
+    let global = regions.as_ref().is_some_and(|r| r.contains(&"global"));
     let regions = regions.map(|r| {
         r.into_iter()
             .filter(|region| *region != "global")
@@ -321,13 +319,19 @@ impl TestApp {
         body: Option<&Value>,
     ) -> Response {
         let client = reqwest::Client::new();
+        let method_is_patch = method == Method::PATCH;
         let mut builder = client.request(method, self.url(path));
         if let Some(key) = key {
             builder = builder.header(reqwest::header::AUTHORIZATION, format!("Bearer {key}"));
         }
         if let Some(body) = body {
+            let content_type = if method_is_patch {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
             builder = builder
-                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_TYPE, content_type)
                 .body(body.to_string());
         }
         builder.send().await.expect("request sent")
