@@ -73,9 +73,9 @@ fn main() -> ExitCode {
             generate(&settings, &args)
         }),
         // No log lines: `create` prints only the key on stdout, for scripts to capture.
-        Command::Keys { command } => Settings::load().and_then(|settings| {
-            labnet::api_keys::cli::run(&settings, command)
-        }),
+        Command::Keys { command } => {
+            Settings::load().and_then(|settings| labnet::api_keys::cli::run(&settings, command))
+        }
         Command::Serve => Settings::load().and_then(|settings| {
             telemetry::init_tracing(settings.log_format);
             serve(settings)

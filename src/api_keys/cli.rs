@@ -123,10 +123,9 @@ pub fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
                 loop {
                     let page = PageRequest::parse(&Some("500".to_owned()), &token, "created_at")
                         .map_err(|e| problem_text(&e))?;
-                    let (keys, next) =
-                        service::list(&pool, ApiKeyFilter::default(), sort, page)
-                            .await
-                            .map_err(|e| problem_text(&e))?;
+                    let (keys, next) = service::list(&pool, ApiKeyFilter::default(), sort, page)
+                        .await
+                        .map_err(|e| problem_text(&e))?;
                     for key in &keys {
                         println!("{}", describe(key));
                     }

@@ -51,11 +51,19 @@ pub fn list(
     if let Some(statuses) = &filter.statuses {
         let at = now();
         let mut wanted: Box<
-            dyn BoxableExpression<api_keys::table, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>,
+            dyn BoxableExpression<
+                api_keys::table,
+                crate::db::MultiBackend,
+                SqlType = diesel::sql_types::Bool,
+            >,
         > = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
         for status in statuses {
             let this: Box<
-                dyn BoxableExpression<api_keys::table, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>,
+                dyn BoxableExpression<
+                    api_keys::table,
+                    crate::db::MultiBackend,
+                    SqlType = diesel::sql_types::Bool,
+                >,
             > = match status {
                 ApiKeyStatus::Revoked => Box::new(api_keys::revoked_at.is_not_null()),
                 ApiKeyStatus::Expired => Box::new(

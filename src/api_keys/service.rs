@@ -254,7 +254,10 @@ fn revoked(conn: &mut DbConn, current: ApiKeyRow) -> Result<Change<ApiKey>, Doma
 
 /// The stored key a presented key names, if any.
 pub async fn find_presented(pool: &DbPool, key: String) -> Result<Option<ApiKeyRow>, DomainError> {
-    db::lookup(pool, move |conn| Ok(repo::find_by_hash(conn, &key_hash(&key))?)).await
+    db::lookup(pool, move |conn| {
+        Ok(repo::find_by_hash(conn, &key_hash(&key))?)
+    })
+    .await
 }
 
 /// Notes that a key was accepted (a background write, a minute apart at most per key and

@@ -268,7 +268,13 @@ pub fn check_scope<T: Audited>(
     let mut checked: Vec<Place> = Vec::new();
     checked.extend(before.first().copied());
     checked.extend(after.first().copied());
-    checked.extend(after.iter().skip(1).filter(|p| !before.contains(p)).copied());
+    checked.extend(
+        after
+            .iter()
+            .skip(1)
+            .filter(|p| !before.contains(p))
+            .copied(),
+    );
     for place in checked {
         if !in_scope(conn, caller, place)? {
             return Err(refusal(T::RESOURCE_TYPE, place));
@@ -313,11 +319,7 @@ fn in_scope(conn: &mut DbConn, caller: &Caller, place: Place) -> Result<bool, Do
 
 /// Whether `region` is one of `scope` or lies below one of them (its materialized path,
 /// `/<id>/.../<id>/`, names every ancestor).
-fn region_in(
-    conn: &mut DbConn,
-    scope: &[RegionId],
-    region: RegionId,
-) -> Result<bool, DomainError> {
+fn region_in(conn: &mut DbConn, scope: &[RegionId], region: RegionId) -> Result<bool, DomainError> {
     if scope.contains(&region) {
         return Ok(true);
     }
@@ -331,37 +333,6 @@ fn region_in(
             .iter()
             .any(|allowed| path.contains(&format!("/{allowed}/")))
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn only_changed_members_are_listed() {
-        let changes = field_changes(
-            Some(json!({"id": 1, "name": "A", "kind": "x", "version": 1})),
-            Some(json!({"id": 1, "name": "B", "kind": "x", "version": 2})),
-        );
-        assert_eq!(
-            changes,
-            vec![FieldChange {
-                field: "name".into(),
-                old: json!("A"),
-                new: json!("B")
-            }]
-        );
-    }
-
-    #[test]
-    fn a_create_lists_every_member_and_a_delete_too() {
-        let created = field_changes(None, Some(json!({"name": "A", "website": null})));
-        assert_eq!(created.len(), 1);
-        assert_eq!(created[0].old, Value::Null);
-        let deleted = field_changes(Some(json!({"name": "A"})), None);
-        assert_eq!(deleted[0].new, Value::Null);
-    }
 }
 
 /// Declares how a resource (with `id` and `version` members) takes part in the audit trail:
@@ -393,4 +364,35 @@ macro_rules! audited {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_changed_members_are_listed() {
+        let changes = field_changes(
+            Some(json!({"id": 1, "name": "A", "kind": "x", "version": 1})),
+            Some(json!({"id": 1, "name": "B", "kind": "x", "version": 2})),
+        );
+        assert_eq!(
+            changes,
+            vec![FieldChange {
+                field: "name".into(),
+                old: json!("A"),
+                new: json!("B")
+            }]
+        );
+    }
+
+    #[test]
+    fn a_create_lists_every_member_and_a_delete_too() {
+        let created = field_changes(None, Some(json!({"name": "A", "website": null})));
+        assert_eq!(created.len(), 1);
+        assert_eq!(created[0].old, Value::Null);
+        let deleted = field_changes(Some(json!({"name": "A"})), None);
+        assert_eq!(deleted[0].new, Value::Null);
+    }
 }

@@ -37,8 +37,8 @@ pub use pool::{
 pub use postgres::CombinedInserts;
 pub use query::{coalesce_int, substr, unnest};
 pub use transactions::{
-    create_statement, lock_hierarchy, lookup, run, run_within, write, write_outcome, write_transaction,
-    Hierarchy,
+    create_statement, lock_hierarchy, lookup, run, run_within, write, write_outcome,
+    write_transaction, Hierarchy,
 };
 pub use url::{redact, DatabaseUrl};
 

@@ -5,12 +5,12 @@
 use diesel::QueryResult;
 
 use crate::core::context::WriteContext;
-use crate::db::audit::{Audited, Change};
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
 use crate::core::paging::{finish_page, PageRequest, RowCursor, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
+use crate::db::audit::{Audited, Change};
 use crate::db::references::refuse_if_referenced;
 use crate::db::{DbConn, DbPool};
 

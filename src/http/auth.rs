@@ -121,7 +121,9 @@ impl Authenticator {
                         marked_used: row
                             .last_used_at
                             .filter(|used| {
-                                (now().0 - used.0).to_std().is_ok_and(|ago| ago < LAST_USED_EVERY)
+                                (now().0 - used.0)
+                                    .to_std()
+                                    .is_ok_and(|ago| ago < LAST_USED_EVERY)
                             })
                             .map(|_| Instant::now()),
                     }),

@@ -8,9 +8,9 @@ use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, La
 use super::search::{self, PageWindow, SearchPlan};
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
+use crate::db::audit::{self, NewAuditEvent};
 use crate::db::query::unnest;
 use crate::db::types::{UtcTimestamp, Uuid as UuidType};
-use crate::db::audit::{self, NewAuditEvent};
 use crate::db::{CombinedInserts, DbConn, MultiBackend};
 use crate::regions::model::RegionId;
 use crate::schema::{

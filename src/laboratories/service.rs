@@ -18,8 +18,8 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
 use crate::core::time::now;
-use crate::db::errors::unique_or;
 use crate::db::audit::{Change, NewAuditEvent, Place};
+use crate::db::errors::unique_or;
 use crate::db::rows::delete_resource;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
@@ -281,18 +281,15 @@ pub async fn create(
     match parent_id {
         // Without a hub the create is one statement on PostgreSQL.
         None => db::create_statement(pool, context, laboratory, insert).await,
-        Some(parent_id) => db::create_statement(
-            pool,
-            context,
-            laboratory,
-            move |conn, value, event| {
+        Some(parent_id) => {
+            db::create_statement(pool, context, laboratory, move |conn, value, event| {
                 let country = region_country(conn, region_id)?;
                 db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
                 check_parent(conn, id, parent_id, &country)?;
                 insert(conn, value, event)
-            },
-        )
-        .await,
+            })
+            .await
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use super::model::{
     StageChange, StageChangeCreate, StageChangePage,
 };
 use super::service;
-use crate::http::auth::{Authorized, Editor, Reader, Writer};
 use crate::core::error::DomainError;
+use crate::http::auth::{Authorized, Editor, Reader, Writer};
 use crate::http::created;
 use crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
 use crate::http::idempotency::answer_response;
@@ -109,6 +109,8 @@ crate::resource_endpoints! {
     /// history entry. One whose history holds stage changes is refused (409, `referenced_by`
     /// naming them): its history is kept, and it is moved to `cancelled` instead.
     delete "deleteLocalization" [(status = 409, response = crate::http::responses::Conflict),];
+    /// List a localization's audit trail
+    audit "listLocalizationAudit";
 }
 
 /// Change the stage of a localization

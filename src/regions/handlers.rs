@@ -10,8 +10,8 @@ use super::model::{
     RegionPatch, RegionSort, RolloutStage,
 };
 use super::service;
-use crate::http::auth::{Authorized, Reader};
 use crate::core::error::DomainError;
+use crate::http::auth::{Authorized, Reader};
 use crate::http::extract::{IdPath, IfNoneMatch};
 use crate::http::query::{parse_country_list, parse_list, ListFilter, ListQuery, SearchDoc};
 use crate::AppState;
@@ -109,6 +109,8 @@ crate::resource_endpoints! {
     ///
     /// Refused (409, `referenced_by`) while subregions, laboratories or localizations refer to it.
     delete "deleteRegion" [(status = 409, response = crate::http::responses::Conflict),];
+    /// List a region's audit trail
+    audit "listRegionAudit";
 }
 
 /// List the ancestors of a region

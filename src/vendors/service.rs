@@ -12,8 +12,8 @@ use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
-use crate::db::errors::unique_or;
 use crate::db::audit::{Change, Place};
+use crate::db::errors::unique_or;
 use crate::db::rows::{delete_resource, list_page};
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{search_column, search_key, search_terms, Checks};
@@ -173,7 +173,10 @@ pub async fn update(
         if replace_categories {
             repo::categories::replace(conn, id, &fields.categories)?;
         }
-        Ok(Change::updated(before, Vendor::from_row(row, fields.categories)))
+        Ok(Change::updated(
+            before,
+            Vendor::from_row(row, fields.categories),
+        ))
     })
     .await?
     .into_after()

@@ -138,9 +138,7 @@ pub struct TestApp {
 /// reader, editor or admin; `regions` limits an editor (with `global` when the list ends in
 /// `"global"`).
 pub async fn make_key(pool: &DbPool, role: &str, regions: Option<Vec<&str>>) -> String {
-    let global = regions
-        .as_ref()
-        .is_some_and(|r| r.iter().any(|region| *region == "global"));
+    let global = regions.as_ref().is_some_and(|r| r.contains(&"global"));
     let regions = regions.map(|r| {
         r.into_iter()
             .filter(|region| *region != "global")
