@@ -2,6 +2,8 @@
 //! HTTP to it, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
+mod changes;
 mod cli;
 mod common;
 mod contract;
