@@ -81,7 +81,7 @@ pub struct AuditEvent {
     pub actor: Actor,
     /// The `X-Request-Id` of the request that made it (`null` for writes made outside a
     /// request, such as the command line).
-    #[schema(example = "3f0b3c1e-5c1a-4c39-9a55-8d0f3c7e2a11")]
+    #[schema(required = true, example = "3f0b3c1e-5c1a-4c39-9a55-8d0f3c7e2a11")]
     pub request_id: Option<String>,
     /// The record's type: `region`, `laboratory`, `vendor`, `localization`, `organization`
     /// or `api_key`.
@@ -92,7 +92,7 @@ pub struct AuditEvent {
     /// What the write did.
     pub action: AuditAction,
     /// The record's version after the write (before it, for a delete).
-    #[schema(example = 3)]
+    #[schema(required = true, example = 3)]
     pub version: Option<i64>,
     /// Each field whose value the write changed, in the record's member order; bookkeeping
     /// members (`id`, `version`, `created_at`, `updated_at`) are not listed.
@@ -227,12 +227,12 @@ pub struct FeedChange {
     /// What the write did.
     pub action: AuditAction,
     /// The record's version after the write (its last version, for a delete).
-    #[schema(example = 3)]
+    #[schema(required = true, example = 3)]
     pub version: Option<i64>,
     /// Whether the record was deleted (then `resource` is `null`: a tombstone).
     pub deleted: bool,
     /// The whole record after the write, as its own `GET` shows it; `null` when deleted.
-    #[schema(value_type = Object, nullable = true)]
+    #[schema(value_type = Object, nullable = true, required = true)]
     pub resource: Option<Value>,
 }
 
