@@ -1,6 +1,7 @@
 //! labnet: the central registry of a clinical-laboratory network.
 
 pub mod api_keys;
+pub mod audit;
 pub mod config;
 pub mod core;
 pub mod db;
@@ -68,6 +69,7 @@ pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfi
         .service(utoipa_actix_web::scope("/v1/localizations").configure(localizations::routes))
         .service(utoipa_actix_web::scope("/v1/organizations").configure(organizations::routes))
         .service(utoipa_actix_web::scope("/v1/api-keys").configure(api_keys::routes))
+        .configure(audit::routes)
         .configure(ops::routes);
 }
 

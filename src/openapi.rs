@@ -72,6 +72,7 @@ the region gets 403 (`required_role`, `outside_regions`), and nothing is written
         (name = "localizations", description = "A vendor bringing (part of) its production into a country, with its stage history"),
         (name = "organizations", description = "Operators, federations, distributors, manufacturers, universities and authorities"),
         (name = "api-keys", description = "Who may call the API: keys with a role (`reader`, `editor`, `admin`) and, for editors, the regions they may write in; admins only"),
+        (name = "audit", description = "Who changed what and when: the audit trail of every write, and the change feed of the registry in commit order"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "problems", description = "What each problem type means: the page a problem document's `type` leads to")
     )

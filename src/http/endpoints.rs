@@ -1,5 +1,5 @@
 //! The endpoints every resource has, written once: list, create, get, update (JSON Merge
-//! Patch) and delete, each with its OpenAPI documentation. A resource names its types, its
+//! Patch), delete and the record's audit trail, each with its OpenAPI documentation. A resource names its types, its
 //! service and its documentation; what is special about it (extra responses, the text of
 //! each operation) goes in the invocation. The service module must offer `list`, `create`,
 //! `get`, `update` and `delete` with the kit's signatures.
@@ -20,6 +20,8 @@
 ///     update "updateVendor" VendorPatch => Vendor "The updated vendor" [];
 ///     /// Delete a vendor
 ///     delete "deleteVendor" [];
+///     /// List a vendor's audit trail
+///     audit "listVendorAudit";
 /// }
 /// ```
 #[macro_export]
@@ -37,6 +39,8 @@ macro_rules! resource_endpoints {
         update $update_op:literal $patch:ident => $updated_desc:literal [$($update_extra:tt)*];
         $(#[$delete_doc:meta])*
         delete $delete_op:literal [$($delete_extra:tt)*];
+        $(#[$audit_doc:meta])*
+        audit $audit_op:literal;
     ) => {
         mod standard {
             use actix_web::{delete, get, patch, post, web, HttpResponse};
@@ -57,8 +61,13 @@ macro_rules! resource_endpoints {
                     .service(create_item)
                     .service(get_item)
                     .service(update_item)
-                    .service(delete_item);
+                    .service(delete_item)
+                    .service(list_item_audit);
             }
+
+            /// The paging parameters of a record's audit trail (always oldest first).
+            type AuditParams =
+                $crate::http::query::PageQuery<$crate::audit::model::OldestFirst>;
 
             $(#[$list_doc])*
             #[utoipa::path(
@@ -190,6 +199,53 @@ macro_rules! resource_endpoints {
             ) -> Result<HttpResponse, DomainError> {
                 $service::delete(&state.pool, &context, id.0, precondition.0).await?;
                 Ok(HttpResponse::NoContent().finish())
+            }
+
+            $(#[$audit_doc])*
+            ///
+            /// Every write to the record, oldest first: who made it, when, in which request,
+            /// and each field it changed with its old and new value. A deleted record keeps
+            /// its trail, ending with the `delete` event; a record that never existed is 404.
+            #[utoipa::path(
+                tag = $tag,
+                operation_id = $audit_op,
+                security(("bearer" = ["reader"])),
+                params($id, AuditParams, IfNoneMatch),
+                responses(
+                    (status = 200, description = "A page of the record's audit events, oldest first",
+                        body = $crate::audit::model::AuditEventPage,
+                        headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
+                    (status = 304, description = "The cached page is current",
+                        headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
+                    (status = 400, response = $crate::http::responses::BadRequest),
+                    (status = 404, response = $crate::http::responses::NotFound)
+                )
+            )]
+            #[get("/{id}/audit")]
+            async fn list_item_audit(
+                _caller: Authorized<Reader>,
+                state: web::Data<AppState>,
+                id: IdPath<$id>,
+                query: AuditParams,
+                cached: IfNoneMatch,
+            ) -> Result<HttpResponse, DomainError> {
+                let resource_type = <$resource as $crate::db::audit::Audited>::RESOURCE_TYPE;
+                let found =
+                    $crate::audit::service::trail(&state.pool, resource_type, id.0 .0, query.page)
+                        .await?;
+                let Some((items, next_page_token)) = found else {
+                    // No event names it: 404 unless it exists all the same (written before
+                    // the trail was kept).
+                    $service::get(&state.pool, id.0).await?;
+                    return $crate::http::listed(&cached, &$crate::audit::model::AuditEventPage {
+                        items: Vec::new(),
+                        next_page_token: None,
+                    });
+                };
+                $crate::http::listed(&cached, &$crate::audit::model::AuditEventPage {
+                    items,
+                    next_page_token,
+                })
             }
         }
     };

@@ -439,3 +439,50 @@ pub fn parse_search(raw: &Option<String>) -> Result<Option<Vec<String>>, DomainE
         }
     }
 }
+
+/// The parameters of a filtered list in one fixed order: the resource's filter with
+/// `page_size` and `page_token` (no `sort`, no `q`).
+#[derive(Debug)]
+pub struct FilteredPageQuery<F: ListFilter, S> {
+    pub filter: F::Parsed,
+    pub page: PageRequest,
+    order: PhantomData<S>,
+}
+
+impl<F: ListFilter, S: FixedOrder> FilteredPageQuery<F, S> {
+    pub fn parse(query: &str) -> Result<Self, DomainError> {
+        let (common, rest) = split_query(query, &multi_valued::<F>(), false)?;
+        if common.sort.is_some() {
+            return Err(DomainError::bad_parameter(
+                "sort",
+                FieldCode::UnknownParameter,
+                "unknown query parameter",
+            ));
+        }
+        let raw: F = deserialize_filter(rest)?;
+        let filter = raw.parse(None)?;
+        let page = PageRequest::parse(&common.page_size, &common.page_token, S::NAME)?;
+        Ok(Self {
+            filter,
+            page,
+            order: PhantomData,
+        })
+    }
+}
+
+impl<F: ListFilter, S: FixedOrder> FromRequest for FilteredPageQuery<F, S> {
+    type Error = DomainError;
+    type Future = Ready<Result<Self, DomainError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Self::parse(req.query_string()))
+    }
+}
+
+impl<F: ListFilter, S> IntoParams for FilteredPageQuery<F, S> {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut parameters = F::into_params(parameter_in);
+        parameters.extend(page_parameters());
+        parameters
+    }
+}

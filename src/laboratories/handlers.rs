@@ -162,4 +162,6 @@ crate::resource_endpoints! {
     /// Deletes the laboratory with its disciplines. Refused (409, `referenced_by`) while other
     /// laboratories send samples to it (`parent_id`).
     delete "deleteLaboratory" [(status = 409, response = crate::http::responses::Conflict),];
+    /// List a laboratory's audit trail
+    audit "listLaboratoryAudit";
 }

@@ -109,6 +109,8 @@ crate::resource_endpoints! {
     /// history entry. One whose history holds stage changes is refused (409, `referenced_by`
     /// naming them): its history is kept, and it is moved to `cancelled` instead.
     delete "deleteLocalization" [(status = 409, response = crate::http::responses::Conflict),];
+    /// List a localization's audit trail
+    audit "listLocalizationAudit";
 }
 
 /// Change the stage of a localization

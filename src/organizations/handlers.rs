@@ -73,4 +73,6 @@ crate::resource_endpoints! {
     ///
     /// Refused (409, `referenced_by`) while other records refer to it.
     delete "deleteOrganization" [(status = 409, response = crate::http::responses::Conflict),];
+    /// List an organization's audit trail
+    audit "listOrganizationAudit";
 }

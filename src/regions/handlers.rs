@@ -109,6 +109,8 @@ crate::resource_endpoints! {
     ///
     /// Refused (409, `referenced_by`) while subregions, laboratories or localizations refer to it.
     delete "deleteRegion" [(status = 409, response = crate::http::responses::Conflict),];
+    /// List a region's audit trail
+    audit "listRegionAudit";
 }
 
 /// List the ancestors of a region

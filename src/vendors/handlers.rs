@@ -71,4 +71,6 @@ crate::resource_endpoints! {
     ///
     /// Refused (409, `referenced_by`) while localizations refer to it; its categories go with it.
     delete "deleteVendor" [(status = 409, response = crate::http::responses::Conflict),];
+    /// List a vendor's audit trail
+    audit "listVendorAudit";
 }

@@ -165,6 +165,8 @@ pub async fn make_key(pool: &DbPool, role: &str, regions: Option<Vec<&str>>) -> 
 enum TestDatabase {
     Sqlite(tempfile::TempDir),
     Postgres(String),
+    /// Another app's database (its URL): that app drops it.
+    Shared(String),
 }
 
 impl Drop for TestApp {
@@ -532,6 +534,44 @@ pub async fn list_all(app: &TestApp, path: &str, max_pages: usize) -> Vec<Value>
 }
 
 impl TestApp {
+    /// A second server on this app's database, as a second instance of the service runs
+    /// (drop it before this app, which owns the database).
+    pub async fn spawn_second(&self) -> TestApp {
+        let settings = Settings {
+            database_url: self.database_url(),
+            ..test_settings()
+        };
+        let url = self.database_url();
+        serve(settings, self.backend, TestDatabase::Shared(url)).await
+    }
+
+    /// Sends a request with `key` as the bearer and extra `headers`.
+    pub async fn send_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut builder = reqwest::Client::new()
+            .request(method, self.url(path))
+            .header(reqwest::header::AUTHORIZATION, format!("Bearer {key}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        if let Some(body) = body {
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
+                builder = builder.header(CONTENT_TYPE, "application/json");
+            }
+            builder = builder.body(body.to_string());
+        }
+        builder.send().await.expect("request sent")
+    }
+
     /// The `DATABASE_URL` of this test's database, for a second server process on it.
     pub fn database_url(&self) -> String {
         match &self.database {
@@ -539,6 +579,7 @@ impl TestApp {
                 format!("sqlite://{}", dir.path().join("labnet.db").display())
             }
             TestDatabase::Postgres(name) => with_database(&admin_url(), name),
+            TestDatabase::Shared(url) => url.clone(),
         }
     }
 

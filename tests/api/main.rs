@@ -2,7 +2,9 @@
 //! HTTP to it, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod auth;
+mod changes;
 mod cli;
 mod common;
 mod contract;
