@@ -316,8 +316,11 @@ start_labnet() {
     local logfile="$1" t0 t1
     port_in_use "$PORT" && die "127.0.0.1:$PORT is already in use"
     t0=$(now_ns)
+    # The per-key rate limit stays on (its bookkeeping is part of every request's cost) but
+    # far above what one machine can send, so no scenario is throttled.
     DATABASE_URL="$DB_URL" LABNET_BIND="127.0.0.1:$PORT" LABNET_POOL_SIZE="$POOL_SIZE" \
         LABNET_SHUTDOWN_TIMEOUT=5 LOG_FORMAT=json RUST_LOG=warn \
+        LABNET_RATE_LIMIT_PER_KEY=1000000000 \
         "$LABNET" serve >>"$logfile" 2>&1 &
     SERVICE_PID=$!
     await_ready labnet "$SERVICE_PID" "$PORT" "$logfile" 120
@@ -387,9 +390,20 @@ load_generate() { # load_generate SIZE LOGFILE
     log "load: $LOAD_LINE"
 }
 
+# make_keys: a reader key for the read scenarios and an editor key for the writes, made
+# with `labnet keys create` on the database as an operator would; every request of the
+# run carries one (BENCH_KEY in bench/wrk/common.lua).
+make_keys() {
+    READER_KEY=$(DATABASE_URL="$DB_URL" "$LABNET" keys create --role reader --name bench-reader 2>/dev/null) ||
+        die "labnet keys create --role reader failed"
+    EDITOR_KEY=$(DATABASE_URL="$DB_URL" "$LABNET" keys create --role editor --name bench-editor 2>/dev/null) ||
+        die "labnet keys create --role editor failed"
+}
+
 api_post() { # api_post PATH JSON -> id of the created resource
     local body status
     body=$(curl -s --max-time 10 -w '\n%{http_code}' -H 'content-type: application/json' \
+        -H "Authorization: Bearer $EDITOR_KEY" \
         -d "$2" "http://127.0.0.1:$PORT$1")
     status=${body##*$'\n'}
     body=${body%$'\n'*}
@@ -482,7 +496,7 @@ prepare_deep_urls() {
         url="$base"
         token=""
         for ((page = 1; page <= DEEP_PAGES; page++)); do
-            token=$(curl -sf --max-time 30 "http://127.0.0.1:$PORT$url" | jq -r '.next_page_token // empty') ||
+            token=$(curl -sf --max-time 30 -H "Authorization: Bearer $READER_KEY" "http://127.0.0.1:$PORT$url" | jq -r '.next_page_token // empty') ||
                 die "preparing deep pages: GET $url failed"
             [ -n "$token" ] || break
             url="$base&page_token=$(jq -rn --arg t "$token" '$t | @uri')"
@@ -597,8 +611,10 @@ bench_one() { # bench_one BACKEND SIZE
              DELETE FROM laboratories WHERE code LIKE 'WRK-%';" >/dev/null
         LOAD_LINE="reused the existing database ($size laboratories; REUSE=1)"
         log "$LOAD_LINE"
+        make_keys
     else
         recreate_database
+        make_keys
         case "$LOADER" in
             generate) load_generate "$size" "$work/generate.log" ;;
             api) load_api "$size" "$work/load.log" ;;
@@ -614,7 +630,7 @@ bench_one() { # bench_one BACKEND SIZE
     start_labnet "$work/labnet.log"
     log "labnet ready in $STARTUP_S s (pid $SERVICE_PID)"
     case " $SCENARIOS " in *" deep "*) prepare_deep_urls "$work" ;; esac
-    warm_up "http://127.0.0.1:$PORT" "$work/wrk-warmup.txt" BENCH_DATA_DIR="$work"
+    warm_up "http://127.0.0.1:$PORT" "$work/wrk-warmup.txt" BENCH_DATA_DIR="$work" BENCH_KEY="$READER_KEY"
 
     table="$work/table.md"
     {
@@ -627,8 +643,10 @@ bench_one() { # bench_one BACKEND SIZE
     for scenario in $SCENARIO_ORDER; do
         [[ " $SCENARIOS " == *" $scenario "* ]] || continue
         log "scenario $scenario (${DURATION})"
+        local key="$READER_KEY"
+        case "$scenario" in create | patch) key="$EDITOR_KEY" ;; esac
         run_wrk "${SCENARIO_SCRIPT[$scenario]}" "http://127.0.0.1:$PORT" "$work/wrk-$scenario.txt" \
-            BENCH_DATA_DIR="$work" BENCH_RUN="$run_id"
+            BENCH_DATA_DIR="$work" BENCH_RUN="$run_id" BENCH_KEY="$key"
         kill -0 "$SERVICE_PID" 2>/dev/null || die "labnet died during the $scenario scenario (log: $work/labnet.log)"
         hwm=$(proc_kib "$SERVICE_PID" VmHWM)
         flag=""

@@ -110,10 +110,17 @@ wait_for() {
 }
 
 # start_api NAME DATABASE_URL [VAR=value...]: starts the service on a free port; sets API_URL
-# and API_PID. Its log is $WORK/NAME.log.
+# and API_PID, and API_KEY to an admin key made for it first with `labnet keys create`, as
+# an operator makes the first key on a new server. Its log is $WORK/NAME.log.
 start_api() {
     local name=$1 database=$2 port
     shift 2
+    if ! API_KEY="$(env DATABASE_URL="$database" "$LABNET_BIN" keys create --role admin --name "$name" 2>"$WORK/$name-key.log")"; then
+        err "$name: labnet keys create failed:"
+        cat "$WORK/$name-key.log" >&2
+        return 1
+    fi
+    export LABNET_API_KEY="$API_KEY"
     port="$(free_port)"
     env DATABASE_URL="$database" LABNET_BIND="127.0.0.1:$port" LABNET_SHUTDOWN_TIMEOUT=5 \
         RUST_LOG="${RUST_LOG:-info}" "$@" "$LABNET_BIN" serve >"$WORK/$name.log" 2>&1 &
@@ -303,6 +310,7 @@ schemathesis_on() {
     log "$ st --config-file schemathesis.toml run openapi/openapi.json --url $API_URL ${extra[*]}"
     LABNET_ST_SEED="$WORK/seed-$name.json" HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis-$name" timeout -k 10 330 \
         "$VENV/bin/st" --no-color --config-file schemathesis.toml run "$SPEC" --url "$API_URL" \
+        --header "Authorization: Bearer $API_KEY" \
         --report json --report-json-path "$report" "${extra[@]}" || rc=1
     stop_api "schemathesis-$name" || rc=1
     if [ -f "$report" ]; then

@@ -10,6 +10,7 @@ says less than the API checks, which the `validation_mismatch` warning reports.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import uuid
@@ -92,12 +93,68 @@ def _region_rules(body: dict[str, Any]) -> None:
     )
 
 
+def _api_key_rules(body: dict[str, Any]) -> None:
+    """A new key's rules that span fields or depend on the clock and the data: only an editor
+    is limited to regions, which exist; `global: false` needs regions; the expiry is ahead."""
+    regions = body.get("regions")
+    if body.get("role") != "editor" and regions is not None:
+        body["regions"] = regions = None
+    if isinstance(regions, list):
+        existing = sorted(_rows.get("regions", {}))
+        if existing:
+            picked = [
+                value if value in existing else existing[zlib.crc32(str(value).encode()) % len(existing)]
+                for value in regions
+            ]
+            body["regions"] = list(dict.fromkeys(picked))
+    if body.get("regions") is None and body.get("global") is False:
+        body["global"] = None
+    expires = body.get("expires_at")
+    if isinstance(expires, str) and expires < "2100":
+        body["expires_at"] = "2999-12-31T00:00:00Z"
+
+
+FORWARD = ("interest_declared", "negotiating", "agreement_signed", "production_setup", "producing")
+
+
+def _allowed_stages(row: dict[str, Any]) -> list[str]:
+    """The stages a localization may move to from where it is (`LocalizationStage`'s table)."""
+    stage = row.get("stage")
+    if stage == "cancelled":
+        return []
+    if stage == "suspended":
+        back = row.get("suspended_from_stage")
+        return [back, "cancelled"] if back in FORWARD else ["cancelled"]
+    if stage not in FORWARD:
+        return []
+    at = FORWARD.index(stage)
+    return [*FORWARD[at + 1 : at + 2], "suspended", "cancelled"]
+
+
+def _stage_change_rules(path: str, body: dict[str, Any]) -> None:
+    """A stage change moves the localization along its state machine, on a date between its
+    last change and today: which moves are legal depends on the row, not on the schema."""
+    row = _rows.get("localizations", {}).get(path.split("/")[3], {})
+    allowed = _allowed_stages(row)
+    stage = body.get("stage")
+    if allowed and stage not in allowed:
+        # Cancelling is final; keep most rows open so later cases still have moves to make.
+        open_moves = [s for s in allowed if s != "cancelled"] or allowed
+        body["stage"] = open_moves[zlib.crc32(str(stage).encode()) % len(open_moves)]
+    changed_on, today = body.get("changed_on"), datetime.date.today().isoformat()
+    last = row.get("stage_changed_on") or "0000-00-00"
+    if isinstance(changed_on, str) and not last <= changed_on <= today:
+        body["changed_on"] = today
+
+
 def _fill_references(path: str, body: dict[str, Any]) -> None:
     """Bodies that refer to other resources refer to rows that exist (positive data only)."""
     regions = _rows.get("regions", {})
     country = body.get("country_code")
     if path == "/v1/regions":
         _region_rules(body)
+    elif path == "/v1/api-keys":
+        _api_key_rules(body)
     elif path.startswith("/v1/laboratories"):
         _refer(body, "region_id", "regions")
         region = regions.get(body.get("region_id"), {})
@@ -110,6 +167,8 @@ def _fill_references(path: str, body: dict[str, Any]) -> None:
                 and regions.get(lab.get("region_id"), {}).get("country_code") == region.get("country_code")
             ),
         )
+    elif path.startswith("/v1/localizations/") and path.endswith("/stage-changes"):
+        _stage_change_rules(path, body)
     elif path.startswith("/v1/localizations") and not path.endswith("/stage-changes"):
         _refer(body, "vendor_id", "vendors")
         _refer(body, "region_id", "regions", lambda r: r.get("country_code") == country)
@@ -140,6 +199,23 @@ def _resource_path(path: str) -> str:
     return path.removesuffix("/stage-changes")
 
 
+def _existing_path_id(case) -> None:
+    """Point the path's `{id}` at a row of its collection that exists (not for DELETE)."""
+    parameters = case.path_parameters
+    parts = case.path.strip("/").split("/")
+    if case.method.upper() == "DELETE" or not isinstance(parameters, dict) or len(parts) < 3:
+        return
+    if parts[0] != "v1" or parts[2] != "{id}" or parts[1] not in COLLECTIONS:
+        return
+    rows = _rows.get(parts[1], {})
+    value = parameters.get("id")
+    if value in rows:
+        return
+    row = _pick(list(rows.values()), value)
+    if row is not None:
+        parameters["id"] = row["id"]
+
+
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
     """Fill in the state a client would have, for valid (positive) requests only.
@@ -156,13 +232,27 @@ def before_call(ctx, case, **kwargs):
       every create that refers to another resource would be a 422 `not_found`, the spec's
       examples included. A valid request refers to a row the run has seen (the seeded ones,
       or ones it created), in the body's country where the API requires that.
-    - A new region's code, country, level and parent agree (`_region_rules`).
+    - A new region's code, country, level and parent agree (`_region_rules`); a new API
+      key's role, regions and expiry agree (`_api_key_rules`).
+    - The record in the path (`{id}`) of a read, change or stage change: a generated UUID
+      names no row, so such a request is always a 404 and never reaches the API's rules. A
+      valid request names a row the run has seen; a DELETE keeps its generated id, so the
+      seeded rows stay for the other operations.
+    - The change feed's `wait`: a long poll past the end answers after up to 30 s, longer
+      than the run's request timeout; a valid request waits at most 1 s here (the long poll
+      itself is covered by the Rust tests).
     """
     meta = case.meta
     if meta is not None and meta.generation.mode is not GenerationMode.POSITIVE:
         return
     if isinstance(case.body, dict) and case.method.upper() in ("POST", "PATCH"):
         _fill_references(case.formatted_path, case.body)
+    _existing_path_id(case)
+    query = case.query
+    if case.formatted_path == "/v1/changes" and isinstance(query, dict):
+        wait = query.get("wait")
+        if isinstance(wait, int) and wait > 1:
+            query["wait"] = 1
     headers = case.headers
     if not headers:
         return
@@ -186,8 +276,16 @@ def after_call(ctx, case, response):
     if method in ("GET", "POST", "PATCH"):
         _remember(path, response.status_code, response.content)
     if method == "POST" and path.endswith("/stage-changes") and 200 <= response.status_code < 300:
-        # The localization changed; its ETag is unknown until it is read again.
+        # The localization changed; its ETag is unknown until it is read again, its stage is
+        # the one just moved to.
         _etags.pop(_resource_path(path), None)
+        row = _rows.get("localizations", {}).get(path.split("/")[3])
+        if row is not None and isinstance(case.body, dict):
+            stage = case.body.get("stage")
+            if stage == "suspended":
+                row["suspended_from_stage"] = row.get("stage")
+            row["stage"] = stage
+            row["stage_changed_on"] = case.body.get("changed_on") or datetime.date.today().isoformat()
         return
     headers = {name.lower(): values for name, values in response.headers.items()}
     etags = headers.get("etag") or []

@@ -10,6 +10,22 @@
 
 local common = {}
 
+-- BENCH_KEY (an API key run.sh made with `labnet keys create`) goes on every request as
+-- `Authorization: Bearer`, so each one pays for the credential check as a client's would.
+-- wrk's default headers cover the requests a script formats without headers of its own;
+-- common.headers adds it to those that have some.
+local key = os.getenv("BENCH_KEY")
+if key and key ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. key
+end
+
+function common.headers(extra)
+  local out = {}
+  for name, value in pairs(wrk.headers) do out[name] = value end
+  for name, value in pairs(extra or {}) do out[name] = value end
+  return out
+end
+
 local threads = {}
 
 function common.setup(thread)

@@ -26,7 +26,7 @@ function request()
     common.pick(regions), run, thread_number, counter, thread_number, counter,
     common.pick(kinds), common.pick(statuses_new),
     40 + math.random() * 30, 30 + math.random() * 100, math.random(100, 20000))
-  return wrk.format("POST", "/v1/laboratories", { ["Content-Type"] = "application/json" }, body)
+  return wrk.format("POST", "/v1/laboratories", common.headers({ ["Content-Type"] = "application/json" }), body)
 end
 
 function response(status, headers, body)

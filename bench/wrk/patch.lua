@@ -52,10 +52,10 @@ function request()
       if not etags[id] then return get(id) end
       patches = patches + 1
       local body = string.format('{"capacity_per_day":%d}', math.random(100, 50000))
-      return wrk.format("PATCH", "/v1/laboratories/" .. id, {
+      return wrk.format("PATCH", "/v1/laboratories/" .. id, common.headers({
         ["Content-Type"] = "application/merge-patch+json",
         ["If-Match"] = etags[id],
-      }, body)
+      }), body)
     end
   end
   -- Every laboratory of the slice has a request in flight (more connections than ids).

@@ -22,13 +22,15 @@ async function seen(response) {
   };
 }
 
-/** @param {string} api */
-async function scenario(api) {
-  const json = { "Content-Type": "application/json" };
+/** @param {string} api @param {string} apiKey */
+async function scenario(api, apiKey) {
+  const auth = { Authorization: `Bearer ${apiKey}` };
+  const json = { ...auth, "Content-Type": "application/json" };
   /** @type {Record<string, Seen>} */
   const out = {};
 
-  out.list = await seen(await fetch(`${api}/v1/regions?page_size=2&level=country&level=region`));
+  out.anonymous = await seen(await fetch(`${api}/v1/regions`));
+  out.list = await seen(await fetch(`${api}/v1/regions?page_size=2&level=country&level=region`, { headers: auth }));
 
   const key = crypto.randomUUID();
   const body = JSON.stringify({ code: "AM", name: "Հայաստան", country_code: "AM", level: "country" });
@@ -40,13 +42,13 @@ async function scenario(api) {
   const patch = (/** @type {string} */ ifMatch) =>
     fetch(`${api}/v1/regions/${id}`, {
       method: "PATCH",
-      headers: { "Content-Type": "application/merge-patch+json", "If-Match": ifMatch },
+      headers: { ...auth, "Content-Type": "application/merge-patch+json", "If-Match": ifMatch },
       body: JSON.stringify({ name: "Armenia", rollout_stage: "planned" }),
     });
   out.patch = await seen(await patch(etag));
   out.stalePatch = await seen(await patch(etag));
 
-  out.echo = await seen(await fetch(`${api}/v1/regions/${id}`, { headers: { "X-Request-Id": "browser-page-1" } }));
+  out.echo = await seen(await fetch(`${api}/v1/regions/${id}`, { headers: { ...auth, "X-Request-Id": "browser-page-1" } }));
   return out;
 }
 
@@ -54,11 +56,16 @@ const api = new URLSearchParams(location.search).get("api");
 const shown = /** @type {HTMLElement} */ (document.getElementById("result"));
 /** @type {any} */
 const page = window;
+// The API key comes from the test driver, set before the page's scripts run (never in the URL).
+const apiKey = page.labnetApiKey;
 if (!api) {
   page.labnetError = "no ?api= in the page's URL";
   shown.textContent = page.labnetError;
+} else if (typeof apiKey !== "string" || apiKey === "") {
+  page.labnetError = "no API key was given to the page (window.labnetApiKey)";
+  shown.textContent = page.labnetError;
 } else {
-  scenario(api.replace(/\/+$/, "")).then(
+  scenario(api.replace(/\/+$/, ""), apiKey).then(
     (result) => {
       page.labnetResult = result;
       shown.textContent = JSON.stringify(result, null, 2);

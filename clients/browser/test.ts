@@ -24,6 +24,11 @@ if (!pageUrl || !api || !userDataDir) {
   process.exit(2);
 }
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const apiKey = process.env.LABNET_API_KEY;
+if (!apiKey) {
+  console.error("LABNET_API_KEY must hold an API key (labnet keys create)");
+  process.exit(2);
+}
 
 run("browser", async () => {
   check(new URL(pageUrl).origin !== new URL(api).origin, "the page must be served from another origin than the API");
@@ -54,6 +59,9 @@ run("browser", async () => {
     const result = await step("the page runs its fetch calls", async () => {
       const url = new URL(pageUrl);
       url.searchParams.set("api", api);
+      await page.addInitScript((key: string) => {
+        (window as unknown as { labnetApiKey?: string }).labnetApiKey = key;
+      }, apiKey);
       await page.goto(url.toString(), { timeout: 15_000 });
       const handle = await page.waitForFunction(
         () => {
@@ -74,7 +82,15 @@ run("browser", async () => {
       return s;
     };
 
-    await step("GET a list; X-Request-Id is readable", async () => {
+    await step("GET without credentials is a 401 problem the page can read", async () => {
+      const anonymous = seen("anonymous");
+      equal(anonymous.status, 401, "status");
+      equal(anonymous.contentType, "application/problem+json", "content type");
+      equal(anonymous.body?.type, "/problems/unauthorized", "problem type");
+      check(anonymous.requestId, "X-Request-Id is not exposed on a 401");
+    });
+
+    await step("GET a list with the key; X-Request-Id is readable", async () => {
       const list = seen("list");
       equal(list.status, 200, "status");
       check(Array.isArray(list.body?.items), "no items");
@@ -125,8 +141,9 @@ run("browser", async () => {
     });
 
     await step("no CORS or script errors in the page", async () => {
-      // The 412 is a response the page asked for; Chromium logs failed statuses as console errors.
-      const unexpected = problems.filter((p) => !/status of 412/.test(p));
+      // The 401 and 412 are responses the page asked for; Chromium logs failed statuses as
+      // console errors.
+      const unexpected = problems.filter((p) => !/status of (401|412)/.test(p));
       equal(unexpected, [], "console and network errors");
     });
   } finally {

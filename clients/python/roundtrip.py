@@ -8,14 +8,16 @@ generated/python on PYTHONPATH.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
-from labnet_client import Client
+from labnet_client import AuthenticatedClient, Client
 from labnet_client.api.laboratories import (
     create_laboratory,
     delete_laboratory,
@@ -119,13 +121,23 @@ def fields(p: Problem) -> list[str]:
     return [e.field for e in p.errors]
 
 
-def main(base_url: str, country: str) -> None:
+def main(base_url: str, country: str, api_key: str) -> None:
     sent: list[httpx.Request] = []
-    client = Client(
+    # The generated client's own way to send the bearer key: `Authorization: Bearer <token>`.
+    client = AuthenticatedClient(
         base_url=base_url,
+        token=api_key,
         httpx_args={"event_hooks": {"request": [sent.append]}},
         raise_on_unexpected_status=True,
     )
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+
+    def without_credentials() -> None:
+        r = get_region.sync_detailed(uuid.uuid4(), client=anonymous)
+        problem(r, 401, "/problems/unauthorized")
+        check(header(r, "WWW-Authenticate").startswith("Bearer"), "WWW-Authenticate names the Bearer scheme")
+
+    step("without credentials: 401 with WWW-Authenticate", without_credentials)
     region_code = f"{country}-RT"
     hub_code = f"{country}-HUB-001"
 
@@ -398,11 +410,12 @@ def main(base_url: str, country: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or not re.fullmatch(r"[A-Z]{2}", sys.argv[2]):
-        print("usage: roundtrip.py <base-url> <country code, e.g. KG>", file=sys.stderr)
+    key = os.environ.get("LABNET_API_KEY", "")
+    if len(sys.argv) != 3 or not re.fullmatch(r"[A-Z]{2}", sys.argv[2]) or not key:
+        print("usage: LABNET_API_KEY=<key> roundtrip.py <base-url> <country code, e.g. KG>", file=sys.stderr)
         sys.exit(2)
     try:
-        main(sys.argv[1].rstrip("/"), sys.argv[2])
+        main(sys.argv[1].rstrip("/"), sys.argv[2], key)
     except Mismatch as e:
         print(f"python: round trip failed: {e}", file=sys.stderr)
         sys.exit(1)

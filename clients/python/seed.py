@@ -9,6 +9,7 @@ ROWS.json gets every row created, by collection, for schemathesis-hooks.py (LABN
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -17,7 +18,9 @@ import httpx
 
 def main(base_url: str, rows_path: str | None) -> None:
     created: dict[str, list[dict[str, Any]]] = {}
-    with httpx.Client(base_url=base_url, timeout=10) as http:
+    # An editor's or admin's key (labnet keys create), from the environment as run.sh sets it.
+    headers = {"Authorization": f"Bearer {os.environ['LABNET_API_KEY']}"}
+    with httpx.Client(base_url=base_url, timeout=10, headers=headers) as http:
 
         def post(path: str, body: dict[str, Any]) -> str:
             r = http.post(path, json=body)

@@ -8,15 +8,18 @@ export interface Args {
   baseUrl: string;
   /** ISO 3166-1 alpha-2 code of the country this round trip creates, so several can share a server. */
   country: string;
+  /** An editor's or admin's API key, from `LABNET_API_KEY` (kept out of argv and so of `ps`). */
+  apiKey: string;
 }
 
 export function args(): Args {
   const [baseUrl, country] = process.argv.slice(2);
-  if (!baseUrl || !country || !/^[A-Z]{2}$/.test(country)) {
-    console.error("usage: <base-url> <country code, e.g. KZ>");
+  const apiKey = process.env.LABNET_API_KEY;
+  if (!baseUrl || !country || !/^[A-Z]{2}$/.test(country) || !apiKey) {
+    console.error("usage: LABNET_API_KEY=<key> <base-url> <country code, e.g. KZ>");
     process.exit(2);
   }
-  return { baseUrl: baseUrl.replace(/\/+$/, ""), country };
+  return { baseUrl: baseUrl.replace(/\/+$/, ""), country, apiKey };
 }
 
 export class Mismatch extends Error {}

@@ -22,9 +22,11 @@ import {
 } from "../generated/hey-api";
 import { ETAG, UUID, args, check, equal, last, names, recordingFetch, run, step } from "./common";
 
-const { baseUrl, country } = args();
+const { baseUrl, country, apiKey } = args();
 const recorder = recordingFetch();
-client.setConfig({ baseUrl, fetch: recorder.fetch });
+// The generated functions carry each operation's security requirement; the client answers it
+// with `auth`, so the key is sent as `Authorization: Bearer`.
+client.setConfig({ baseUrl, fetch: recorder.fetch, auth: apiKey });
 const n = names(country, "hey-api");
 
 function header(response: Response, name: string): string {
@@ -55,6 +57,7 @@ run("hey-api", async () => {
     equal(data.parent_id, null, "parent_id of a country");
     check(header(response, "Location").endsWith(`/v1/regions/${data.id}`), "Location names the new region");
     check(ETAG.test(header(response, "ETag")), "ETag is a quoted string");
+    equal(last(recorder.sent).headers.get("authorization"), `Bearer ${apiKey}`, "the key sent through `auth`");
     return data;
   });
 

@@ -19,9 +19,11 @@ const requestIdDeclared: [
 ] = ["declared", "declared"];
 void requestIdDeclared;
 
-const { baseUrl, country } = args();
+const { baseUrl, country, apiKey } = args();
 const recorder = recordingFetch();
-const api = createClient<paths>({ baseUrl, fetch: recorder.fetch });
+// openapi-fetch applies no security scheme itself: the bearer key is a default header.
+const api = createClient<paths>({ baseUrl, fetch: recorder.fetch, headers: { Authorization: `Bearer ${apiKey}` } });
+const anonymous = createClient<paths>({ baseUrl, fetch: recorder.fetch });
 const n = names(country, "openapi-fetch");
 
 function header(response: Response, name: string): string {
@@ -43,6 +45,12 @@ function problem(error: Problem | undefined, response: Response, status: number,
 }
 
 run("openapi-fetch", async () => {
+  await step("without credentials: 401 with WWW-Authenticate", async () => {
+    const { error, response } = await anonymous.GET("/v1/regions");
+    problem(error, response, 401, "/problems/unauthorized");
+    check(header(response, "WWW-Authenticate").startsWith("Bearer"), "WWW-Authenticate names the Bearer scheme");
+  });
+
   const created = await step("create a country", async () => {
     const { data, error, response } = await api.POST("/v1/regions", {
       body: { code: country, name: `Country ${country}`, country_code: country, level: "country" },

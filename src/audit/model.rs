@@ -51,11 +51,13 @@ pub struct AuditEventRow {
 pub struct AuditFieldChange {
     /// The member of the record (`name`, `status`, `hub_id`...).
     pub field: String,
-    /// Its value before the write (`null` when it had none, or on create).
-    #[schema(value_type = Object, nullable = true)]
+    /// Its value before the write, of the field's own type (`null` when it had none, or on
+    /// create).
+    #[schema(value_type = Value)]
     pub old: Value,
-    /// Its value after the write (`null` when cleared, or on delete).
-    #[schema(value_type = Object, nullable = true)]
+    /// Its value after the write, of the field's own type (`null` when cleared, or on
+    /// delete).
+    #[schema(value_type = Value)]
     pub new: Value,
 }
 
