@@ -3,7 +3,10 @@
 //! - An authenticated caller is counted by who it is (the kind and id of its actor: an API
 //!   key's id, a token's subject), whatever address it calls from: `LABNET_RATE_LIMIT_PER_KEY`.
 //! - A request without credentials is counted by its client address:
-//!   `LABNET_RATE_LIMIT_ANONYMOUS`. The address is the connection's peer, or, when the peer
+//!   `LABNET_RATE_LIMIT_ANONYMOUS`. So is one whose credentials authentication refuses
+//!   (its 401, or a 429 once the address is over its quota): guessing keys costs the same
+//!   quota as anonymous calls do. Outside `/v1` credentials are not read, so every request
+//!   there counts by address. The address is the connection's peer, or, when the peer
 //!   is one of `LABNET_TRUSTED_PROXIES`, the address that proxy (and any trusted proxy
 //!   before it) names in `X-Forwarded-For`. An IPv6 address counts by its /64 network,
 //!   which one host usually holds whole.
