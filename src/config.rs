@@ -61,6 +61,22 @@ pub struct Settings {
     /// `LABNET_KEY_CACHE_SECONDS`: how long an instance trusts what it read about an API key;
     /// a key revoked (or made) through another instance is honoured here within this time.
     pub key_cache_seconds: u64,
+    /// `LABNET_RATE_LIMIT_PER_KEY`: requests per minute each authenticated caller (an API
+    /// key, or a token's subject) may make to one instance; 0 = unlimited.
+    pub rate_limit_per_key: u32,
+    /// `LABNET_RATE_LIMIT_ANONYMOUS`: requests per minute each client address may make to
+    /// one instance without credentials; 0 = unlimited.
+    pub rate_limit_anonymous: u32,
+    /// `LABNET_RATE_LIMIT_BURST`: most requests a caller or address may send at once, out
+    /// of its per-minute quota, before it is held to the steady rate; 0 = the whole quota.
+    pub rate_limit_burst: u32,
+    /// `LABNET_RATE_LIMIT_CLIENTS`: most callers and most addresses (each) whose usage one
+    /// instance remembers; past it, the idle ones are forgotten first.
+    pub rate_limit_clients: usize,
+    /// `LABNET_TRUSTED_PROXIES`: comma-separated addresses or CIDR networks of reverse
+    /// proxies whose `X-Forwarded-For` names the client; empty = none, the peer address is
+    /// the client.
+    pub trusted_proxies: String,
 }
 
 /// The address `cargo run` serves with the default settings; the committed OpenAPI
@@ -87,6 +103,11 @@ impl Default for Settings {
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             public_read: false,
             key_cache_seconds: 5,
+            rate_limit_per_key: 6000,
+            rate_limit_anonymous: 600,
+            rate_limit_burst: 0,
+            rate_limit_clients: 100_000,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -118,6 +139,11 @@ impl Settings {
                 "db_tcp_user_timeout",
                 "public_read",
                 "key_cache_seconds",
+                "rate_limit_per_key",
+                "rate_limit_anonymous",
+                "rate_limit_burst",
+                "rate_limit_clients",
+                "trusted_proxies",
             ]))
             .merge(Env::raw().only(&["database_url", "log_format"]))
             .extract()
@@ -147,6 +173,10 @@ impl Settings {
             return Err("LABNET_BODY_LIMIT must be at least 1024 bytes".to_owned());
         }
         check_public_url(&self.public_url)?;
+        if self.rate_limit_clients == 0 {
+            return Err("LABNET_RATE_LIMIT_CLIENTS must be at least 1".to_owned());
+        }
+        self.trusted_proxy_list()?;
         for (name, seconds) in [
             ("LABNET_DB_TIMEOUT", self.db_timeout),
             ("LABNET_DB_STATEMENT_TIMEOUT", self.db_statement_timeout),
@@ -187,6 +217,34 @@ impl Settings {
         DatabaseUrl::parse(&self.database_url)
     }
 
+    /// Whether clients reach the service over TLS (`LABNET_PUBLIC_URL` is https).
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
+    /// `LABNET_TRUSTED_PROXIES` as networks; a bare address is a network of one.
+    pub fn trusted_proxy_list(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map(|network| network.trunc())
+                    .map_err(|_| {
+                        format!(
+                            "LABNET_TRUSTED_PROXIES: `{entry}` is neither an IP address nor a \
+                             network such as 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect()
+    }
+
     pub fn cors_origin_list(&self) -> Vec<String> {
         self.cors_origins
             .split(',')
@@ -213,6 +271,7 @@ fn check_public_url(raw: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::{check_public_url, Settings};
 
@@ -228,5 +287,24 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(settings.public_base_url(), "https://labnet.example/api");
+        assert!(settings.public_url_is_https());
+        assert!(!Settings::default().public_url_is_https());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let settings = Settings {
+            trusted_proxies: " 127.0.0.1, 10.1.2.3/8 ,::1,fd00::/8".to_owned(),
+            ..Settings::default()
+        };
+        let networks = settings.trusted_proxy_list().unwrap();
+        let texts: Vec<String> = networks.iter().map(ToString::to_string).collect();
+        assert_eq!(texts, ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"]);
+        assert!(Settings::default().trusted_proxy_list().unwrap().is_empty());
+        let bad = Settings {
+            trusted_proxies: "proxy.internal".to_owned(),
+            ..Settings::default()
+        };
+        assert!(bad.validate().is_err());
     }
 }

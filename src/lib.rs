@@ -41,6 +41,8 @@ pub struct AppState {
     pub settings: Settings,
     pub metrics: web::Data<Metrics>,
     pub auth: std::sync::Arc<http::auth::Authenticator>,
+    /// The rate limiters, one set shared by every worker.
+    pub limits: web::Data<http::limits::RateLimits>,
 }
 
 impl AppState {
@@ -51,11 +53,13 @@ impl AppState {
             settings.public_read,
             None,
         );
+        let limits = http::limits::RateLimits::new(&settings)?;
         Ok(Self {
             pool,
             settings,
             metrics: web::Data::new(metrics),
             auth: std::sync::Arc::new(auth),
+            limits: web::Data::new(limits),
         })
     }
 }
@@ -101,14 +105,29 @@ pub fn build_app(
             timeout: std::time::Duration::from_secs(state.settings.body_timeout),
         }))
         .app_data(route_methods)
+        .app_data(state.limits.clone())
+        .app_data(web::Data::new(http::security::SecurityHeaders::new(
+            &state.settings,
+        )))
         .route("/docs", web::get().to(ops::docs_redirect))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", spec)
+                // Swagger UI would otherwise send the spec's address to swagger.io's online
+                // validator and show its badge, both outside the docs' CSP.
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
         .default_service(web::to(ops::no_route))
         .wrap(from_fn(http::idempotency::idempotent_post))
+        // Wrapped inside authentication, so it runs after it and counts the caller it
+        // found; outside idempotency, so a replayed answer counts too.
+        .wrap(from_fn(http::limits::rate_limit))
         .wrap(from_fn(http::auth::authenticate))
         .wrap(Compress::default())
         .wrap(cors)
         .wrap(from_fn(http::cors::refusal_as_problem))
         .wrap(from_fn(http::head::head_as_get))
         .wrap(from_fn(telemetry::observe_request))
+        // Outermost, so that every other layer's answers carry the headers too.
+        .wrap(from_fn(http::security::security_headers))
 }

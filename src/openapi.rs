@@ -42,7 +42,17 @@ after the write), links a laboratory only to hubs there, and writes rows that be
 region (vendors, organizations, localizations without a region) only with `global` scope. \
 Missing or refused credentials get 401 with `WWW-Authenticate`; a caller without the role or \
 the region gets 403 (`required_role`, `outside_regions`), and nothing is written. With \
-`LABNET_PUBLIC_READ=true` every GET also answers without credentials.",
+`LABNET_PUBLIC_READ=true` every GET also answers without credentials.\n\n\
+Rate limits: each API key or token may make `LABNET_RATE_LIMIT_PER_KEY` requests a minute \
+(6000 by default) to one instance, and each client address as many as \
+`LABNET_RATE_LIMIT_ANONYMOUS` (600) without valid credentials (refused credentials count \
+there too). The quota refills steadily; up to `LABNET_RATE_LIMIT_BURST` of it (by default \
+all) may be spent at once. Every limited response \
+carries `RateLimit-Policy` (`\"caller\";q=6000;w=60`: the quota per window of seconds) and \
+`RateLimit` (`\"caller\";r=5999;t=1`: requests remaining, and seconds until the quota is whole \
+again), as the IETF httpapi RateLimit header fields draft writes them; a request over the \
+limit gets 429 `/problems/rate-limited` with `Retry-After` (the `TooManyRequests` response). \
+`/healthz`, `/readyz` and `/metrics` are never limited.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = "1.0.0"
     ),
@@ -62,6 +72,7 @@ the region gets 403 (`required_role`, `outside_regions`), and nothing is written
             responses::InternalError,
             responses::Unauthorized,
             responses::Forbidden,
+            responses::TooManyRequests,
         )
     ),
     modifiers(&BearerScheme),
@@ -114,7 +125,7 @@ pub fn base() -> OpenApiDoc {
 /// Final touches applied after the paths are collected. The error responses that follow
 /// from shared layers are added here, once, instead of on every handler: every `/v1`
 /// operation may answer 500 and 503; one with a body 400, 408, 413, 415 and 422; one with an id
-/// in its path 404. Every POST documents the `Idempotency-Key` header. Then, each in its own
+/// in its path 404; every operation the rate limits count 429. Every POST documents the `Idempotency-Key` header. Then, each in its own
 /// function: the response headers every layer adds, the links from creates, the style of
 /// array filters and the `servers` entry.
 pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
@@ -147,6 +158,9 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
             }
             if versioned {
                 shared.extend([("500", "InternalError"), ("503", "ServiceUnavailable")]);
+            }
+            if !crate::http::limits::exempt(path) {
+                shared.push(("429", "TooManyRequests"));
             }
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                 shared.extend([("401", "Unauthorized"), ("403", "Forbidden")]);
@@ -223,10 +237,14 @@ const REPLAYED_VALUE: &str = "true";
 
 /// Declares the headers the service's layers add to responses: `X-Request-Id` on every
 /// response of every operation (and on every shared response), `Idempotent-Replayed` on
-/// every POST's success.
+/// every POST's success, `RateLimit` and `RateLimit-Policy` on every response of an
+/// operation the rate limits count (and on every shared response but the CORS refusal,
+/// which is answered before them).
 fn add_response_headers(spec: &mut OpenApiDoc) {
     let request_id = request_id_header();
-    for item in spec.paths.paths.values_mut() {
+    let rate_limit = rate_limit_headers();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let limited = !crate::http::limits::exempt(path);
         for (method, operation) in operations_mut(item) {
             for (status, response) in operation.responses.responses.iter_mut() {
                 let RefOr::T(response) = response else {
@@ -235,6 +253,9 @@ fn add_response_headers(spec: &mut OpenApiDoc) {
                 response
                     .headers
                     .insert(REQUEST_ID_HEADER_NAME.to_owned(), request_id.clone());
+                if limited {
+                    response.headers.extend(rate_limit.clone());
+                }
                 if method == "post" && status.starts_with('2') {
                     response
                         .headers
@@ -244,13 +265,42 @@ fn add_response_headers(spec: &mut OpenApiDoc) {
         }
     }
     let components = spec.components.get_or_insert_with(Default::default);
-    for response in components.responses.values_mut() {
+    for (name, response) in components.responses.iter_mut() {
         if let RefOr::T(response) = response {
             response
                 .headers
                 .insert(REQUEST_ID_HEADER_NAME.to_owned(), request_id.clone());
+            if name != "CorsRefused" {
+                response.headers.extend(rate_limit.clone());
+            }
         }
     }
+    components.schemas.insert(
+        RATE_LIMIT_SCHEMA.to_owned(),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r#"^"(caller|address)";r=[0-9]+;t=[0-9]+$"#))
+            .description(Some(
+                "A `RateLimit` value: the quota's name (`caller` for an API key or token, \
+`address` for requests without valid credentials), `r` the requests still allowed now, `t` \
+the seconds until the quota is whole again (on a 429: until the next request is let through, \
+as `Retry-After`).",
+            ))
+            .examples([r#""caller";r=5999;t=1"#])
+            .into(),
+    );
+    components.schemas.insert(
+        RATE_LIMIT_POLICY_SCHEMA.to_owned(),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r#"^"(caller|address)";q=[0-9]+;w=60$"#))
+            .description(Some(
+                "A `RateLimit-Policy` value: the quota's name, `q` the requests it allows per \
+window, `w` the window in seconds.",
+            ))
+            .examples([r#""caller";q=6000;w=60"#])
+            .into(),
+    );
     components.schemas.insert(
         REQUEST_ID_SCHEMA.to_owned(),
         ObjectBuilder::new()
@@ -262,6 +312,40 @@ fn add_response_headers(spec: &mut OpenApiDoc) {
             .examples(["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"])
             .into(),
     );
+}
+
+/// The names of the shared schemas of `RateLimit` and `RateLimit-Policy` values.
+const RATE_LIMIT_SCHEMA: &str = "RateLimit";
+const RATE_LIMIT_POLICY_SCHEMA: &str = "RateLimitPolicy";
+
+/// `RateLimit` and `RateLimit-Policy`, on every response of a counted request while its
+/// limit is on.
+fn rate_limit_headers() -> [(String, Header); 2] {
+    use crate::http::limits::{POLICY_HEADER, STATE_HEADER};
+    [
+        (
+            STATE_HEADER.to_owned(),
+            HeaderBuilder::new()
+                .schema(Ref::from_schema_name(RATE_LIMIT_SCHEMA))
+                .description(Some(
+                    "What is left of the caller's quota (see `RateLimit-Policy`). Sent on \
+every response of every path but `/healthz`, `/readyz` and `/metrics` while the limit that \
+counts the request is on.",
+                ))
+                .build(),
+        ),
+        (
+            POLICY_HEADER.to_owned(),
+            HeaderBuilder::new()
+                .schema(Ref::from_schema_name(RATE_LIMIT_POLICY_SCHEMA))
+                .description(Some(
+                    "The quota that counts the request: per API key or token (`caller`, \
+`LABNET_RATE_LIMIT_PER_KEY`) or, without valid credentials, per client address (`address`, \
+`LABNET_RATE_LIMIT_ANONYMOUS`).",
+                ))
+                .build(),
+        ),
+    ]
 }
 
 /// The response headers' names as the spec spells them.

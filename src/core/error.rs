@@ -536,9 +536,10 @@ for PATCH), declares a charset other than UTF-8, or is compressed (`Content-Enco
 is reused with a different request; `errors[]` names each field with a stable code.",
         remedy "Fix each field `errors[]` lists; the codes are documented with `FieldError`.";
     RATE_LIMITED = "rate-limited", 429, "Too many requests",
-        when "The caller's API key or token (or, for anonymous reads, its address) made more \
-requests than its limit allows (`LABNET_RATE_LIMIT_*`); the `RateLimit` and \
-`RateLimit-Policy` headers describe the limit.",
+        when "The caller's API key or token (or, without valid credentials, its client \
+address) made more requests than its per-minute limit allows (`LABNET_RATE_LIMIT_*`); \
+nothing was done. The `RateLimit` and `RateLimit-Policy` headers \
+describe the limit.",
         remedy "Wait the seconds `Retry-After` gives, then go on more slowly.";
     INTERNAL = "internal", 500, "Internal server error",
         when "An unexpected error in the service. The answer never carries internals; the \

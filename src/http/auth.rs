@@ -18,7 +18,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::api_keys::model::{ApiKeyId, KEY_PREFIX};
 use crate::api_keys::service::{self as keys, MAX_KEY_LENGTH};
@@ -251,7 +251,9 @@ pub async fn authenticate(
                 .await
                 .map(ServiceResponse::map_into_boxed_body)
         }
-        Err(error) => Ok(req.into_response(error.error_response())),
+        // Refused credentials count against the client address (`http::limits`), so that
+        // guessing keys is limited like anonymous calls are.
+        Err(error) => Ok(crate::http::limits::refused_credentials(req, error)),
     }
 }
 

@@ -43,12 +43,17 @@ const ALLOWED_HEADERS: [&str; 9] = [
 ];
 
 /// Response headers a browser lets scripts read across origins.
-const EXPOSED_HEADERS: [&str; 5] = [
+const EXPOSED_HEADERS: [&str; 8] = [
     "etag",
     "location",
     "retry-after",
     REQUEST_ID_HEADER,
     "idempotent-replayed",
+    // The rate limit a script can pace itself by (`http::limits`).
+    "ratelimit",
+    "ratelimit-policy",
+    // Which credentials a 401 asks for.
+    "www-authenticate",
 ];
 
 /// The CORS layer for `LABNET_CORS_ORIGINS` (a list of origins, `*` for any, empty for none).

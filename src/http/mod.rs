@@ -8,9 +8,11 @@ pub mod extract;
 pub mod head;
 pub mod idempotency;
 pub mod json;
+pub mod limits;
 pub mod problem;
 pub mod query;
 pub mod responses;
+pub mod security;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;

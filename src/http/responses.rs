@@ -179,3 +179,14 @@ pub struct Unauthorized(#[allow(dead_code)] Problem);
     )
 )]
 pub struct Forbidden(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Too many requests: the caller's API key or token (or, without valid credentials, its client address) is over its per-minute limit. Nothing was done; retry after the `Retry-After` seconds. `RateLimit-Policy` names the quota that was exceeded and `RateLimit` says `r=0` with `t` = the same seconds as `Retry-After`",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u32, description = "Whole seconds (at least 1) until the next request is let through")),
+    example = json!({"type": "/problems/rate-limited", "title": "Too many requests",
+        "status": 429, "detail": "too many requests for this API key or token: the limit is 6000 per minute; retry in 1 s",
+        "instance": "/v1/laboratories", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct TooManyRequests(#[allow(dead_code)] Problem);

@@ -14,6 +14,7 @@ mod http;
 mod idempotency;
 mod kit;
 mod laboratories;
+mod limits;
 mod localizations;
 mod migrations;
 mod openapi;

@@ -59,7 +59,12 @@ fn nullable(spec: &Value, property: &Value) -> bool {
             .as_array()
             .is_some_and(|branches| branches.iter().any(|b| nullable(spec, resolve(spec, b))))
     });
-    types_null || branch_null
+    // A schema that constrains nothing (an audit change's `old`/`new`, any JSON value)
+    // takes `null` too.
+    let any_value = ["type", "$ref", "oneOf", "anyOf", "allOf", "enum", "const"]
+        .iter()
+        .all(|key| property.get(key).is_none());
+    types_null || branch_null || any_value
 }
 
 /// The schema of a property's non-null values, references resolved.
