@@ -7,6 +7,7 @@ pub mod extract;
 pub mod head;
 pub mod idempotency;
 pub mod json;
+pub mod jwt;
 pub mod problem;
 pub mod query;
 pub mod responses;

@@ -258,6 +258,8 @@ fn www_authenticate(detail: &str) -> String {
     if detail.starts_with(crate::core::error::NO_CREDENTIALS) {
         "Bearer realm=\"labnet\"".to_owned()
     } else {
-        format!("Bearer realm=\"labnet\", error=\"invalid_token\", error_description=\"{description}\"")
+        format!(
+            "Bearer realm=\"labnet\", error=\"invalid_token\", error_description=\"{description}\""
+        )
     }
 }
