@@ -161,7 +161,7 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .merge(Env::prefixed("LABNET_").only(&[
                 "bind",
                 "pool_size",
@@ -178,7 +178,6 @@ impl Settings {
                 "db_tcp_user_timeout",
                 "jwt_issuer",
                 "jwt_audience",
-                "jwt_hs256_secret",
                 "jwt_public_key_file",
                 "jwt_jwks_url",
                 "jwt_jwks_refresh",
@@ -191,6 +190,11 @@ impl Settings {
             .merge(Env::raw().only(&["database_url", "log_format"]))
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
+        // Taken as it is: the environment provider would read a secret of digits as a
+        // number (and refuse it, or drop its leading zeros).
+        if let Ok(secret) = std::env::var("LABNET_JWT_HS256_SECRET") {
+            settings.jwt_hs256_secret = Secret(secret);
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -386,8 +390,125 @@ fn check_public_url(raw: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::{check_public_url, Settings};
+    use super::{check_public_url, parse_role_map, Secret, Settings};
+    use crate::core::auth::Role;
+
+    fn jwt() -> Settings {
+        Settings {
+            jwt_issuer: "https://idp.example".to_owned(),
+            jwt_audience: "labnet".to_owned(),
+            jwt_jwks_url: "https://idp.example/jwks".to_owned(),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn jwt_settings_must_agree() {
+        assert!(Settings::default().check_jwt().is_ok());
+        assert!(jwt().check_jwt().is_ok());
+        let refused = |settings: Settings, needle: &str| {
+            let error = settings.check_jwt().unwrap_err();
+            assert!(error.contains(needle), "{error}");
+        };
+        refused(
+            Settings {
+                jwt_issuer: String::new(),
+                ..jwt()
+            },
+            "LABNET_JWT_AUDIENCE, LABNET_JWT_JWKS_URL set without LABNET_JWT_ISSUER",
+        );
+        refused(
+            Settings {
+                jwt_role_map: "staff=reader".to_owned(),
+                ..Settings::default()
+            },
+            "LABNET_JWT_ROLE_MAP set without",
+        );
+        refused(
+            Settings {
+                jwt_audience: String::new(),
+                ..jwt()
+            },
+            "LABNET_JWT_AUDIENCE is required",
+        );
+        refused(
+            Settings {
+                jwt_jwks_url: String::new(),
+                ..jwt()
+            },
+            "needs a key source",
+        );
+        refused(
+            Settings {
+                jwt_hs256_secret: Secret("31 bytes are too few for HS256!".to_owned()),
+                ..jwt()
+            },
+            "at least 32 bytes",
+        );
+        refused(
+            Settings {
+                jwt_jwks_url: "idp.example/jwks".to_owned(),
+                ..jwt()
+            },
+            "LABNET_JWT_JWKS_URL",
+        );
+        refused(
+            Settings {
+                jwt_jwks_refresh: 0,
+                ..jwt()
+            },
+            "LABNET_JWT_JWKS_REFRESH",
+        );
+        refused(
+            Settings {
+                jwt_leeway: 301,
+                ..jwt()
+            },
+            "LABNET_JWT_LEEWAY",
+        );
+        refused(
+            Settings {
+                jwt_role_claim: " ".to_owned(),
+                ..jwt()
+            },
+            "LABNET_JWT_ROLE_CLAIM",
+        );
+        refused(
+            Settings {
+                jwt_role_map: "staff=owner".to_owned(),
+                ..jwt()
+            },
+            "`staff=owner` names no role",
+        );
+    }
+
+    #[test]
+    fn role_maps_pair_values_with_roles() {
+        assert_eq!(parse_role_map("").unwrap(), vec![]);
+        assert_eq!(
+            parse_role_map(" lab-admins=admin, ,cn=staff=reader ").unwrap(),
+            vec![
+                ("lab-admins".to_owned(), Role::Admin),
+                ("cn=staff".to_owned(), Role::Reader)
+            ]
+        );
+        assert!(parse_role_map("staff").is_err());
+        assert!(parse_role_map("=admin").is_err());
+        assert!(parse_role_map("staff=reader,staff=admin").is_err());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let settings = Settings {
+            jwt_hs256_secret: Secret("a-shared-secret-of-at-least-32-bytes".to_owned()),
+            ..jwt()
+        };
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("a-shared-secret"), "{debug}");
+        assert!(debug.contains("jwt_hs256_secret: \"***\""), "{debug}");
+    }
 
     #[test]
     fn public_urls_are_absolute_http_without_query() {

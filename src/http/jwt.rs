@@ -672,3 +672,499 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::Secret;
+
+    const SECRET: &str = "a-shared-secret-of-at-least-32-bytes";
+    const ISSUER: &str = "https://idp.example/realms/labnet";
+    const AUDIENCE: &str = "labnet";
+    const PRIVATE_KEY: &str = include_str!("../../tests/fixtures/jwt-rs256-private.pem");
+    const OTHER_PRIVATE_KEY: &str =
+        include_str!("../../tests/fixtures/jwt-rs256-other-private.pem");
+    const PUBLIC_KEY_FILE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/jwt-rs256-public.pem"
+    );
+    const REGION: &str = "0193a0f4-9d20-7c3d-9a10-2b3c4d5e6fa0";
+    const OTHER_REGION: &str = "0193a0f4-9d20-7c3d-9a10-2b3c4d5e6fa1";
+
+    fn settings() -> Settings {
+        Settings {
+            jwt_issuer: ISSUER.to_owned(),
+            jwt_audience: AUDIENCE.to_owned(),
+            jwt_hs256_secret: Secret(SECRET.to_owned()),
+            ..Settings::default()
+        }
+    }
+
+    fn verifier_with(settings: Settings) -> JwtVerifier {
+        JwtVerifier::from_settings(&settings).unwrap().unwrap()
+    }
+
+    fn verifier() -> JwtVerifier {
+        verifier_with(settings())
+    }
+
+    fn now() -> i64 {
+        jsonwebtoken::get_current_timestamp() as i64
+    }
+
+    /// The claims of a valid token, `extra` added (a `null` removes a claim).
+    fn claims(extra: Value) -> Value {
+        let mut claims = json!({
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "user-42",
+            "exp": now() + 600,
+            "labnet_role": "editor",
+        });
+        for (name, value) in extra.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(name);
+            } else {
+                claims[name] = value.clone();
+            }
+        }
+        claims
+    }
+
+    fn hs256(claims: &Value) -> String {
+        hs256_with(SECRET, claims)
+    }
+
+    fn hs256_with(secret: &str, claims: &Value) -> String {
+        let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).unwrap()
+    }
+
+    fn rs256(private_key: &str, kid: Option<&str>, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = kid.map(str::to_owned);
+        let key = EncodingKey::from_rsa_pem(private_key.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    /// A token with any header, unsigned.
+    fn unsigned(header: Value, claims: &Value) -> String {
+        let part = |value: &Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(value).unwrap())
+        };
+        format!("{}.{}.", part(&header), part(claims))
+    }
+
+    /// The detail of the 401 a token gets.
+    fn refusal(verifier: &JwtVerifier, token: &str) -> String {
+        match verifier.verify(token) {
+            Err(DomainError::Unauthorized(detail)) => detail,
+            other => panic!("expected a 401, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_hs256_token_becomes_a_caller() {
+        let token = hs256(&claims(json!({"name": "Aigerim Sadykova"})));
+        let caller = verifier().verify(&token).unwrap();
+        assert_eq!(
+            caller,
+            Caller {
+                actor: Actor {
+                    kind: ActorKind::Token,
+                    id: "user-42".to_owned(),
+                    name: Some("Aigerim Sadykova".to_owned()),
+                },
+                role: Some(Role::Editor),
+                scope: Scope::everything(),
+            }
+        );
+        // `aud` may be an array that includes the audience.
+        let token = hs256(&claims(json!({"aud": ["other", AUDIENCE]})));
+        assert_eq!(verifier().verify(&token).unwrap().actor.name, None);
+    }
+
+    #[test]
+    fn a_wrong_secret_is_refused() {
+        let token = hs256_with("another-secret-of-at-least-32-bytes!", &claims(json!({})));
+        let detail = refusal(&verifier(), &token);
+        assert!(detail.contains("signature"), "{detail}");
+    }
+
+    #[test]
+    fn expired_and_premature_tokens_are_refused_beyond_the_leeway() {
+        let verifier = verifier();
+        let expired = hs256(&claims(json!({"exp": now() - 3600})));
+        assert_eq!(refusal(&verifier, &expired), "the token has expired");
+        // Within the default 30 s of skew it still passes.
+        let just_expired = hs256(&claims(json!({"exp": now() - 10})));
+        assert!(verifier.verify(&just_expired).is_ok());
+        let premature = hs256(&claims(json!({"nbf": now() + 3600})));
+        assert_eq!(
+            refusal(&verifier, &premature),
+            "the token is not valid yet (nbf)"
+        );
+        assert!(verifier
+            .verify(&hs256(&claims(json!({"nbf": now() - 5}))))
+            .is_ok());
+        let strict = verifier_with(Settings {
+            jwt_leeway: 0,
+            ..settings()
+        });
+        assert_eq!(refusal(&strict, &just_expired), "the token has expired");
+    }
+
+    #[test]
+    fn issuer_audience_expiry_and_subject_are_required() {
+        let verifier = verifier();
+        let wrong_aud = hs256(&claims(json!({"aud": "another-service"})));
+        assert!(refusal(&verifier, &wrong_aud).contains("audience"));
+        let wrong_iss = hs256(&claims(json!({"iss": "https://evil.example"})));
+        assert!(refusal(&verifier, &wrong_iss).contains("issuer"));
+        for claim in ["iss", "aud", "exp", "sub"] {
+            let token = hs256(&claims(json!({ claim: null })));
+            let detail = refusal(&verifier, &token);
+            assert!(detail.contains(&format!("`{claim}`")), "{claim}: {detail}");
+        }
+        for sub in [json!(""), json!(42), json!("x".repeat(256))] {
+            let token = hs256(&claims(json!({ "sub": sub })));
+            let detail = refusal(&verifier, &token);
+            assert!(detail.contains("`sub`"), "{sub}: {detail}");
+        }
+    }
+
+    #[test]
+    fn alg_none_and_other_algorithms_are_refused() {
+        let verifier = verifier();
+        let none = unsigned(json!({"alg": "none", "typ": "JWT"}), &claims(json!({})));
+        assert_eq!(
+            refusal(&verifier, &none),
+            "tokens signed with `none` are not accepted: only HS256 and RS256"
+        );
+        let es256 = unsigned(json!({"alg": "ES256"}), &claims(json!({})));
+        assert!(refusal(&verifier, &es256).contains("ES256"));
+        // HS512 with the right secret is still not HS256.
+        let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+        let hs512 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(json!({})), &key).unwrap();
+        assert!(refusal(&verifier, &hs512).contains("HS512"));
+        // An RS256 token where only a secret is configured.
+        let rs = rs256(PRIVATE_KEY, None, &claims(json!({})));
+        assert_eq!(
+            refusal(&verifier, &rs),
+            "RS256 tokens are not accepted here"
+        );
+    }
+
+    #[test]
+    fn the_public_key_is_never_an_hmac_secret() {
+        // The classic confusion: an HS256 token "signed" with the RSA public key's PEM.
+        let verifier = verifier_with(Settings {
+            jwt_hs256_secret: Secret::default(),
+            jwt_public_key_file: PUBLIC_KEY_FILE.to_owned(),
+            ..settings()
+        });
+        let pem = std::fs::read_to_string(PUBLIC_KEY_FILE).unwrap();
+        let forged = hs256_with(&pem, &claims(json!({})));
+        assert_eq!(
+            refusal(&verifier, &forged),
+            "HS256 tokens are not accepted here"
+        );
+    }
+
+    #[test]
+    fn malformed_and_oversized_tokens_are_refused_without_echo() {
+        let verifier = verifier();
+        for token in [
+            "",
+            "not-a-jwt",
+            "a.b.c",
+            "....",
+            "eyJhbGciOiJIUzI1NiJ9.e30.!!",
+        ] {
+            assert_eq!(
+                refusal(&verifier, token),
+                "the token is not a well-formed JWT",
+                "{token}"
+            );
+        }
+        let secret_looking = "eyJzZWNyZXQtdGV4dC1zaG91bGQtbm90LWxlYWs.x.y";
+        assert!(!refusal(&verifier, secret_looking).contains("eyJ"));
+        let huge = hs256(&claims(json!({"padding": "x".repeat(MAX_TOKEN_BYTES)})));
+        assert!(huge.len() > MAX_TOKEN_BYTES);
+        assert_eq!(
+            refusal(&verifier, &huge),
+            "the token is longer than 8192 bytes"
+        );
+        let verifier_error = verifier.verify(&huge).unwrap_err();
+        assert_eq!(
+            verifier_error.problem_type().status,
+            401,
+            "bad tokens are 401"
+        );
+    }
+
+    #[test]
+    fn the_role_claim_gives_the_highest_known_role() {
+        let verifier = verifier();
+        let role = |value: Value| {
+            verifier
+                .verify(&hs256(&claims(json!({ "labnet_role": value }))))
+                .map(|caller| caller.role)
+        };
+        assert_eq!(role(json!("reader")).unwrap(), Some(Role::Reader));
+        assert_eq!(role(json!("admin")).unwrap(), Some(Role::Admin));
+        assert_eq!(
+            role(json!(["reader", "admin", "editor"])).unwrap(),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            role(json!(["offline_access", 7, "editor"])).unwrap(),
+            Some(Role::Editor)
+        );
+        for unknown in [json!("superuser"), json!([]), json!(["Admin"])] {
+            let Err(DomainError::Unauthorized(detail)) = role(unknown.clone()) else {
+                panic!("{unknown} accepted");
+            };
+            assert!(detail.contains("names no role"), "{detail}");
+        }
+        let Err(DomainError::Unauthorized(detail)) = role(json!({"role": "admin"})) else {
+            panic!("an object accepted as role");
+        };
+        assert!(detail.contains("string or an array"), "{detail}");
+        let missing = hs256(&claims(json!({"labnet_role": null})));
+        assert_eq!(
+            refusal(&verifier, &missing),
+            "the token has no `labnet_role` claim naming the caller's role"
+        );
+    }
+
+    #[test]
+    fn the_role_map_translates_the_providers_values() {
+        let verifier = verifier_with(Settings {
+            jwt_role_claim: "groups".to_owned(),
+            jwt_role_map: "lab-admins=admin, lab-editors=editor,staff=reader".to_owned(),
+            ..settings()
+        });
+        let role = |groups: Value| {
+            verifier
+                .verify(&hs256(&claims(json!({ "groups": groups }))))
+                .map(|caller| caller.role)
+        };
+        assert_eq!(role(json!("staff")).unwrap(), Some(Role::Reader));
+        assert_eq!(
+            role(json!(["staff", "lab-editors"])).unwrap(),
+            Some(Role::Editor)
+        );
+        assert_eq!(
+            role(json!(["lab-admins", "staff"])).unwrap(),
+            Some(Role::Admin)
+        );
+        // With a map, labnet's own names are just unmapped values.
+        let Err(DomainError::Unauthorized(detail)) = role(json!(["admin", "visitors"])) else {
+            panic!("an unmapped value accepted");
+        };
+        assert!(detail.contains("no value mapped to a role"), "{detail}");
+    }
+
+    #[test]
+    fn a_dotted_claim_name_reaches_into_nested_claims() {
+        let verifier = verifier_with(Settings {
+            jwt_role_claim: "realm_access.roles".to_owned(),
+            ..settings()
+        });
+        let nested = hs256(&claims(
+            json!({"realm_access": {"roles": ["offline_access", "admin"]}}),
+        ));
+        assert_eq!(verifier.verify(&nested).unwrap().role, Some(Role::Admin));
+        // A claim that is itself named with dots wins (namespaced claims).
+        let flat = hs256(&claims(json!({"realm_access.roles": "reader"})));
+        assert_eq!(verifier.verify(&flat).unwrap().role, Some(Role::Reader));
+        let absent = hs256(&claims(json!({"realm_access": {"other": 1}})));
+        assert!(refusal(&verifier, &absent).contains("has no `realm_access.roles`"));
+    }
+
+    #[test]
+    fn the_regions_claim_limits_the_scope() {
+        let verifier = verifier();
+        let scope = |extra: Value| {
+            verifier
+                .verify(&hs256(&claims(extra)))
+                .map(|caller| caller.scope)
+        };
+        let region = RegionId(uuid::Uuid::parse_str(REGION).unwrap());
+        let other = RegionId(uuid::Uuid::parse_str(OTHER_REGION).unwrap());
+        assert_eq!(scope(json!({})).unwrap(), Scope::everything());
+        // Without regions, every row: `labnet_global` cannot take rows in no region away.
+        assert_eq!(
+            scope(json!({"labnet_global": false})).unwrap(),
+            Scope::everything()
+        );
+        assert_eq!(
+            scope(json!({"labnet_regions": [OTHER_REGION, REGION, OTHER_REGION]})).unwrap(),
+            Scope {
+                regions: Some(vec![region, other]),
+                global: false,
+            }
+        );
+        assert_eq!(
+            scope(json!({"labnet_regions": [REGION.to_uppercase()], "labnet_global": true}))
+                .unwrap(),
+            Scope {
+                regions: Some(vec![region]),
+                global: true,
+            }
+        );
+        assert_eq!(
+            scope(json!({"labnet_regions": []})).unwrap(),
+            Scope {
+                regions: Some(vec![]),
+                global: false,
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_regions_or_global_claim_is_refused() {
+        let verifier = verifier();
+        for regions in [
+            json!([REGION, "RU-KGN"]),
+            json!([42]),
+            json!(REGION),
+            json!(null),
+            json!({"id": REGION}),
+        ] {
+            let mut token_claims = claims(json!({}));
+            token_claims["labnet_regions"] = regions.clone();
+            let detail = refusal(&verifier, &hs256(&token_claims));
+            assert_eq!(
+                detail, "the token's `labnet_regions` claim must be an array of region ids (UUIDs)",
+                "{regions}"
+            );
+        }
+        let token = hs256(&claims(
+            json!({"labnet_regions": [REGION], "labnet_global": "yes"}),
+        ));
+        assert_eq!(
+            refusal(&verifier, &token),
+            "the token's `labnet_global` claim must be true or false"
+        );
+    }
+
+    #[test]
+    fn rs256_tokens_verify_with_the_pem_key() {
+        let verifier = verifier_with(Settings {
+            jwt_public_key_file: PUBLIC_KEY_FILE.to_owned(),
+            ..settings()
+        });
+        let token = rs256(PRIVATE_KEY, None, &claims(json!({"labnet_role": "admin"})));
+        assert_eq!(verifier.verify(&token).unwrap().role, Some(Role::Admin));
+        // The PEM key verifies whatever `kid` the token names.
+        let with_kid = rs256(PRIVATE_KEY, Some("key-1"), &claims(json!({})));
+        assert!(verifier.verify(&with_kid).is_ok());
+        let other = rs256(OTHER_PRIVATE_KEY, None, &claims(json!({})));
+        assert!(refusal(&verifier, &other).contains("signature"));
+        // HS256 still works beside it.
+        assert!(verifier.verify(&hs256(&claims(json!({})))).is_ok());
+    }
+
+    #[test]
+    fn pem_files_must_hold_an_rsa_public_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = |content: &str| {
+            let path = dir.path().join("key.pem");
+            std::fs::write(&path, content).unwrap();
+            JwtVerifier::from_settings(&Settings {
+                jwt_public_key_file: path.display().to_string(),
+                ..settings()
+            })
+            .map(|_| ())
+        };
+        assert!(start(&std::fs::read_to_string(PUBLIC_KEY_FILE).unwrap()).is_ok());
+        for wrong in [PRIVATE_KEY, "not a pem", ""] {
+            let error = start(wrong).unwrap_err();
+            assert!(error.starts_with("LABNET_JWT_PUBLIC_KEY_FILE"), "{error}");
+        }
+        let missing = JwtVerifier::from_settings(&Settings {
+            jwt_public_key_file: "/nonexistent/key.pem".to_owned(),
+            ..settings()
+        })
+        .map(|_| ())
+        .unwrap_err();
+        assert!(missing.contains("/nonexistent/key.pem"), "{missing}");
+    }
+
+    #[test]
+    fn without_an_issuer_there_is_no_verifier() {
+        assert!(JwtVerifier::from_settings(&Settings::default())
+            .unwrap()
+            .is_none());
+        let error = JwtVerifier::from_settings(&Settings {
+            jwt_issuer: String::new(),
+            ..settings()
+        })
+        .map(|_| ())
+        .unwrap_err();
+        assert!(error.contains("without LABNET_JWT_ISSUER"), "{error}");
+    }
+
+    fn jwk(private_key: &str, extra: Value) -> Value {
+        let key = EncodingKey::from_rsa_pem(private_key.as_bytes()).unwrap();
+        let mut jwk =
+            serde_json::to_value(Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap()).unwrap();
+        for (name, value) in extra.as_object().unwrap() {
+            jwk[name] = value.clone();
+        }
+        jwk
+    }
+
+    #[test]
+    fn jwks_documents_yield_only_rs256_signing_keys() {
+        let small_modulus = BASE64URL.encode([0xff_u8; 128]);
+        let document = json!({"keys": [
+            jwk(PRIVATE_KEY, json!({"kid": "a", "use": "sig"})),
+            jwk(OTHER_PRIVATE_KEY, json!({"kid": "b"})),
+            // Skipped: another use, another algorithm, a symmetric key, a 1024-bit key,
+            // an EC key, garbage, and a second key under a known id.
+            jwk(OTHER_PRIVATE_KEY, json!({"kid": "enc", "use": "enc"})),
+            jwk(OTHER_PRIVATE_KEY, json!({"kid": "ps", "alg": "PS256"})),
+            {"kty": "oct", "kid": "oct", "k": BASE64URL.encode(SECRET)},
+            {"kty": "RSA", "kid": "small", "n": small_modulus, "e": "AQAB"},
+            {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "AA", "y": "AA"},
+            {"kty": "RSA", "kid": "bad"},
+            jwk(OTHER_PRIVATE_KEY, json!({"kid": "a"})),
+        ]});
+        let set = parse_jwks(&serde_json::to_vec(&document).unwrap()).unwrap();
+        let ids: Vec<_> = set.keys.iter().map(|(kid, _)| kid.clone()).collect();
+        assert_eq!(ids, [Some("a".to_owned()), Some("b".to_owned())]);
+        assert_eq!(set.skipped, 7);
+
+        let too_many = json!({"keys": vec![jwk(PRIVATE_KEY, json!({})); MAX_JWKS_KEYS + 1]});
+        let error = parse_jwks(&serde_json::to_vec(&too_many).unwrap())
+            .map(|_| ())
+            .unwrap_err();
+        assert!(error.contains("more than 64"), "{error}");
+        let no_rsa = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]});
+        assert!(parse_jwks(&serde_json::to_vec(&no_rsa).unwrap()).is_err());
+        assert!(parse_jwks(b"<html>").is_err());
+        assert!(parse_jwks(b"{\"keys\": {}}").is_err());
+    }
+
+    #[test]
+    fn the_description_names_the_default_claims() {
+        let defaults = Settings::default();
+        for claim in [
+            &defaults.jwt_role_claim,
+            &defaults.jwt_regions_claim,
+            &defaults.jwt_global_claim,
+        ] {
+            assert!(JWT_DESCRIPTION.contains(&format!("`{claim}`")), "{claim}");
+        }
+        assert!(JWT_DESCRIPTION.contains(&MAX_TOKEN_BYTES.to_string()));
+    }
+}
