@@ -86,6 +86,12 @@ pub struct Settings {
     pub jwt_global_claim: String,
     /// `LABNET_JWT_LEEWAY`: seconds of clock skew allowed on `exp` and `nbf`.
     pub jwt_leeway: u64,
+    /// `LABNET_PUBLIC_READ`: `true` lets callers without credentials make every GET of the
+    /// registry; writes always need credentials.
+    pub public_read: bool,
+    /// `LABNET_KEY_CACHE_SECONDS`: how long an instance trusts what it read about an API key;
+    /// a key revoked (or made) through another instance is honoured here within this time.
+    pub key_cache_seconds: u64,
 }
 
 /// A setting that must not show up in logs or debug output.
@@ -147,6 +153,8 @@ impl Default for Settings {
             jwt_regions_claim: "labnet_regions".to_owned(),
             jwt_global_claim: "labnet_global".to_owned(),
             jwt_leeway: 30,
+            public_read: false,
+            key_cache_seconds: 5,
         }
     }
 }
@@ -186,6 +194,8 @@ impl Settings {
                 "jwt_regions_claim",
                 "jwt_global_claim",
                 "jwt_leeway",
+                "public_read",
+                "key_cache_seconds",
             ]))
             .merge(Env::raw().only(&["database_url", "log_format"]))
             .extract()
@@ -200,6 +210,12 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.key_cache_seconds > 300 {
+            return Err(
+                "LABNET_KEY_CACHE_SECONDS must be at most 300: a revoked key would work on for longer"
+                    .to_owned(),
+            );
+        }
         DatabaseUrl::parse(&self.database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
         if self.pool_size == 0 {
             return Err("LABNET_POOL_SIZE must be at least 1".to_owned());

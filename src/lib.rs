@@ -1,5 +1,6 @@
 //! labnet: the central registry of a clinical-laboratory network.
 
+pub mod api_keys;
 pub mod config;
 pub mod core;
 pub mod db;
@@ -31,21 +32,29 @@ use crate::db::DbPool;
 use crate::http::json::BodyLimit;
 use crate::telemetry::Metrics;
 
-/// What every handler can reach: the pool, the settings and the metrics registry.
+/// What every handler can reach: the pool, the settings, the metrics registry and what
+/// resolves callers.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
     pub metrics: web::Data<Metrics>,
+    pub auth: std::sync::Arc<http::auth::Authenticator>,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> Result<Self, String> {
         let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
+        let auth = http::auth::Authenticator::new(
+            std::time::Duration::from_secs(settings.key_cache_seconds),
+            settings.public_read,
+            None,
+        );
         Ok(Self {
             pool,
             settings,
             metrics: web::Data::new(metrics),
+            auth: std::sync::Arc::new(auth),
         })
     }
 }
@@ -58,6 +67,7 @@ pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfi
         .service(utoipa_actix_web::scope("/v1/vendors").configure(vendors::routes))
         .service(utoipa_actix_web::scope("/v1/localizations").configure(localizations::routes))
         .service(utoipa_actix_web::scope("/v1/organizations").configure(organizations::routes))
+        .service(utoipa_actix_web::scope("/v1/api-keys").configure(api_keys::routes))
         .configure(ops::routes);
 }
 
@@ -93,6 +103,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .default_service(web::to(ops::no_route))
         .wrap(from_fn(http::idempotency::idempotent_post))
+        .wrap(from_fn(http::auth::authenticate))
         .wrap(Compress::default())
         .wrap(cors)
         .wrap(from_fn(http::cors::refusal_as_problem))

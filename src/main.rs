@@ -30,6 +30,12 @@ enum Command {
     Openapi,
     /// Fill an empty database (`DATABASE_URL`) with a synthetic network, for benchmarks.
     Generate(GenerateArgs),
+    /// Make, list or revoke API keys, straight in the database (`labnet keys create --role
+    /// admin --name ops` makes the first admin key).
+    Keys {
+        #[command(subcommand)]
+        command: labnet::api_keys::cli::KeysCommand,
+    },
 }
 
 #[derive(clap::Args)]
@@ -66,6 +72,10 @@ fn main() -> ExitCode {
             telemetry::init_tracing(settings.log_format);
             generate(&settings, &args)
         }),
+        // No log lines: `create` prints only the key on stdout, for scripts to capture.
+        Command::Keys { command } => {
+            Settings::load().and_then(|settings| labnet::api_keys::cli::run(&settings, command))
+        }
         Command::Serve => Settings::load().and_then(|settings| {
             telemetry::init_tracing(settings.log_format);
             serve(settings)

@@ -33,7 +33,16 @@ PATCH/DELETE: 412 when stale); a list's is weak and digests the page's content; 
 `If-None-Match` gets 304 while current. Every response carries `X-Request-Id`; a POST retried \
 with its `Idempotency-Key` gets the first answer again with `Idempotent-Replayed: true`. PATCH \
 takes a JSON Merge Patch (RFC 7396). A CORS preflight that the configured origins, methods or headers do not \
-allow is refused with 403 `/problems/cors-refused` (the `CorsRefused` response).",
+allow is refused with 403 `/problems/cors-refused` (the `CorsRefused` response).\n\n\
+Authentication: send `Authorization: Bearer <API key or token>` (the `bearer` scheme). Each \
+operation's `security` names the role it needs: `reader` for every GET, `editor` for writes \
+to the registry, `admin` for API keys; each role includes the ones before it. An editor may \
+be limited to regions: it writes only rows in those regions or their subregions (before and \
+after the write), links a laboratory only to hubs there, and writes rows that belong to no \
+region (vendors, organizations, localizations without a region) only with `global` scope. \
+Missing or refused credentials get 401 with `WWW-Authenticate`; a caller without the role or \
+the region gets 403 (`required_role`, `outside_regions`), and nothing is written. With \
+`LABNET_PUBLIC_READ=true` every GET also answers without credentials.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = "1.0.0"
     ),
@@ -51,19 +60,50 @@ allow is refused with 403 `/problems/cors-refused` (the `CorsRefused` response).
             responses::ValidationFailed,
             responses::ServiceUnavailable,
             responses::InternalError,
+            responses::Unauthorized,
+            responses::Forbidden,
         )
     ),
+    modifiers(&BearerScheme),
     tags(
         (name = "regions", description = "Administrative territories, nested country > district > region > municipality, with the rollout stage of the centralization programme"),
         (name = "laboratories", description = "Facilities of the network: hubs, branches, collection points and mobile labs, with their lifecycle status"),
         (name = "vendors", description = "Manufacturers of laboratory and medical equipment, reagents and consumables"),
         (name = "localizations", description = "A vendor bringing (part of) its production into a country, with its stage history"),
         (name = "organizations", description = "Operators, federations, distributors, manufacturers, universities and authorities"),
+        (name = "api-keys", description = "Who may call the API: keys with a role (`reader`, `editor`, `admin`) and, for editors, the regions they may write in; admins only"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "problems", description = "What each problem type means: the page a problem document's `type` leads to")
     )
 )]
 struct ApiDoc;
+
+/// The `bearer` security scheme every operation under `/v1` names.
+struct BearerScheme;
+
+/// What the `bearer` scheme's description says.
+pub const BEARER_DESCRIPTION: &str = "An API key (`lnk_…`, made by an admin through `POST \
+/v1/api-keys` or on the server with `labnet keys create --role admin --name ops`; shown once), \
+or, when the service is configured for it, a JWT from the organization's identity provider. \
+The scopes listed in an operation's requirement are the role it needs (`reader`, `editor`, \
+`admin`).";
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, spec: &mut OpenApiDoc) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = spec.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("API key or JWT")
+                    .description(Some(BEARER_DESCRIPTION))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Metadata and shared components; paths are added by the handlers' registration.
 pub fn base() -> OpenApiDoc {
@@ -107,6 +147,9 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
             if versioned {
                 shared.extend([("500", "InternalError"), ("503", "ServiceUnavailable")]);
             }
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                shared.extend([("401", "Unauthorized"), ("403", "Forbidden")]);
+            }
             for (status, name) in shared {
                 operation
                     .responses
@@ -115,7 +158,9 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
                     .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
             }
         }
-        if let Some(operation) = item.post.as_mut() {
+        // A new key's answer holds its secret, which is never stored for a replay.
+        let replayable = !path.starts_with("/v1/api-keys");
+        if let Some(operation) = item.post.as_mut().filter(|_| replayable) {
             operation
                 .parameters
                 .get_or_insert_with(Vec::new)

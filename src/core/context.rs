@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::auth::Caller;
 use super::error::DomainError;
 
 /// An HTTP answer as plain data: what an idempotent POST stores and replays.
@@ -64,6 +65,11 @@ impl IdempotentRequest {
     /// the answer knows the value's type; a write of another type is a programming error,
     /// refused rather than stored without its answer.
     pub fn answer_for<T: 'static>(&self, value: &T) -> Result<Answer, DomainError> {
+        self.answer_for_any(value)
+    }
+
+    /// [`answer_for`](Self::answer_for) of a value whose type the caller does not name.
+    pub fn answer_for_any(&self, value: &dyn Any) -> Result<Answer, DomainError> {
         self.answer
             .as_ref()
             .and_then(|answer| answer(value))
@@ -85,13 +91,17 @@ impl std::fmt::Debug for IdempotentRequest {
     }
 }
 
-/// The context of one write. `WriteContext::default()` serves writes that no request made.
+/// The context of one write. `WriteContext::default()` serves writes that no request made
+/// (the service itself, as the `system` actor).
 #[derive(Debug, Clone, Default)]
 pub struct WriteContext {
     /// The id of the request being served, when there is one.
     pub request_id: Option<String>,
     /// Set for a POST with an `Idempotency-Key` seen for the first time.
     pub idempotency: Option<IdempotentRequest>,
+    /// Who makes the write: recorded in its audit event, and checked against the rows it
+    /// touches.
+    pub caller: Caller,
 }
 
 impl WriteContext {
@@ -120,6 +130,7 @@ mod tests {
         let context = WriteContext {
             request_id: None,
             idempotency: Some(IdempotentRequest::new("k".into(), "f".into())),
+            caller: Caller::default(),
         }
         .answering(|value: &u32| Answer::json(201, Vec::new(), value));
         let Some(request) = context.idempotency else {

@@ -10,6 +10,7 @@
 //! - `errors`, `query`, `rows`, `child_values`, `types`, `idempotency`: error mapping, query
 //!   macros and SQL functions, the row and child-value macros, SQL types, stored responses.
 
+pub mod audit;
 pub mod child_values;
 pub mod errors;
 pub mod idempotency;
@@ -36,7 +37,8 @@ pub use pool::{
 pub use postgres::CombinedInserts;
 pub use query::{coalesce_int, substr, unnest};
 pub use transactions::{
-    lock_hierarchy, lookup, run, run_within, write, write_statement, write_transaction, Hierarchy,
+    create_statement, lock_hierarchy, lookup, run, run_within, write, write_outcome,
+    write_transaction, Hierarchy,
 };
 pub use url::{redact, DatabaseUrl};
 

@@ -10,6 +10,7 @@ use crate::core::ids::ResourceId;
 use crate::core::paging::{finish_page, PageRequest, RowCursor, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
+use crate::db::audit::{Audited, Change};
 use crate::db::references::refuse_if_referenced;
 use crate::db::{DbConn, DbPool};
 
@@ -20,37 +21,40 @@ pub trait Versioned {
 
 /// The delete every resource makes, inside its write transaction: the row must exist (404)
 /// at the version `If-Match` names (412) with nothing declared as referring to it (409);
-/// then `delete` removes it (and whatever the resource keeps beside it).
-pub fn delete_guarded<T: ResourceId, R: Versioned>(
+/// then `delete` removes it (and whatever the resource keeps beside it) and gives back the
+/// record as it was, for the audit trail.
+pub fn delete_guarded<T: ResourceId, R: Versioned, A>(
     conn: &mut DbConn,
     id: T,
     precondition: &Precondition,
     find: impl FnOnce(&mut DbConn, T) -> QueryResult<Option<R>>,
-    delete: impl FnOnce(&mut DbConn, T, R) -> Result<(), DomainError>,
-) -> Result<(), DomainError> {
+    delete: impl FnOnce(&mut DbConn, T, R) -> Result<A, DomainError>,
+) -> Result<Change<A>, DomainError> {
     let current = find(conn, id)?.ok_or_else(|| id.not_found())?;
     precondition.check(current.version())?;
     refuse_if_referenced(conn, id)?;
-    delete(conn, id, current)
+    delete(conn, id, current).map(Change::deleted)
 }
 
 /// `delete_guarded` in its own write transaction: the whole of a resource's delete.
-pub async fn delete_resource<T, R>(
+pub async fn delete_resource<T, R, A>(
     pool: &DbPool,
     context: &WriteContext,
     id: T,
     precondition: Precondition,
     find: fn(&mut DbConn, T) -> QueryResult<Option<R>>,
-    delete: fn(&mut DbConn, T, R) -> Result<(), DomainError>,
+    delete: fn(&mut DbConn, T, R) -> Result<A, DomainError>,
 ) -> Result<(), DomainError>
 where
     T: ResourceId,
     R: Versioned + 'static,
+    A: Audited,
 {
     crate::db::write(pool, context, move |conn| {
         delete_guarded(conn, id, &precondition, find, delete)
     })
     .await
+    .map(|_| ())
 }
 
 /// A repository's list query: the rows of one page (and one more) for a filter and sort.
@@ -199,14 +203,18 @@ macro_rules! stored_rows {
             diesel::delete($table::table.find(id)).execute(conn)
         }
 
-        /// `delete` as the last step of `delete_guarded`, for a row with nothing beside it.
-        pub fn delete_row(
+        /// `delete` as the last step of `delete_guarded`, for a row with nothing beside it:
+        /// gives back the resource as it was.
+        pub fn delete_row<A>(
             conn: &mut $crate::db::DbConn,
             id: $id,
-            _: $row,
-        ) -> Result<(), $crate::core::error::DomainError> {
+            row: $row,
+        ) -> Result<A, $crate::core::error::DomainError>
+        where
+            A: $crate::core::resource::FromRow<Row = $row, Children = ()>,
+        {
             delete(conn, id)?;
-            Ok(())
+            Ok(A::from_row(row, ()))
         }
     };
     (@owner $table:ident $row:ident $id:ident ($name:ident, $column:ident)) => {

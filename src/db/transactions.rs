@@ -5,12 +5,14 @@
 //! the writers queued ahead of it). Also the advisory locks that keep concurrent changes to a
 //! hierarchy from interleaving.
 
+use std::any::Any;
 use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::{Connection, RunQueryDsl};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::audit::{self, Audited, Change, NewAuditEvent};
 use super::idempotency;
 use super::pool::{ConnectionManager, Health, QUEUE_TIMEOUT};
 use super::{DbConn, DbPool};
@@ -212,14 +214,71 @@ where
 
 /// The one write path: runs `work` in a write transaction on the blocking pool (on SQLite,
 /// after the writers ahead of it), within the request timeout as [`run`] does, together
-/// with what the request's context asks to be committed with it: for a POST with an
-/// `Idempotency-Key`, the key is claimed before the work and its answer stored after it,
-/// in the same transaction. A transaction whose statements get through only after the
-/// request was answered 503 is rolled back instead of committed.
-pub async fn write<T, F>(pool: &DbPool, context: &WriteContext, work: F) -> Result<T, DomainError>
+/// with what the request's context asks to be committed with it:
+///
+/// - the check that the change stays inside the caller's regions (403 and a rollback when
+///   it does not);
+/// - the change's audit event (who, when, each changed field, the record after), which is
+///   also the change feed's entry;
+/// - for a POST with an `Idempotency-Key`, the key, claimed before the work, and its answer,
+///   stored after it.
+///
+/// A transaction whose statements get through only after the request was answered 503 is
+/// rolled back instead of committed.
+pub async fn write<T, F>(
+    pool: &DbPool,
+    context: &WriteContext,
+    work: F,
+) -> Result<Change<T>, DomainError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
-    T: Send + 'static,
+    T: Audited,
+    F: FnOnce(&mut DbConn) -> Result<Change<T>, DomainError> + Send + 'static,
+{
+    write_inner(
+        pool,
+        context,
+        false,
+        move |conn| work(conn).map(|change| (change, ())),
+        |change, _| change.value().map(|value| value as &dyn Any),
+    )
+    .await
+    .map(|(change, ())| change)
+}
+
+/// [`write`] for a write whose answer is not the record itself (a localization's stage
+/// change answers with the history entry): `work` gives the change to record and the
+/// outcome to answer with.
+pub async fn write_outcome<T, O, F>(
+    pool: &DbPool,
+    context: &WriteContext,
+    work: F,
+) -> Result<O, DomainError>
+where
+    T: Audited,
+    O: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<(Change<T>, O), DomainError> + Send + 'static,
+{
+    write_inner(pool, context, false, work, |_, outcome| {
+        Some(outcome as &dyn Any)
+    })
+    .await
+    .map(|(_, outcome)| outcome)
+}
+
+/// The write path itself. `recorded` says that `work` wrote the change's audit event itself
+/// (the create fast path's combined statement), so it is not written twice; `answered`
+/// picks what an idempotent POST's stored answer is made of.
+async fn write_inner<T, O, F>(
+    pool: &DbPool,
+    context: &WriteContext,
+    recorded: bool,
+    work: F,
+    answered: for<'a> fn(&'a Change<T>, &'a O) -> Option<&'a dyn Any>,
+) -> Result<(Change<T>, O), DomainError>
+where
+    T: Audited,
+    O: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<(Change<T>, O), DomainError> + Send + 'static,
 {
     let deadline = Instant::now() + pool.timeouts.request;
     let turn = match &pool.writer {
@@ -234,43 +293,77 @@ where
         ),
         None => None,
     };
-    let idempotent = context.idempotency.clone();
+    let context = context.clone();
     run_until(pool, deadline, turn, move |conn| {
         write_transaction(conn, |conn| {
-            if let Some(request) = &idempotent {
+            if let Some(request) = &context.idempotency {
                 idempotency::claim(conn, request)?;
             }
-            let value = work(conn)?;
-            if let Some(request) = &idempotent {
-                idempotency::record(conn, &request.key, &request.answer_for(&value)?)?;
+            let (change, outcome) = work(conn)?;
+            audit::check_scope(conn, &context.caller, &change)?;
+            if !recorded {
+                if let Some(event) = audit::event_for(&context, &change)? {
+                    audit::insert(conn, &event)?;
+                }
+            }
+            if let Some(request) = &context.idempotency {
+                let value = answered(&change, &outcome).ok_or_else(|| {
+                    DomainError::internal("an idempotent write has nothing to answer with")
+                })?;
+                idempotency::record(conn, &request.key, &request.answer_for_any(value)?)?;
             }
             if Instant::now() > deadline {
                 return Err(DomainError::unavailable(
                     "the database answered too late; the change was not made",
                 ));
             }
-            Ok(value)
+            Ok((change, outcome))
         })
     })
     .await
 }
 
-/// Runs a write whose work issues a single statement on PostgreSQL (such as
-/// [`CombinedInserts`](super::CombinedInserts)), which is atomic by itself: no transaction is
-/// opened around it. On SQLite, where the same work may take several statements, and for an
-/// idempotent POST, whose answer must commit with it, it runs as [`write`] does.
-pub async fn write_statement<T, F>(
+/// Creates `value` with `insert`, which writes the record and the audit event it is given
+/// (on PostgreSQL as one statement, such as [`CombinedInserts`](super::CombinedInserts),
+/// which is atomic by itself: no transaction is opened around it). A caller whose scope
+/// must be checked, an idempotent POST (whose answer must commit with it) and SQLite (where
+/// the same work takes several statements) go through [`write`]'s transaction instead.
+pub async fn create_statement<T, F>(
     pool: &DbPool,
     context: &WriteContext,
-    work: F,
+    value: T,
+    insert: F,
 ) -> Result<T, DomainError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
-    T: Send + 'static,
+    T: Audited,
+    F: FnOnce(&mut DbConn, &T, &NewAuditEvent) -> Result<(), DomainError> + Send + 'static,
 {
-    if pool.writer.is_some() || context.idempotency.is_some() {
-        write(pool, context, work).await
-    } else {
-        run(pool, work).await
+    let created = Change::created(value);
+    let Some(event) = audit::event_for(context, &created)? else {
+        return Err(DomainError::internal("a create has no audit event"));
+    };
+    if pool.writer.is_some() || context.idempotency.is_some() || !context.caller.unlimited() {
+        return write_inner(
+            pool,
+            context,
+            true,
+            move |conn| {
+                if let Some(value) = &created.after {
+                    insert(conn, value, &event)?;
+                }
+                Ok((created, ()))
+            },
+            |change, _| change.value().map(|value| value as &dyn Any),
+        )
+        .await?
+        .0
+        .into_after();
     }
+    run(pool, move |conn| {
+        if let Some(value) = &created.after {
+            insert(conn, value, &event)?;
+        }
+        created.into_after()
+    })
+    .await
 }

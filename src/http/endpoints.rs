@@ -42,8 +42,8 @@ macro_rules! resource_endpoints {
             use actix_web::{delete, get, patch, post, web, HttpResponse};
 
             use super::*;
-            use $crate::core::context::WriteContext;
             use $crate::core::error::DomainError;
+            use $crate::http::auth::{Authorized, Editor, Reader, Writer};
             use $crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
             use $crate::http::idempotency::answer_response;
             use $crate::http::json::JsonBody;
@@ -64,6 +64,7 @@ macro_rules! resource_endpoints {
             #[utoipa::path(
                 tag = $tag,
                 operation_id = $list_op,
+                security(("bearer" = ["reader"])),
                 params(ListParams, IfNoneMatch),
                 responses(
                     (status = 200, description = $page_desc, body = $page,
@@ -75,6 +76,7 @@ macro_rules! resource_endpoints {
             )]
             #[get("")]
             async fn list_items(
+                _caller: Authorized<Reader>,
                 state: web::Data<AppState>,
                 query: ListParams,
                 cached: IfNoneMatch,
@@ -91,6 +93,7 @@ macro_rules! resource_endpoints {
             #[utoipa::path(
                 tag = $tag,
                 operation_id = $create_op,
+                security(("bearer" = ["editor"])),
                 request_body(content = $create, content_type = "application/json"),
                 responses(
                     (status = 201, description = "Created", body = $resource,
@@ -102,14 +105,15 @@ macro_rules! resource_endpoints {
             )]
             #[post("")]
             async fn create_item(
+                context: Writer<Editor>,
                 state: web::Data<AppState>,
-                context: WriteContext,
                 body: JsonBody<$create>,
             ) -> Result<HttpResponse, DomainError> {
                 let answer = |item: &$resource| {
                     $crate::http::created(format!("{}/{}", $path, item.id), item.version, item)
                 };
-                let item = $service::create(&state.pool, &context.answering(answer), body.0).await?;
+                let context = context.into_context().answering(answer);
+                let item = $service::create(&state.pool, &context, body.0).await?;
                 Ok(answer_response(answer(&item)?, false))
             }
 
@@ -117,6 +121,7 @@ macro_rules! resource_endpoints {
             #[utoipa::path(
                 tag = $tag,
                 operation_id = $get_op,
+                security(("bearer" = ["reader"])),
                 params($id, IfNoneMatch),
                 responses(
                     (status = 200, description = $get_desc, body = $resource,
@@ -127,6 +132,7 @@ macro_rules! resource_endpoints {
             )]
             #[get("/{id}")]
             async fn get_item(
+                _caller: Authorized<Reader>,
                 state: web::Data<AppState>,
                 id: IdPath<$id>,
                 cached: IfNoneMatch,
@@ -139,6 +145,7 @@ macro_rules! resource_endpoints {
             #[utoipa::path(
                 tag = $tag,
                 operation_id = $update_op,
+                security(("bearer" = ["editor"])),
                 params($id, IfMatch),
                 request_body(content = $patch, content_type = "application/merge-patch+json"),
                 responses(
@@ -151,10 +158,10 @@ macro_rules! resource_endpoints {
             )]
             #[patch("/{id}")]
             async fn update_item(
+                context: Writer<Editor>,
                 state: web::Data<AppState>,
                 id: IdPath<$id>,
                 precondition: IfMatch,
-                context: WriteContext,
                 body: JsonBody<$patch>,
             ) -> Result<HttpResponse, DomainError> {
                 let item =
@@ -166,6 +173,7 @@ macro_rules! resource_endpoints {
             #[utoipa::path(
                 tag = $tag,
                 operation_id = $delete_op,
+                security(("bearer" = ["editor"])),
                 params($id, IfMatch),
                 responses(
                     (status = 204, description = "Deleted"),
@@ -175,10 +183,10 @@ macro_rules! resource_endpoints {
             )]
             #[delete("/{id}")]
             async fn delete_item(
+                context: Writer<Editor>,
                 state: web::Data<AppState>,
                 id: IdPath<$id>,
                 precondition: IfMatch,
-                context: WriteContext,
             ) -> Result<HttpResponse, DomainError> {
                 $service::delete(&state.pool, &context, id.0, precondition.0).await?;
                 Ok(HttpResponse::NoContent().finish())

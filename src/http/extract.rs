@@ -11,6 +11,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::Required;
 
+use crate::core::auth::Caller;
 use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::ids::ResourceId;
@@ -115,9 +116,15 @@ impl FromRequest for WriteContext {
             .extensions()
             .get::<FirstUse>()
             .map(|first| first.0.clone());
+        let caller = req
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_else(Caller::anonymous);
         ready(Ok(WriteContext {
             request_id: RequestContext::current().map(|context| context.request_id),
             idempotency,
+            caller,
         }))
     }
 }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use crate::core::auth::{Caller, Role};
 use crate::core::context::{Answer, IdempotentRequest};
 use crate::core::error::{DomainError, FieldCode};
 use crate::db::idempotency::{self, Stored};
@@ -41,8 +42,12 @@ fn parse_key(value: &HeaderValue) -> Result<String, DomainError> {
     Ok(key.to_owned())
 }
 
-fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
+fn fingerprint(req: &ServiceRequest, caller: &Caller, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
+    hasher.update(caller.actor.kind.as_str().as_bytes());
+    hasher.update(b":");
+    hasher.update(caller.actor.id.as_bytes());
+    hasher.update(b"\n");
     hasher.update(req.method().as_str().as_bytes());
     hasher.update(b" ");
     hasher.update(req.path().as_bytes());
@@ -142,6 +147,16 @@ pub async fn idempotent_post(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    // Only a caller who may write has its keys looked up (the handler refuses the others).
+    // The caller is part of the fingerprint: another caller reusing a key is refused (422),
+    // never given the first caller's answer.
+    let caller = req.extensions().get::<Caller>().cloned();
+    let Some(caller) = caller.filter(|caller| caller.has(Role::Editor)) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
     let key = match parse_key(&header) {
         Ok(key) => key,
         Err(error) => return Ok(error_response(req, error)),
@@ -162,7 +177,7 @@ pub async fn idempotent_post(
         Ok(bytes) => bytes,
         Err(error) => return Ok(error_response(req, error)),
     };
-    let request_fingerprint = fingerprint(&req, &body_bytes);
+    let request_fingerprint = fingerprint(&req, &caller, &body_bytes);
     req.set_payload(Payload::from(body_bytes));
 
     purge_now_and_then(&state);

@@ -1,6 +1,7 @@
 //! The HTTP edge: extractors, response shapes and the one mapping of domain errors to
 //! problem+json. Nothing below `http` (services, repositories, the core) sees an HTTP type.
 
+pub mod auth;
 pub mod cors;
 pub mod endpoints;
 pub mod extract;

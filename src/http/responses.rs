@@ -148,3 +148,34 @@ pub struct ServiceUnavailable(#[allow(dead_code)] Problem);
         "instance": "/v1/regions", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
 )]
 pub struct InternalError(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Credentials are missing (reads need them unless `LABNET_PUBLIC_READ` is on; writes always do), not `Bearer <credential>`, or unknown, expired or revoked. `WWW-Authenticate` carries the bearer challenge (`error=\"invalid_token\"` when a credential was sent)",
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"labnet\"`, with `error=\"invalid_token\"` and `error_description` when a credential was sent but refused (RFC 6750)")),
+    example = json!({"type": "/problems/unauthorized", "title": "Credentials are missing or invalid",
+        "status": 401, "detail": "the API key was revoked",
+        "instance": "/v1/laboratories", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The caller may not do this: its role is too low (`required_role`), or the write touches rows outside its regions (`outside_regions`; empty for rows in no region, which need `global` scope). Nothing was written",
+    content_type = "application/problem+json",
+    examples(
+        ("role" = (summary = "The role is too low", value = json!({
+            "type": "/problems/forbidden", "title": "Not allowed for this caller", "status": 403,
+            "detail": "this operation needs the `editor` role",
+            "instance": "/v1/laboratories", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+            "required_role": "editor"}))),
+        ("region" = (summary = "Outside the caller's regions", value = json!({
+            "type": "/problems/forbidden", "title": "Not allowed for this caller", "status": 403,
+            "detail": "region 0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70 is outside the regions this caller may write in",
+            "instance": "/v1/laboratories/0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f72",
+            "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71",
+            "outside_regions": ["0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f70"]})))
+    )
+)]
+pub struct Forbidden(#[allow(dead_code)] Problem);

@@ -8,11 +8,14 @@ use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, La
 use super::search::{self, PageWindow, SearchPlan};
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
+use crate::db::audit::{self, NewAuditEvent};
 use crate::db::query::unnest;
 use crate::db::types::{UtcTimestamp, Uuid as UuidType};
 use crate::db::{CombinedInserts, DbConn, MultiBackend};
 use crate::regions::model::RegionId;
-use crate::schema::{laboratories, laboratory_disciplines, laboratory_search_terms, regions};
+use crate::schema::{
+    audit_events, laboratories, laboratory_disciplines, laboratory_search_terms, regions,
+};
 use crate::validation::code_key;
 
 crate::stored_rows!(laboratories: LaboratoryRow by LaboratoryId; owner(code_key_owner, code_key));
@@ -39,8 +42,8 @@ pub fn parent_of(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<Option<Opti
         .optional()
 }
 
-/// Writes a new laboratory with its disciplines and search words. On PostgreSQL the three
-/// inserts go as one statement, atomic by itself, whose text does not depend on how many
+/// Writes a new laboratory with its disciplines, search words and audit event. On
+/// PostgreSQL the four inserts go as one statement, atomic by itself, whose text does not depend on how many
 /// disciplines and words there are (they travel as arrays), so each connection prepares it
 /// once. On SQLite they run one after the other and need the caller's write transaction
 /// (`db::write_statement` gives both).
@@ -49,6 +52,7 @@ pub fn insert(
     row: &LaboratoryRow,
     disciplines: &[Discipline],
     terms: &[String],
+    event: &NewAuditEvent,
 ) -> QueryResult<()> {
     // Fast path (PostgreSQL): one statement per create, measured in docs/performance.md.
     if let DbConn::Pg(pg) = conn {
@@ -79,13 +83,15 @@ pub fn insert(
                     laboratory_search_terms::laboratory_id,
                 )),
         );
+        statements.push(diesel::insert_into(audit_events::table).values(event));
         return statements.execute(pg).map(|_| ());
     }
     diesel::insert_into(laboratories::table)
         .values(row)
         .execute(conn)?;
     disciplines::insert(conn, row.id, disciplines)?;
-    search::insert_terms(conn, row.id, row.created_at, terms)
+    search::insert_terms(conn, row.id, row.created_at, terms)?;
+    audit::insert(conn, event)
 }
 
 /// Deletes the laboratory and its discipline rows (explicitly, so the result does not depend

@@ -18,6 +18,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
 use crate::core::time::now;
+use crate::db::audit::{Change, NewAuditEvent, Place};
 use crate::db::errors::unique_or;
 use crate::db::rows::delete_resource;
 use crate::db::{self, DbConn, DbPool};
@@ -262,30 +263,30 @@ pub async fn create(
     };
     check_fields(&mut fields, checks)?;
     let id = LaboratoryId::generate();
+    let at = now();
+    let row = row_of(id, &fields, at, at, 1);
+    let laboratory = Laboratory::from_row(row.clone(), fields.disciplines.clone());
     let (parent_id, region_id) = (fields.parent_id, fields.region_id);
-    let insert = move |conn: &mut DbConn| {
+    let insert = move |conn: &mut DbConn, _: &Laboratory, event: &NewAuditEvent| {
         // A taken code is refused by the unique index, and (without a hub to compare
         // countries with) an unknown region by the foreign key: no lookups first.
-        let at = now();
-        let row = row_of(id, &fields, at, at, 1);
         let terms = name_and_code_terms(&fields.name, &fields.code);
-        repo::insert(conn, &row, &fields.disciplines, &terms).map_err(|e| match e {
+        repo::insert(conn, &row, &fields.disciplines, &terms, event).map_err(|e| match e {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 unknown_region(fields.region_id)
             }
             other => write_error(other, &fields.code),
-        })?;
-        Ok(Laboratory::from_row(row, fields.disciplines))
+        })
     };
     match parent_id {
         // Without a hub the create is one statement on PostgreSQL.
-        None => db::write_statement(pool, context, insert).await,
+        None => db::create_statement(pool, context, laboratory, insert).await,
         Some(parent_id) => {
-            db::write(pool, context, move |conn| {
+            db::create_statement(pool, context, laboratory, move |conn, value, event| {
                 let country = region_country(conn, region_id)?;
                 db::lock_hierarchy(conn, db::Hierarchy::LaboratoryHubs)?;
                 check_parent(conn, id, parent_id, &country)?;
-                insert(conn)
+                insert(conn, value, event)
             })
             .await
         }
@@ -392,9 +393,10 @@ pub async fn update(
         }
 
         let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
+        let before = Laboratory::from_row(current.clone(), current_disciplines.clone());
         if repo::unchanged(&row, &current) && fields.disciplines == current_disciplines {
             // Nothing changes (e.g. a patch restating the current status).
-            return Ok(Laboratory::from_row(current, current_disciplines));
+            return Ok(Change::unchanged(before));
         }
         repo::update_or_stale(conn, &row, current.version, |e| {
             write_error(e, &fields.code)
@@ -408,9 +410,13 @@ pub async fn update(
             let fresh = name_and_code_terms(&fields.name, &fields.code);
             search::insert_terms(conn, id, current.created_at, &fresh)?;
         }
-        Ok(Laboratory::from_row(row, fields.disciplines))
+        Ok(Change::updated(
+            before,
+            Laboratory::from_row(row, fields.disciplines),
+        ))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn delete(
@@ -428,8 +434,10 @@ pub async fn delete(
         |conn, id, current| {
             let terms = name_and_code_terms(&current.name, &current.code);
             search::delete_terms(conn, id, current.created_at, &terms)?;
+            let mut disciplines = repo::disciplines::of(conn, id)?;
+            disciplines.sort();
             repo::delete(conn, id)?;
-            Ok(())
+            Ok(Laboratory::from_row(current, disciplines))
         },
     )
     .await
@@ -457,3 +465,14 @@ pub async fn list(
     })
     .await
 }
+
+// A laboratory lies in its region; linking it to a hub also writes in the hub's region.
+crate::audited!(Laboratory as "laboratory", |laboratory, conn| {
+    let mut places = vec![Place::Region(laboratory.region_id)];
+    if let Some(hub) = laboratory.parent_id {
+        if let Some(hub) = repo::find(conn, hub)? {
+            places.push(Place::Region(hub.region_id));
+        }
+    }
+    Ok(places)
+});

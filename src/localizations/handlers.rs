@@ -11,8 +11,8 @@ use super::model::{
     StageChange, StageChangeCreate, StageChangePage,
 };
 use super::service;
-use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
+use crate::http::auth::{Authorized, Editor, Reader, Writer};
 use crate::http::created;
 use crate::http::extract::{IdPath, IfMatch, IfNoneMatch};
 use crate::http::idempotency::answer_response;
@@ -126,6 +126,7 @@ crate::resource_endpoints! {
 #[utoipa::path(
     tag = "localizations",
     operation_id = "createLocalizationStageChange",
+    security(("bearer" = ["editor"])),
     params(LocalizationId, IfMatch),
     request_body(content = StageChangeCreate, content_type = "application/json"),
     responses(
@@ -149,14 +150,14 @@ async fn create_localization_stage_change(
     state: web::Data<AppState>,
     id: IdPath<LocalizationId>,
     precondition: IfMatch,
-    context: WriteContext,
+    context: Writer<Editor>,
     body: JsonBody<StageChangeCreate>,
 ) -> Result<HttpResponse, DomainError> {
     let id = id.0;
     let answer = move |(change, version): &(StageChange, i64)| {
         created(format!("/v1/localizations/{id}/history"), *version, change)
     };
-    let context = context.answering(answer);
+    let context = context.into_context().answering(answer);
     let changed = service::change_stage(&state.pool, &context, id, body.0, precondition.0).await?;
     Ok(answer_response(answer(&changed)?, false))
 }
@@ -170,6 +171,7 @@ type HistoryQuery = PageQuery<HistoryOrder>;
 #[utoipa::path(
     tag = "localizations",
     operation_id = "listLocalizationHistory",
+    security(("bearer" = ["reader"])),
     params(LocalizationId, HistoryQuery, IfNoneMatch),
     responses(
         (status = 200, description = "A page of stage changes, oldest first", body = StageChangePage,
@@ -180,6 +182,7 @@ type HistoryQuery = PageQuery<HistoryOrder>;
 )]
 #[get("/{id}/history")]
 async fn list_localization_history(
+    _caller: Authorized<Reader>,
     state: web::Data<AppState>,
     id: IdPath<LocalizationId>,
     query: HistoryQuery,

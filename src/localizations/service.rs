@@ -16,6 +16,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
 use crate::core::time::now;
+use crate::db::audit::{AuditAction, Change, Place};
 use crate::db::rows::list_page;
 use crate::db::{self, DbConn, DbPool};
 use crate::regions::model::RegionId;
@@ -209,9 +210,10 @@ pub async fn create(
                 created_at: at,
             },
         )?;
-        Ok(Localization::from_row(row, fields.scope))
+        Ok(Change::created(Localization::from_row(row, fields.scope)))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn get(pool: &DbPool, id: LocalizationId) -> Result<Localization, DomainError> {
@@ -288,8 +290,9 @@ pub async fn update(
         scope.sort();
         let mut stored = current_scope;
         stored.sort();
+        let before = Localization::from_row(current.clone(), stored.clone());
         if repo::unchanged(&row, &current) && scope == stored {
-            return Ok(Localization::from_row(current, stored));
+            return Ok(Change::unchanged(before));
         }
         if !repo::update(conn, &row, current.version)? {
             return Err(stale(id));
@@ -297,9 +300,10 @@ pub async fn update(
         if scope != stored {
             repo::scopes::replace(conn, id, &scope)?;
         }
-        Ok(Localization::from_row(row, scope))
+        Ok(Change::updated(before, Localization::from_row(row, scope)))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn delete(
@@ -325,10 +329,13 @@ pub async fn delete(
                 },
                 other => other,
             })?;
+        let mut scope = scopes_for(conn, id)?;
+        scope.sort();
         repo::delete(conn, id)?;
-        Ok(())
+        Ok(Change::deleted(Localization::from_row(current, scope)))
     })
     .await
+    .map(|_| ())
 }
 
 pub async fn list(
@@ -364,7 +371,7 @@ pub async fn change_stage(
     let source = checks.optional_text("source", input.source.as_deref(), MAX_SOURCE_LENGTH);
     checks.finish()?;
     let to = input.stage;
-    db::write(pool, context, move |conn| {
+    db::write_outcome(pool, context, move |conn| {
         let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
         let from = current.stage;
@@ -404,7 +411,15 @@ pub async fn change_stage(
             created_at: at,
         };
         repo::insert_change(conn, &change)?;
-        Ok((StageChange::from_row(change, ()), row.version))
+        let mut scope = scopes_for(conn, id)?;
+        scope.sort();
+        let version = row.version;
+        let localization = Change::updated(
+            Localization::from_row(current, scope.clone()),
+            Localization::from_row(row, scope),
+        )
+        .as_action(AuditAction::StageChange);
+        Ok((localization, (StageChange::from_row(change, ()), version)))
     })
     .await
 }
@@ -429,3 +444,12 @@ pub async fn history(
     })
     .await
 }
+
+// A localization lies in its region; one without a region (the whole country) belongs to no
+// region and needs `global` scope.
+crate::audited!(Localization as "localization", |localization, _conn| Ok(vec![
+    match localization.region_id {
+        Some(region) => Place::Region(region),
+        None => Place::Nowhere,
+    }
+]));

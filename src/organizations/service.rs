@@ -12,6 +12,7 @@ use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::{now, Timestamp};
+use crate::db::audit::{Change, Place};
 use crate::db::errors::unique_or;
 use crate::db::rows::{delete_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
@@ -97,9 +98,10 @@ pub async fn create(
         let at = now();
         let row = row_of(conn, OrganizationId::generate(), fields, (at, at, 1))?;
         repo::insert(conn, &row).map_err(|e| unique_or(e, || name_taken(None, &row.name)))?;
-        Ok(Organization::from_row(row, ()))
+        Ok(Change::created(Organization::from_row(row, ())))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn get(pool: &DbPool, id: OrganizationId) -> Result<Organization, DomainError> {
@@ -148,14 +150,18 @@ pub async fn update(
             (current.created_at, now(), current.version + 1),
         )?;
         if repo::unchanged(&row, &current) {
-            return Ok(Organization::from_row(current, ()));
+            return Ok(Change::unchanged(Organization::from_row(current, ())));
         }
         repo::update_or_stale(conn, &row, current.version, |e| {
             unique_or(e, || name_taken(None, &row.name))
         })?;
-        Ok(Organization::from_row(row, ()))
+        Ok(Change::updated(
+            Organization::from_row(current, ()),
+            Organization::from_row(row, ()),
+        ))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn delete(
@@ -170,7 +176,12 @@ pub async fn delete(
         id,
         precondition,
         repo::find_for_update,
-        repo::delete_row,
+        repo::delete_row::<Organization>,
     )
     .await
 }
+
+// An organization belongs to a country, not to a region: writing one needs `global` scope.
+crate::audited!(Organization as "organization", |_organization, _conn| Ok(vec![
+    Place::Nowhere
+]));

@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::service;
 use crate::core::error::DomainError;
+use crate::http::auth::{Authorized, Reader};
 use crate::http::extract::{IdPath, IfNoneMatch};
 use crate::http::query::{parse_country_list, parse_list, ListFilter, ListQuery, SearchDoc};
 use crate::AppState;
@@ -116,6 +117,7 @@ crate::resource_endpoints! {
 #[utoipa::path(
     tag = "regions",
     operation_id = "listRegionAncestors",
+    security(("bearer" = ["reader"])),
     params(RegionId, IfNoneMatch),
     responses(
         (status = 200, description = "The ancestors, root first", body = RegionAncestors,
@@ -125,6 +127,7 @@ crate::resource_endpoints! {
 )]
 #[get("/{id}/ancestors")]
 async fn list_region_ancestors(
+    _caller: Authorized<Reader>,
     state: web::Data<AppState>,
     id: IdPath<RegionId>,
     cached: IfNoneMatch,
@@ -168,6 +171,7 @@ type DescendantsQuery = ListQuery<RegionDescendantsFilter, RegionSort>;
 #[utoipa::path(
     tag = "regions",
     operation_id = "listRegionDescendants",
+    security(("bearer" = ["reader"])),
     params(RegionId, DescendantsQuery, IfNoneMatch),
     responses(
         (status = 200, description = "A page of descendants", body = RegionPage, headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
@@ -177,6 +181,7 @@ type DescendantsQuery = ListQuery<RegionDescendantsFilter, RegionSort>;
 )]
 #[get("/{id}/descendants")]
 async fn list_region_descendants(
+    _caller: Authorized<Reader>,
     state: web::Data<AppState>,
     id: IdPath<RegionId>,
     query: DescendantsQuery,

@@ -10,6 +10,7 @@ use crate::core::error::DomainError;
 use crate::core::paging::{finish_page, PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::time::now;
+use crate::db::audit::{Change, Place};
 use crate::db::references::refuse_if_referenced;
 use crate::db::rows::{delete_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
@@ -189,9 +190,10 @@ pub async fn create(
             version: 1,
         };
         repo::insert(conn, &row)?;
-        Ok(Region::from(row))
+        Ok(Change::created(Region::from(row)))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn get(pool: &DbPool, id: RegionId) -> Result<Region, DomainError> {
@@ -292,12 +294,13 @@ pub async fn update(
             version: current.version + 1,
         };
         if repo::unchanged(&row, &current) {
-            return Ok(Region::from(current));
+            return Ok(Change::unchanged(Region::from(current)));
         }
         repo::update_or_stale(conn, &row, current.version, DomainError::from)?;
-        Ok(Region::from(row))
+        Ok(Change::updated(Region::from(current), Region::from(row)))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn delete(
@@ -312,7 +315,7 @@ pub async fn delete(
         id,
         precondition,
         repo::find_for_update,
-        repo::delete_row,
+        repo::delete_row::<Region>,
     )
     .await
 }
@@ -372,3 +375,10 @@ pub async fn ancestors(pool: &DbPool, id: RegionId) -> Result<Vec<Region>, Domai
 pub fn path_of(conn: &mut DbConn, id: RegionId) -> Result<Option<String>, DomainError> {
     Ok(repo::find(conn, id)?.map(|row| row.path))
 }
+
+// A region lies in itself and, through its parent, in its ancestors: a scope naming it or
+// an ancestor allows writing it; a move is checked at the old and at the new parent.
+crate::audited!(Region as "region", |region, _conn| Ok(vec![Place::RegionItself {
+    id: region.id,
+    parent: region.parent_id,
+}]));

@@ -12,6 +12,7 @@ use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::now;
+use crate::db::audit::{Change, Place};
 use crate::db::errors::unique_or;
 use crate::db::rows::{delete_resource, list_page};
 use crate::db::{self, DbConn, DbPool};
@@ -87,9 +88,10 @@ pub async fn create(
         };
         repo::insert(conn, &row).map_err(|e| unique_or(e, || name_taken(None, &row.name)))?;
         repo::categories::replace(conn, row.id, &fields.categories)?;
-        Ok(Vendor::from_row(row, fields.categories))
+        Ok(Change::created(Vendor::from_row(row, fields.categories)))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 fn load_one(conn: &mut DbConn, row: VendorRow) -> Result<Vendor, DomainError> {
@@ -161,8 +163,9 @@ pub async fn update(
         } else {
             fields.categories.clone()
         };
+        let before = Vendor::from_row(current.clone(), stored_categories.clone());
         if repo::unchanged(&row, &current) && stored_categories == fields.categories {
-            return Ok(Vendor::from_row(current, stored_categories));
+            return Ok(Change::unchanged(before));
         }
         repo::update_or_stale(conn, &row, current.version, |e| {
             unique_or(e, || name_taken(None, &row.name))
@@ -170,9 +173,13 @@ pub async fn update(
         if replace_categories {
             repo::categories::replace(conn, id, &fields.categories)?;
         }
-        Ok(Vendor::from_row(row, fields.categories))
+        Ok(Change::updated(
+            before,
+            Vendor::from_row(row, fields.categories),
+        ))
     })
-    .await
+    .await?
+    .into_after()
 }
 
 pub async fn delete(
@@ -187,11 +194,12 @@ pub async fn delete(
         id,
         precondition,
         repo::find_for_update,
-        |conn, id, _| {
+        |conn, id, row| {
+            let before = load_one(conn, row)?;
             // The foreign key cascades too; deleting first keeps the intent visible here.
             repo::categories::delete(conn, id)?;
             repo::delete(conn, id)?;
-            Ok(())
+            Ok(before)
         },
     )
     .await
@@ -210,3 +218,6 @@ pub async fn list(
     })
     .await
 }
+
+// A vendor belongs to no region: writing one needs `global` scope.
+crate::audited!(Vendor as "vendor", |_vendor, _conn| Ok(vec![Place::Nowhere]));

@@ -128,8 +128,38 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: DbPool,
     pub backend: Backend,
+    /// The admin key `client` sends on every request (`Authorization: Bearer ...`).
+    pub admin_key: String,
     database: TestDatabase,
     server: actix_web::dev::ServerHandle,
+}
+
+/// Makes an API key straight in the database, as `labnet keys create` does: `role` is
+/// reader, editor or admin; `regions` limits an editor (with `global` when the list ends in
+/// `"global"`).
+pub async fn make_key(pool: &DbPool, role: &str, regions: Option<Vec<&str>>) -> String {
+    let global = regions.as_ref().is_some_and(|r| r.contains(&"global"));
+    let regions = regions.map(|r| {
+        r.into_iter()
+            .filter(|region| *region != "global")
+            .map(|region| labnet::regions::model::RegionId(region.parse().expect("region id")))
+            .collect()
+    });
+    let input = labnet::api_keys::model::ApiKeyCreate {
+        name: format!("test-{role}"),
+        role: role.parse().expect("role"),
+        regions,
+        global: global.then_some(true),
+        expires_at: None,
+    };
+    let context = labnet::core::context::WriteContext {
+        caller: labnet::core::auth::Caller::system("tests"),
+        ..Default::default()
+    };
+    labnet::api_keys::service::create(pool, &context, input)
+        .await
+        .expect("make a key")
+        .key
 }
 
 enum TestDatabase {
@@ -228,9 +258,19 @@ async fn serve(settings: Settings, backend: Backend, database: TestDatabase) -> 
         .expect("start the server");
     let handle = server.handle();
     actix_web::rt::spawn(server);
+    let admin_key = make_key(&pool, "admin", None).await;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {admin_key}")).expect("key header"),
+    );
     TestApp {
         base_url: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::new(),
+        client: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client"),
+        admin_key,
         pool,
         backend,
         database,
@@ -268,6 +308,38 @@ impl TestApp {
             builder = builder.body(body.to_string());
         }
         builder.send().await.expect("request sent")
+    }
+
+    /// Sends a request with another credential: `Some(key)` as the bearer, `None` for none.
+    pub async fn request_as(
+        &self,
+        key: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let client = reqwest::Client::new();
+        let method_is_patch = method == Method::PATCH;
+        let mut builder = client.request(method, self.url(path));
+        if let Some(key) = key {
+            builder = builder.header(reqwest::header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        if let Some(body) = body {
+            let content_type = if method_is_patch {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
+            builder = builder
+                .header(CONTENT_TYPE, content_type)
+                .body(body.to_string());
+        }
+        builder.send().await.expect("request sent")
+    }
+
+    /// A key with `role` (and, for an editor, `regions`) in this app's database.
+    pub async fn key(&self, role: &str, regions: Option<Vec<&str>>) -> String {
+        make_key(&self.pool, role, regions).await
     }
 
     pub async fn get(&self, path: &str) -> Response {

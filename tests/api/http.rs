@@ -341,9 +341,11 @@ async fn raw_chunked_post(app: &TestApp, body: &str, chunk_size: usize) -> Strin
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .expect("connect");
-    let mut request = b"POST /v1/regions HTTP/1.1\r\nHost: localhost\r\n\
-        Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-        .to_vec();
+    let mut request = with_key(
+        app,
+        b"POST /v1/regions HTTP/1.1\r\nHost: localhost\r\n\
+        Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+    );
     for chunk in body.as_bytes().chunks(chunk_size) {
         request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
         request.extend_from_slice(chunk);
@@ -730,6 +732,20 @@ async fn refused_cors_preflights_are_problems(backend: Backend) {
 
 /// One HTTP/1.1 exchange over a plain socket: writes `request` (as far as the server reads
 /// it) and returns the status, the headers (names lower-cased) and the body of the answer.
+/// `request` with the app's admin key after its request line.
+fn with_key(app: &TestApp, request: &[u8]) -> Vec<u8> {
+    let line_end = request
+        .windows(2)
+        .position(|pair| pair == b"\r\n")
+        .map_or(request.len(), |at| at + 2);
+    let mut keyed = request[..line_end].to_vec();
+    if line_end < request.len() {
+        keyed.extend_from_slice(format!("Authorization: Bearer {}\r\n", app.admin_key).as_bytes());
+    }
+    keyed.extend_from_slice(&request[line_end..]);
+    keyed
+}
+
 async fn raw_exchange(app: &TestApp, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = app.base_url.trim_start_matches("http://").to_owned();
@@ -737,7 +753,7 @@ async fn raw_exchange(app: &TestApp, request: &[u8]) -> (u16, Vec<(String, Strin
         .await
         .expect("connect");
     // The server may answer and close before reading everything; that is fine.
-    let _ = stream.write_all(request).await;
+    let _ = stream.write_all(&with_key(app, request)).await;
     let mut answer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
     assert!(read.is_ok(), "the connection was not closed within 10 s");
@@ -832,11 +848,12 @@ async fn errors_of_the_http_decoder_are_bare(backend: Backend) {
     let huge = format!("X-Padding: {}\r\n", "p".repeat(131_072));
     let answer = raw_exchange(&app, &get("/v1/regions", &huge)).await;
     assert_bare(&answer, 431, "a 128 KiB header");
-    // Host and Connection plus 94 more make 96 headers, which are read; one more is not.
+    // Host, Connection and Authorization plus 93 more make 96 headers, which are read; one
+    // more is not.
     let many = |count: usize| -> String { (0..count).map(|n| format!("X-H{n}: v\r\n")).collect() };
-    let (status, _, _) = raw_exchange(&app, &get("/v1/regions", &many(94))).await;
+    let (status, _, _) = raw_exchange(&app, &get("/v1/regions", &many(93))).await;
     assert_eq!(status, 200, "96 headers");
-    let answer = raw_exchange(&app, &get("/v1/regions", &many(95))).await;
+    let answer = raw_exchange(&app, &get("/v1/regions", &many(94))).await;
     assert_bare(&answer, 431, "97 headers");
 
     for (what, header_line) in [
@@ -979,7 +996,8 @@ async fn a_trickled_body_is_answered_408_in_time(backend: Backend) {
         let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
         let head = format!(
             "POST /v1/vendors HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-             Content-Length: 200\r\n{extra}\r\n"
+             Authorization: Bearer {}\r\nContent-Length: 200\r\n{extra}\r\n",
+            app.admin_key
         );
         stream.write_all(head.as_bytes()).await.unwrap();
         let started = Instant::now();

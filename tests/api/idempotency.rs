@@ -276,7 +276,7 @@ async fn a_killed_server_leaves_each_key_answered_or_unused(backend: Backend) {
     let app = spawn_app(backend).await;
     let database_url = app.database_url();
     let mut process = Process::start(&database_url).await;
-    let client = reqwest::Client::new();
+    let client = app.client.clone();
     let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let writers: Vec<_> = (0..8)
         .map(|writer| {

@@ -1542,7 +1542,14 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
                     updated_at: at,
                     version: 1,
                 };
-                labnet::laboratories::repo::insert(conn, &row, &[], &[])?;
+                let laboratory = <labnet::laboratories::model::Laboratory as labnet::core::resource::FromRow>::from_row(row.clone(), Vec::new());
+                let event = labnet::db::audit::event_for(
+                    &labnet::core::context::WriteContext::default(),
+                    &labnet::db::audit::Change::created(laboratory),
+                )
+                .expect("event")
+                .expect("an event for a create");
+                labnet::laboratories::repo::insert(conn, &row, &[], &[], &event)?;
             }
             diesel::insert_into(labnet::schema::pending_search_rebuild::table)
                 .values(labnet::schema::pending_search_rebuild::requested.eq(true))

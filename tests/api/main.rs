@@ -2,6 +2,7 @@
 //! HTTP to it, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod cli;
 mod common;
 mod contract;

@@ -236,8 +236,9 @@ fn every_create_links_to_the_operations_on_what_it_created() {
             .map(|(_, _, target)| target["operationId"].as_str().unwrap())
             .collect();
         assert!(!expected.is_empty(), "POST {path} has nothing to link to");
-        if !path.contains('{') {
-            // A collection's create reaches get, update and delete of the new item.
+        if !path.contains('{') && path != "/v1/api-keys" {
+            // A collection's create reaches get, update and delete of the new item (an API
+            // key is only read and revoked).
             let methods: Vec<&str> = all
                 .iter()
                 .filter(|(other, _, _)| other == &item)

@@ -11,6 +11,7 @@ CREATE TABLE api_keys (
     -- Whether rows that belong to no region may be written (always with `regions` NULL).
     global_scope boolean NOT NULL,
     created_at   timestamptz NOT NULL,
+    updated_at   timestamptz NOT NULL,
     expires_at   timestamptz,
     revoked_at   timestamptz,
     last_used_at timestamptz,
@@ -35,6 +36,8 @@ CREATE TABLE audit_events (
     resource_type text NOT NULL,
     resource_id   uuid NOT NULL,
     action        text NOT NULL,
+    -- Whether the change feed carries it (API keys are not registry data).
+    in_feed       boolean NOT NULL,
     -- The record's version after the write (before it, for a delete).
     version       bigint,
     -- JSON array of {field, old, new}.
@@ -46,7 +49,7 @@ CREATE INDEX audit_events_resource_idx ON audit_events (resource_type, resource_
 CREATE INDEX audit_events_record_idx ON audit_events (resource_id, seq);
 CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, seq);
 CREATE INDEX audit_events_occurred_at_idx ON audit_events (occurred_at, seq);
-CREATE INDEX audit_events_unpositioned_idx ON audit_events (seq) WHERE position IS NULL;
+CREATE INDEX audit_events_unpositioned_idx ON audit_events (seq) WHERE position IS NULL AND in_feed;
 
 -- The audit trail cannot be rewritten: only the feed's position may be set, once.
 CREATE FUNCTION audit_events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$

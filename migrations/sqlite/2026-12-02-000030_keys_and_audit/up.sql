@@ -11,6 +11,7 @@ CREATE TABLE api_keys (
     -- Whether rows that belong to no region may be written (always with `regions` NULL).
     global_scope BOOLEAN NOT NULL,
     created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
     expires_at   TEXT,
     revoked_at   TEXT,
     last_used_at TEXT,
@@ -33,6 +34,8 @@ CREATE TABLE audit_events (
     resource_type TEXT NOT NULL,
     resource_id   TEXT NOT NULL,
     action        TEXT NOT NULL,
+    -- Whether the change feed carries it (API keys are not registry data).
+    in_feed       BOOLEAN NOT NULL,
     version       BIGINT,
     changes       TEXT NOT NULL,
     snapshot      TEXT
@@ -41,6 +44,7 @@ CREATE INDEX audit_events_resource_idx ON audit_events (resource_type, resource_
 CREATE INDEX audit_events_record_idx ON audit_events (resource_id, seq);
 CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, seq);
 CREATE INDEX audit_events_occurred_at_idx ON audit_events (occurred_at, seq);
+CREATE INDEX audit_events_feed_idx ON audit_events (seq) WHERE in_feed;
 
 -- The audit trail cannot be rewritten.
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
