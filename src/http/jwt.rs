@@ -329,6 +329,12 @@ impl JwtVerifier {
     }
 }
 
+impl crate::http::auth::TokenVerifier for JwtVerifier {
+    fn verify(&self, token: &str) -> Result<Caller, DomainError> {
+        JwtVerifier::verify(self, token)
+    }
+}
+
 impl Drop for JwtVerifier {
     fn drop(&mut self) {
         if let Some(task) = &self.refresher {
