@@ -389,7 +389,9 @@ mod tests {
 
     #[test]
     fn jwts_are_told_from_other_credentials_by_their_shape() {
-        assert!(looks_like_jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_0"));
+        assert!(looks_like_jwt(
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_0"
+        ));
         assert!(looks_like_jwt("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0."));
         for other in [
             "",

@@ -1,6 +1,6 @@
 //! JWT bearer tokens: `JwtVerifier::start` with its key sources (a PEM file, a JWKS served
-//! over HTTP) and `verify` with the keys it holds, the JWKS's refresh and its bounds. The
-//! helpers (a JWKS server, token minting) serve the tests of the HTTP edge as well.
+//! over HTTP) and `verify` with the keys it holds, the JWKS's refresh and its bounds; then
+//! the same tokens sent to a running server, on both backends.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -14,7 +14,11 @@ use labnet::config::{Secret, Settings};
 use labnet::core::auth::{ActorKind, Role, Scope};
 use labnet::core::error::DomainError;
 use labnet::http::jwt::{JwtVerifier, MAX_JWKS_BYTES};
+use reqwest::Method;
 use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::common::{json_with_status, problem, spawn_app, spawn_app_with, Backend, TestApp};
 
 pub const ISSUER: &str = "https://idp.example/realms/labnet";
 pub const AUDIENCE: &str = "labnet";
@@ -75,9 +79,7 @@ impl JwksServer {
                 }
                 if let Ok(stream) = stream {
                     let answer = answer.lock().unwrap().clone();
-                    if respond(stream, &answer) {
-                        hits.fetch_add(1, Ordering::SeqCst);
-                    }
+                    respond(stream, &answer, &hits);
                 }
             }
         });
@@ -106,8 +108,9 @@ impl Drop for JwksServer {
     }
 }
 
-/// Reads one request head and writes the answer; whether a request came.
-fn respond(mut stream: TcpStream, answer: &Answer) -> bool {
+/// Reads one request head, counts it, and writes the answer. The count comes first: a
+/// client that stops reading an oversized answer has still made its request.
+fn respond(mut stream: TcpStream, answer: &Answer, hits: &AtomicUsize) {
     stream
         .set_read_timeout(Some(Duration::from_secs(2)))
         .unwrap();
@@ -115,10 +118,11 @@ fn respond(mut stream: TcpStream, answer: &Answer) -> bool {
     let mut buffer = [0_u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
         match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return,
             Ok(n) => head.extend_from_slice(&buffer[..n]),
         }
     }
+    hits.fetch_add(1, Ordering::SeqCst);
     let length = if answer.with_length {
         format!("Content-Length: {}\r\n", answer.body.len())
     } else {
@@ -129,7 +133,6 @@ fn respond(mut stream: TcpStream, answer: &Answer) -> bool {
         answer.status, answer.body
     );
     let _ = stream.write_all(response.as_bytes());
-    true
 }
 
 /// The public JWK of a private key, with its `kid`.
@@ -475,4 +478,391 @@ async fn start_answers_none_without_settings_and_refuses_inconsistent_ones() {
     })
     .await;
     assert!(error.contains("without LABNET_JWT_ISSUER"), "{error}");
+}
+
+// ---- over HTTP ----
+
+backend_tests!(
+    an_editor_token_writes_and_is_named_in_the_audit_trail,
+    a_reader_token_reads_but_cannot_write,
+    refused_tokens_get_401_invalid_token_and_write_nothing,
+    rs256_tokens_verify_with_the_jwks_of_the_running_server,
+    a_regions_claim_limits_where_an_editor_token_writes,
+    without_jwt_settings_tokens_are_refused,
+    the_served_spec_does_not_depend_on_the_jwt_settings,
+);
+
+/// A server accepting HS256 tokens signed with [`SECRET`].
+async fn spawn_hs256_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |settings| {
+        *settings = Settings {
+            jwt_issuer: ISSUER.to_owned(),
+            jwt_audience: AUDIENCE.to_owned(),
+            jwt_hs256_secret: Secret(SECRET.to_owned()),
+            ..settings.clone()
+        }
+    })
+    .await
+}
+
+fn hs256_with(secret: &str, claims: &Value) -> String {
+    let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).unwrap()
+}
+
+fn vendor(name: &str) -> Value {
+    json!({"name": name, "country_code": "DE"})
+}
+
+/// The 401 of a refused bearer credential: problem+json, and a challenge with
+/// `invalid_token` (RFC 6750). Returns its detail.
+async fn invalid_token(response: reqwest::Response) -> String {
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = problem(response, 401).await;
+    assert_eq!(body["type"], "/problems/unauthorized", "{body}");
+    assert!(
+        challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""),
+        "{challenge}"
+    );
+    body["detail"].as_str().unwrap().to_owned()
+}
+
+async fn an_editor_token_writes_and_is_named_in_the_audit_trail(backend: Backend) {
+    let app = spawn_hs256_app(backend).await;
+    let token = hs256(&claims(
+        "idp|alice",
+        "editor",
+        json!({"name": "Alice Smirnova"}),
+    ));
+    let response = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/v1/vendors",
+            Some(&vendor("Token Vendor")),
+        )
+        .await;
+    let created = json_with_status(response, 201).await;
+    let id = created["id"].as_str().unwrap();
+    let actors = app
+        .db_texts(&format!(
+            "SELECT actor_kind || ' ' || actor_id || ' ' || COALESCE(actor_name, '-') AS value \
+             FROM audit_events WHERE resource_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(actors, ["token idp|alice Alice Smirnova"]);
+    // A token without a regions claim writes rows in no region and in any region alike.
+    let country = json_with_status(
+        app.request_as(
+            Some(&token),
+            Method::POST,
+            "/v1/regions",
+            Some(&json!({"code": "KZ", "name": "Kazakhstan", "country_code": "KZ", "level": "country"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(country["code"], "KZ");
+    // Editors manage no API keys.
+    let keys = app
+        .request_as(Some(&token), Method::GET, "/v1/api-keys", None)
+        .await;
+    assert_eq!(problem(keys, 403).await["required_role"], "admin");
+}
+
+async fn a_reader_token_reads_but_cannot_write(backend: Backend) {
+    let app = spawn_hs256_app(backend).await;
+    app.create_vendor("Existing", "DE").await;
+    let token = hs256(&claims("idp|bob", "reader", json!({})));
+    let listed = json_with_status(
+        app.request_as(Some(&token), Method::GET, "/v1/vendors", None)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let events_before = app.count_rows("audit_events").await;
+    let refused = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/v1/vendors",
+            Some(&vendor("Refused")),
+        )
+        .await;
+    let refused = problem(refused, 403).await;
+    assert_eq!(refused["type"], "/problems/forbidden");
+    assert_eq!(refused["required_role"], "editor");
+    assert_eq!(app.count_rows("vendors").await, 1);
+    assert_eq!(app.count_rows("audit_events").await, events_before);
+}
+
+async fn refused_tokens_get_401_invalid_token_and_write_nothing(backend: Backend) {
+    let app = spawn_hs256_app(backend).await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let expired = claims(
+        "idp|alice",
+        "admin",
+        json!({"exp": now - 600, "iat": now - 1200}),
+    );
+    let cases = [
+        (hs256(&expired), "the token has expired"),
+        (
+            hs256_with(
+                "another-shared-secret-of-32-bytes-or-more",
+                &claims("idp|alice", "admin", json!({})),
+            ),
+            "the token's signature does not verify",
+        ),
+        (
+            hs256(&claims(
+                "idp|alice",
+                "admin",
+                json!({"aud": "another-service"}),
+            )),
+            "the token's audience (aud) does not include this service",
+        ),
+        (
+            hs256(&claims(
+                "idp|alice",
+                "admin",
+                json!({"iss": "https://evil.example"}),
+            )),
+            "the token's issuer (iss) is not accepted",
+        ),
+        (
+            hs256(&claims("idp|alice", "superuser", json!({}))),
+            "the token's `labnet_role` claim names no role: reader, editor or admin",
+        ),
+        // No RS256 key is configured on this server.
+        (
+            rs256(PRIVATE_KEY, None, &claims("idp|alice", "admin", json!({}))),
+            "RS256 tokens are not accepted here",
+        ),
+        (
+            "opaque-session-token".to_owned(),
+            "the bearer credential is neither an API key (`lnk_…`) nor a JWT",
+        ),
+    ];
+    for (token, reason) in cases {
+        for (method, path, body) in [
+            (Method::POST, "/v1/vendors", Some(vendor("Forged"))),
+            (Method::GET, "/v1/vendors", None),
+        ] {
+            let response = app
+                .request_as(Some(&token), method.clone(), path, body.as_ref())
+                .await;
+            assert_eq!(invalid_token(response).await, reason, "{method} {path}");
+        }
+    }
+    // An unsigned token names its algorithm.
+    let unsigned = format!(
+        "eyJhbGciOiJub25lIn0.{}.",
+        base64_url(&claims("idp|alice", "admin", json!({})).to_string())
+    );
+    let response = app
+        .request_as(Some(&unsigned), Method::GET, "/v1/vendors", None)
+        .await;
+    assert!(
+        invalid_token(response)
+            .await
+            .contains("`none` are not accepted"),
+        "alg none"
+    );
+    assert_eq!(app.count_rows("vendors").await, 0);
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+async fn rs256_tokens_verify_with_the_jwks_of_the_running_server(backend: Backend) {
+    let jwks_server = JwksServer::start(Answer::ok(jwks(&[(PRIVATE_KEY, "a")])));
+    let url = jwks_server.url();
+    let app = spawn_app_with(backend, |settings| {
+        *settings = Settings {
+            jwt_issuer: ISSUER.to_owned(),
+            jwt_audience: AUDIENCE.to_owned(),
+            jwt_jwks_url: url,
+            ..settings.clone()
+        }
+    })
+    .await;
+    assert_eq!(jwks_server.hits(), 1, "the key set is fetched at start");
+    let admin = rs256(
+        PRIVATE_KEY,
+        Some("a"),
+        &claims("idp|carol", "admin", json!({})),
+    );
+    let key = json_with_status(
+        app.request_as(
+            Some(&admin),
+            Method::POST,
+            "/v1/api-keys",
+            Some(&json!({"name": "made-by-token", "role": "reader"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(key["role"], "reader");
+    let actors = app
+        .db_texts(&format!(
+            "SELECT actor_kind || ' ' || actor_id AS value FROM audit_events \
+             WHERE resource_id = '{}'",
+            key["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(actors, ["token idp|carol"]);
+    // A key the provider does not list: refused, and the set is fetched again.
+    let unknown = rs256(
+        OTHER_PRIVATE_KEY,
+        Some("b"),
+        &claims("idp|carol", "admin", json!({})),
+    );
+    let response = app
+        .request_as(Some(&unknown), Method::GET, "/v1/vendors", None)
+        .await;
+    assert_eq!(
+        invalid_token(response).await,
+        "the token's key id (kid) names no key of the identity provider"
+    );
+    eventually("the key set is fetched again", || jwks_server.hits() == 2).await;
+}
+
+async fn a_regions_claim_limits_where_an_editor_token_writes(backend: Backend) {
+    let app = spawn_hs256_app(backend).await;
+    let country = app.create_country("KZ", "Kazakhstan").await;
+    let inside = app
+        .create_region(&country, "KZ-AKT", "Aktobe", "region")
+        .await;
+    let outside = app
+        .create_region(&country, "KZ-ALA", "Almaty", "region")
+        .await;
+    let token = hs256(&claims(
+        "idp|dana",
+        "editor",
+        json!({"labnet_regions": [inside["id"]]}),
+    ));
+    let lab = |region: &Value, code: &str| json!({"region_id": region["id"], "code": code, "name": format!("Lab {code}"), "kind": "branch"});
+    let created = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/v1/laboratories",
+            Some(&lab(&inside, "AKT-001")),
+        )
+        .await;
+    assert_eq!(json_with_status(created, 201).await["code"], "AKT-001");
+
+    let outside_id = outside["id"].as_str().unwrap();
+    let refused = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/v1/laboratories",
+            Some(&lab(&outside, "ALA-001")),
+        )
+        .await;
+    let refused = problem(refused, 403).await;
+    assert_eq!(refused["type"], "/problems/forbidden");
+    assert_eq!(refused["outside_regions"], json!([outside_id]), "{refused}");
+    // Rows in no region need the global claim.
+    let vendor_refused = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/v1/vendors",
+            Some(&vendor("Nowhere")),
+        )
+        .await;
+    assert_eq!(
+        problem(vendor_refused, 403).await["outside_regions"],
+        json!([])
+    );
+    assert_eq!(app.count_rows("laboratories").await, 1);
+    assert_eq!(app.count_rows("vendors").await, 0);
+
+    let global = hs256(&claims(
+        "idp|dana",
+        "editor",
+        json!({"labnet_regions": [inside["id"]], "labnet_global": true}),
+    ));
+    let vendor_created = app
+        .request_as(
+            Some(&global),
+            Method::POST,
+            "/v1/vendors",
+            Some(&vendor("Global")),
+        )
+        .await;
+    assert_eq!(
+        json_with_status(vendor_created, 201).await["name"],
+        "Global"
+    );
+    // Global scope does not widen the regions.
+    let still_refused = app
+        .request_as(
+            Some(&global),
+            Method::POST,
+            "/v1/laboratories",
+            Some(&lab(&outside, "ALA-002")),
+        )
+        .await;
+    assert_eq!(
+        problem(still_refused, 403).await["outside_regions"],
+        json!([outside_id])
+    );
+}
+
+async fn without_jwt_settings_tokens_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = hs256(&claims("idp|alice", "admin", json!({})));
+    for (method, path, body) in [
+        (Method::GET, "/v1/vendors", None),
+        (Method::POST, "/v1/vendors", Some(vendor("Refused"))),
+    ] {
+        let response = app
+            .request_as(Some(&token), method, path, body.as_ref())
+            .await;
+        assert_eq!(
+            invalid_token(response).await,
+            "this service accepts no JWTs: send an API key (`lnk_…`)"
+        );
+    }
+    assert_eq!(app.count_rows("vendors").await, 0);
+    // API keys work as ever.
+    let key = app.key("editor", None).await;
+    let created = app
+        .request_as(
+            Some(&key),
+            Method::POST,
+            "/v1/vendors",
+            Some(&vendor("By key")),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+}
+
+async fn the_served_spec_does_not_depend_on_the_jwt_settings(backend: Backend) {
+    let app = spawn_hs256_app(backend).await;
+    let served = json_with_status(app.get("/openapi.json").await, 200).await;
+    let committed: Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    assert_eq!(served, committed);
+    let description = served["components"]["securitySchemes"]["bearer"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(description.contains(labnet::http::jwt::JWT_DESCRIPTION));
+    assert!(
+        description.contains("\"labnet_role\": \"editor\""),
+        "{description}"
+    );
 }
