@@ -487,6 +487,7 @@ backend_tests!(
     a_reader_token_reads_but_cannot_write,
     refused_tokens_get_401_invalid_token_and_write_nothing,
     rs256_tokens_verify_with_the_jwks_of_the_running_server,
+    a_server_starts_while_its_jwks_fails_and_takes_the_keys_later,
     a_regions_claim_limits_where_an_editor_token_writes,
     without_jwt_settings_tokens_are_refused,
     the_served_spec_does_not_depend_on_the_jwt_settings,
@@ -735,6 +736,48 @@ async fn rs256_tokens_verify_with_the_jwks_of_the_running_server(backend: Backen
         "the token's key id (kid) names no key of the identity provider"
     );
     eventually("the key set is fetched again", || jwks_server.hits() == 2).await;
+}
+
+async fn a_server_starts_while_its_jwks_fails_and_takes_the_keys_later(backend: Backend) {
+    let jwks_server = JwksServer::start(Answer {
+        status: 503,
+        body: "{}".to_owned(),
+        with_length: true,
+    });
+    let url = jwks_server.url();
+    let app = spawn_app_with(backend, |settings| {
+        *settings = Settings {
+            jwt_issuer: ISSUER.to_owned(),
+            jwt_audience: AUDIENCE.to_owned(),
+            jwt_jwks_url: url,
+            jwt_jwks_refresh: 1,
+            ..settings.clone()
+        }
+    })
+    .await;
+    assert_eq!(jwks_server.hits(), 1);
+    // API keys work meanwhile; tokens get 401.
+    app.create_vendor("By key", "DE").await;
+    let response = app
+        .request_as(Some(&token_a()), Method::GET, "/v1/vendors", None)
+        .await;
+    assert_eq!(
+        invalid_token(response).await,
+        "the identity provider's keys have not been fetched yet"
+    );
+    jwks_server.set(Answer::ok(jwks(&[(PRIVATE_KEY, "a")])));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = app
+            .request_as(Some(&token_a()), Method::GET, "/v1/vendors", None)
+            .await;
+        if response.status() == 200 {
+            break;
+        }
+        assert_eq!(response.status(), 401);
+        assert!(Instant::now() < deadline, "the keys were not fetched");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn a_regions_claim_limits_where_an_editor_token_writes(backend: Backend) {
