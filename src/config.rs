@@ -5,6 +5,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::core::auth::Role;
 use crate::db::{DatabaseUrl, DbTimeouts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +56,36 @@ pub struct Settings {
     /// host, port, and a path prefix if a proxy adds one), named in the `servers` of the
     /// served OpenAPI document so generated clients and Swagger UI call the right address.
     pub public_url: String,
+    /// `LABNET_JWT_ISSUER`: the `iss` of accepted JWT bearer tokens; empty turns tokens off
+    /// (API keys only). Needs `LABNET_JWT_AUDIENCE` and at least one key source.
+    pub jwt_issuer: String,
+    /// `LABNET_JWT_AUDIENCE`: the value the tokens' `aud` must hold (this service's name at
+    /// the identity provider).
+    pub jwt_audience: String,
+    /// `LABNET_JWT_HS256_SECRET`: shared secret of HS256 tokens, at least 32 bytes; empty
+    /// refuses HS256.
+    pub jwt_hs256_secret: Secret,
+    /// `LABNET_JWT_PUBLIC_KEY_FILE`: PEM file holding the RSA public key of RS256 tokens.
+    pub jwt_public_key_file: String,
+    /// `LABNET_JWT_JWKS_URL`: http(s) URL of the identity provider's JWKS; its RSA keys
+    /// verify RS256 tokens, chosen by the token's `kid`.
+    pub jwt_jwks_url: String,
+    /// `LABNET_JWT_JWKS_REFRESH`: seconds between two fetches of the JWKS.
+    pub jwt_jwks_refresh: u64,
+    /// `LABNET_JWT_ROLE_CLAIM`: the claim naming the caller's role (a string or an array of
+    /// strings); a dotted name reaches into nested objects (`realm_access.roles`).
+    pub jwt_role_claim: String,
+    /// `LABNET_JWT_ROLE_MAP`: `value=role,...` mapping the identity provider's values of the
+    /// role claim to `reader`, `editor` or `admin`; empty: the claim holds those names.
+    pub jwt_role_map: String,
+    /// `LABNET_JWT_REGIONS_CLAIM`: the claim listing the region ids an editor may write in;
+    /// absent from a token: every region.
+    pub jwt_regions_claim: String,
+    /// `LABNET_JWT_GLOBAL_CLAIM`: the boolean claim allowing writes to rows in no region
+    /// (implied when the regions claim is absent).
+    pub jwt_global_claim: String,
+    /// `LABNET_JWT_LEEWAY`: seconds of clock skew allowed on `exp` and `nbf`.
+    pub jwt_leeway: u64,
     /// `LABNET_PUBLIC_READ`: `true` lets callers without credentials make every GET of the
     /// registry; writes always need credentials.
     pub public_read: bool,
@@ -79,6 +110,32 @@ pub struct Settings {
     pub trusted_proxies: String,
 }
 
+/// A setting that must not show up in logs or debug output.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+/// Bounds of the JWT settings.
+pub const JWT_MIN_SECRET_BYTES: usize = 32;
+pub const JWT_MAX_LEEWAY: u64 = 300;
+pub const JWT_MAX_JWKS_REFRESH: u64 = 24 * 60 * 60;
+
 /// The address `cargo run` serves with the default settings; the committed OpenAPI
 /// document names it.
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
@@ -101,6 +158,17 @@ impl Default for Settings {
             db_tcp_user_timeout: 10,
             log_format: LogFormat::Text,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            jwt_issuer: String::new(),
+            jwt_audience: String::new(),
+            jwt_hs256_secret: Secret::default(),
+            jwt_public_key_file: String::new(),
+            jwt_jwks_url: String::new(),
+            jwt_jwks_refresh: 300,
+            jwt_role_claim: "labnet_role".to_owned(),
+            jwt_role_map: String::new(),
+            jwt_regions_claim: "labnet_regions".to_owned(),
+            jwt_global_claim: "labnet_global".to_owned(),
+            jwt_leeway: 30,
             public_read: false,
             key_cache_seconds: 5,
             rate_limit_per_key: 6000,
@@ -122,7 +190,7 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .merge(Env::prefixed("LABNET_").only(&[
                 "bind",
                 "pool_size",
@@ -137,6 +205,16 @@ impl Settings {
                 "db_statement_timeout",
                 "db_connect_timeout",
                 "db_tcp_user_timeout",
+                "jwt_issuer",
+                "jwt_audience",
+                "jwt_public_key_file",
+                "jwt_jwks_url",
+                "jwt_jwks_refresh",
+                "jwt_role_claim",
+                "jwt_role_map",
+                "jwt_regions_claim",
+                "jwt_global_claim",
+                "jwt_leeway",
                 "public_read",
                 "key_cache_seconds",
                 "rate_limit_per_key",
@@ -148,6 +226,11 @@ impl Settings {
             .merge(Env::raw().only(&["database_url", "log_format"]))
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
+        // Taken as it is: the environment provider would read a secret of digits as a
+        // number (and refuse it, or drop its leading zeros).
+        if let Ok(secret) = std::env::var("LABNET_JWT_HS256_SECRET") {
+            settings.jwt_hs256_secret = Secret(secret);
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -194,7 +277,93 @@ impl Settings {
                 self.db_statement_timeout, self.db_timeout
             ));
         }
+        self.check_jwt()?;
         Ok(())
+    }
+
+    /// Whether JWT bearer tokens are accepted.
+    pub fn jwt_enabled(&self) -> bool {
+        !self.jwt_issuer.is_empty()
+    }
+
+    /// The JWT settings agree with each other: an issuer with an audience and a key source,
+    /// or no JWT setting at all (a key source without an issuer would be silently unused).
+    pub fn check_jwt(&self) -> Result<(), String> {
+        let sources = [
+            ("LABNET_JWT_HS256_SECRET", !self.jwt_hs256_secret.is_empty()),
+            (
+                "LABNET_JWT_PUBLIC_KEY_FILE",
+                !self.jwt_public_key_file.is_empty(),
+            ),
+            ("LABNET_JWT_JWKS_URL", !self.jwt_jwks_url.is_empty()),
+        ];
+        if !self.jwt_enabled() {
+            let given = std::iter::once(("LABNET_JWT_AUDIENCE", !self.jwt_audience.is_empty()))
+                .chain(sources)
+                .chain([("LABNET_JWT_ROLE_MAP", !self.jwt_role_map.is_empty())])
+                .filter(|(_, set)| *set)
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>();
+            if !given.is_empty() {
+                return Err(format!(
+                    "{} set without LABNET_JWT_ISSUER: set the issuer to accept JWT bearer \
+                     tokens, or unset them",
+                    given.join(", ")
+                ));
+            }
+            return Ok(());
+        }
+        if self.jwt_issuer.trim() != self.jwt_issuer {
+            return Err("LABNET_JWT_ISSUER must not begin or end with spaces".to_owned());
+        }
+        if self.jwt_audience.is_empty() {
+            return Err("LABNET_JWT_AUDIENCE is required with LABNET_JWT_ISSUER".to_owned());
+        }
+        if !sources.iter().any(|(_, set)| *set) {
+            return Err(
+                "LABNET_JWT_ISSUER needs a key source: LABNET_JWT_HS256_SECRET, \
+                 LABNET_JWT_PUBLIC_KEY_FILE or LABNET_JWT_JWKS_URL"
+                    .to_owned(),
+            );
+        }
+        let secret = self.jwt_hs256_secret.expose();
+        if !secret.is_empty() && secret.len() < JWT_MIN_SECRET_BYTES {
+            return Err(format!(
+                "LABNET_JWT_HS256_SECRET must be at least {JWT_MIN_SECRET_BYTES} bytes long"
+            ));
+        }
+        if !self.jwt_jwks_url.is_empty() {
+            let url = url::Url::parse(&self.jwt_jwks_url).ok();
+            if !url.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+                return Err("LABNET_JWT_JWKS_URL must be an absolute http or https URL".to_owned());
+            }
+        }
+        if !(1..=JWT_MAX_JWKS_REFRESH).contains(&self.jwt_jwks_refresh) {
+            return Err(format!(
+                "LABNET_JWT_JWKS_REFRESH must be between 1 and {JWT_MAX_JWKS_REFRESH} seconds"
+            ));
+        }
+        if self.jwt_leeway > JWT_MAX_LEEWAY {
+            return Err(format!(
+                "LABNET_JWT_LEEWAY must be at most {JWT_MAX_LEEWAY} seconds"
+            ));
+        }
+        for (name, claim) in [
+            ("LABNET_JWT_ROLE_CLAIM", &self.jwt_role_claim),
+            ("LABNET_JWT_REGIONS_CLAIM", &self.jwt_regions_claim),
+            ("LABNET_JWT_GLOBAL_CLAIM", &self.jwt_global_claim),
+        ] {
+            if claim.trim().is_empty() {
+                return Err(format!("{name} must name a claim"));
+            }
+        }
+        self.jwt_role_map()?;
+        Ok(())
+    }
+
+    /// `LABNET_JWT_ROLE_MAP` as (identity provider's value, role) pairs; empty when unset.
+    pub fn jwt_role_map(&self) -> Result<Vec<(String, Role)>, String> {
+        parse_role_map(&self.jwt_role_map)
     }
 
     /// `public_url` without a trailing `/`, so the spec's paths join it without doubling it.
@@ -255,6 +424,30 @@ impl Settings {
     }
 }
 
+/// Parses `value=role,value=role`. A value may itself hold `=` (the role is after the last
+/// one); naming one value twice is refused, since which role it meant is unclear.
+fn parse_role_map(raw: &str) -> Result<Vec<(String, Role)>, String> {
+    let mut map: Vec<(String, Role)> = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let refuse = |why: &str| Err(format!("LABNET_JWT_ROLE_MAP entry `{entry}` {why}"));
+        let Some((value, role)) = entry.rsplit_once('=') else {
+            return refuse("is not `value=role`");
+        };
+        let (value, role) = (value.trim(), role.trim());
+        if value.is_empty() {
+            return refuse("maps an empty value");
+        }
+        let Ok(role) = role.parse::<Role>() else {
+            return refuse("names no role: reader, editor or admin");
+        };
+        if map.iter().any(|(known, _)| known == value) {
+            return refuse("maps a value mapped before");
+        }
+        map.push((value.to_owned(), role));
+    }
+    Ok(map)
+}
+
 /// `LABNET_PUBLIC_URL` is an absolute http(s) URL without query or fragment.
 fn check_public_url(raw: &str) -> Result<(), String> {
     let refuse = |why: &str| Err(format!("LABNET_PUBLIC_URL `{raw}` {why}"));
@@ -273,7 +466,123 @@ fn check_public_url(raw: &str) -> Result<(), String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::{check_public_url, Settings};
+    use super::{check_public_url, parse_role_map, Secret, Settings};
+    use crate::core::auth::Role;
+
+    fn jwt() -> Settings {
+        Settings {
+            jwt_issuer: "https://idp.example".to_owned(),
+            jwt_audience: "labnet".to_owned(),
+            jwt_jwks_url: "https://idp.example/jwks".to_owned(),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn jwt_settings_must_agree() {
+        assert!(Settings::default().check_jwt().is_ok());
+        assert!(jwt().check_jwt().is_ok());
+        let refused = |settings: Settings, needle: &str| {
+            let error = settings.check_jwt().unwrap_err();
+            assert!(error.contains(needle), "{error}");
+        };
+        refused(
+            Settings {
+                jwt_issuer: String::new(),
+                ..jwt()
+            },
+            "LABNET_JWT_AUDIENCE, LABNET_JWT_JWKS_URL set without LABNET_JWT_ISSUER",
+        );
+        refused(
+            Settings {
+                jwt_role_map: "staff=reader".to_owned(),
+                ..Settings::default()
+            },
+            "LABNET_JWT_ROLE_MAP set without",
+        );
+        refused(
+            Settings {
+                jwt_audience: String::new(),
+                ..jwt()
+            },
+            "LABNET_JWT_AUDIENCE is required",
+        );
+        refused(
+            Settings {
+                jwt_jwks_url: String::new(),
+                ..jwt()
+            },
+            "needs a key source",
+        );
+        refused(
+            Settings {
+                jwt_hs256_secret: Secret("31 bytes are too few for HS256!".to_owned()),
+                ..jwt()
+            },
+            "at least 32 bytes",
+        );
+        refused(
+            Settings {
+                jwt_jwks_url: "idp.example/jwks".to_owned(),
+                ..jwt()
+            },
+            "LABNET_JWT_JWKS_URL",
+        );
+        refused(
+            Settings {
+                jwt_jwks_refresh: 0,
+                ..jwt()
+            },
+            "LABNET_JWT_JWKS_REFRESH",
+        );
+        refused(
+            Settings {
+                jwt_leeway: 301,
+                ..jwt()
+            },
+            "LABNET_JWT_LEEWAY",
+        );
+        refused(
+            Settings {
+                jwt_role_claim: " ".to_owned(),
+                ..jwt()
+            },
+            "LABNET_JWT_ROLE_CLAIM",
+        );
+        refused(
+            Settings {
+                jwt_role_map: "staff=owner".to_owned(),
+                ..jwt()
+            },
+            "`staff=owner` names no role",
+        );
+    }
+
+    #[test]
+    fn role_maps_pair_values_with_roles() {
+        assert_eq!(parse_role_map("").unwrap(), vec![]);
+        assert_eq!(
+            parse_role_map(" lab-admins=admin, ,cn=staff=reader ").unwrap(),
+            vec![
+                ("lab-admins".to_owned(), Role::Admin),
+                ("cn=staff".to_owned(), Role::Reader)
+            ]
+        );
+        assert!(parse_role_map("staff").is_err());
+        assert!(parse_role_map("=admin").is_err());
+        assert!(parse_role_map("staff=reader,staff=admin").is_err());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let settings = Settings {
+            jwt_hs256_secret: Secret("a-shared-secret-of-at-least-32-bytes".to_owned()),
+            ..jwt()
+        };
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("a-shared-secret"), "{debug}");
+        assert!(debug.contains("jwt_hs256_secret: \"***\""), "{debug}");
+    }
 
     #[test]
     fn public_urls_are_absolute_http_without_query() {

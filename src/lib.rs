@@ -46,12 +46,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, settings: Settings) -> Result<Self, String> {
+    /// `tokens` checks the bearer credentials that are not API keys (`None`: only API keys
+    /// are accepted).
+    pub fn new(
+        pool: DbPool,
+        settings: Settings,
+        tokens: Option<std::sync::Arc<dyn http::auth::TokenVerifier>>,
+    ) -> Result<Self, String> {
         let metrics = Metrics::new().map_err(|e| format!("metrics registry: {e}"))?;
         let auth = http::auth::Authenticator::new(
             std::time::Duration::from_secs(settings.key_cache_seconds),
             settings.public_read,
-            None,
+            tokens,
         );
         let limits = http::limits::RateLimits::new(&settings)?;
         Ok(Self {

@@ -124,12 +124,13 @@ fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
     let bind = settings.bind.clone();
     let workers = server::worker_count(&settings);
-    let (server, _pool) = server::start(settings, listener)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
+        // Within the runtime: the JWT verifier's key refresh runs on it.
+        let (server, _pool) = server::start(settings, listener).await?;
         tracing::info!(bind = %bind, workers, "labnet is listening");
         // actix drains in-flight requests on SIGTERM/SIGINT before this returns.
         server.await.map_err(|e| format!("server error: {e}"))?;

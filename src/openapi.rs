@@ -14,6 +14,7 @@ use utoipa_actix_web::AppExt;
 mod properties;
 
 use crate::core::states::expand_moves;
+use crate::http::jwt::JWT_DESCRIPTION;
 use crate::http::responses;
 use crate::{core::error::FieldError, http::problem::Problem};
 
@@ -100,6 +101,26 @@ or, when the service is configured for it, a JWT from the organization's identit
 The scopes listed in an operation's requirement are the role it needs (`reader`, `editor`, \
 `admin`).";
 
+/// The claims of a token the default claim names accept: an editor limited to one region
+/// and its subregions, without `global` scope.
+pub const JWT_EXAMPLE: &str = r#"Example: a token with the header `{"alg": "RS256", "typ": "JWT", "kid": "2026-11"}` and the payload
+
+```json
+{
+  "iss": "https://idp.example/realms/labnet",
+  "aud": "labnet",
+  "sub": "f3b1c2d4-7e8a-4b9c-a1d2-e3f4a5b6c7d8",
+  "name": "Aigerim Sadykova",
+  "iat": 1795000000,
+  "exp": 1795003600,
+  "labnet_role": "editor",
+  "labnet_regions": ["0193a0f4-9d20-7c3d-9a10-2b3c4d5e6fa0"],
+  "labnet_global": false
+}
+```
+
+writes as an editor in that region and its subregions; the audit trail names the actor `token` `f3b1c2d4-7e8a-4b9c-a1d2-e3f4a5b6c7d8`."#;
+
 impl utoipa::Modify for BearerScheme {
     fn modify(&self, spec: &mut OpenApiDoc) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -110,7 +131,11 @@ impl utoipa::Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("API key or JWT")
-                    .description(Some(BEARER_DESCRIPTION))
+                    // The same text whatever the configuration, so the served document
+                    // is the committed one.
+                    .description(Some(format!(
+                        "{BEARER_DESCRIPTION}\n\n{JWT_DESCRIPTION}\n\n{JWT_EXAMPLE}"
+                    )))
                     .build(),
             ),
         );

@@ -2,6 +2,7 @@
 //! and the integration tests start the service through this one path.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -9,6 +10,8 @@ use actix_web::HttpServer;
 
 use crate::config::Settings;
 use crate::db::{self, DbPool};
+use crate::http::auth::TokenVerifier;
+use crate::http::jwt::JwtVerifier;
 use crate::{build_app, AppState};
 
 /// Builds the pool and applies pending migrations (then refreshes the planner statistics);
@@ -39,19 +42,30 @@ pub fn worker_count(settings: &Settings) -> usize {
     }
 }
 
-/// Migrates the database, then builds the server on `listener` with the settings' workers
-/// and shutdown timeout. Nothing is served until the returned server is awaited (inside a
-/// runtime); it stops on SIGTERM/SIGINT after draining in-flight requests, or through its
-/// handle. The pool is returned too, for callers that read the database themselves.
-pub fn start(settings: Settings, listener: TcpListener) -> Result<(Server, DbPool), String> {
-    let pool = migrate(&settings)?;
+/// Starts the JWT verifier (when tokens are configured), migrates the database, then builds
+/// the server on `listener` with the settings' workers and shutdown timeout. Call it within
+/// the tokio runtime that will serve: the JWKS refresh task is spawned on it. Migrations run
+/// on its blocking pool, so the runtime stays free meanwhile. Nothing is served until the
+/// returned server is awaited; it stops on SIGTERM/SIGINT after draining in-flight
+/// requests, or through its handle. The pool is returned too, for callers that read the
+/// database themselves.
+pub async fn start(settings: Settings, listener: TcpListener) -> Result<(Server, DbPool), String> {
+    // Inconsistent JWT settings refuse the start before the database is touched; a JWKS
+    // that cannot be fetched does not (the verifier keeps trying in the background).
+    let tokens = JwtVerifier::start(&settings)
+        .await?
+        .map(|verifier| verifier as Arc<dyn TokenVerifier>);
+    let migrating = settings.clone();
+    let pool = tokio::task::spawn_blocking(move || migrate(&migrating))
+        .await
+        .map_err(|e| format!("the migrations did not finish: {e}"))??;
     let workers = worker_count(&settings);
     let shutdown_timeout = settings.shutdown_timeout;
     let max_connections = settings.max_connections;
     let address = listener
         .local_addr()
         .map_or_else(|_| settings.bind.clone(), |a| a.to_string());
-    let state = AppState::new(pool.clone(), settings)?;
+    let state = AppState::new(pool.clone(), settings, tokens)?;
     let server = HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
         // Each worker takes its share of the connections; a request head must arrive

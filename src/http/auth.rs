@@ -84,15 +84,22 @@ impl Authenticator {
     }
 
     /// The caller a bearer credential stands for, or why it is refused (401).
+    /// A credential beginning with `lnk_` is an API key (a JWT cannot begin so: its first
+    /// part is base64url of a JSON object, `ey…`); one shaped like a JWT goes to the token
+    /// verifier; anything else is refused without being decoded.
     pub async fn caller_for(&self, pool: &DbPool, credential: &str) -> Result<Caller, DomainError> {
         if credential.starts_with(KEY_PREFIX) {
             return self.key_caller(pool, credential).await;
         }
+        if !looks_like_jwt(credential) {
+            return Err(DomainError::bad_credentials(
+                "the bearer credential is neither an API key (`lnk_…`) nor a JWT",
+            ));
+        }
         match &self.tokens {
             Some(tokens) => tokens.verify(credential),
             None => Err(DomainError::bad_credentials(
-                "the bearer credential is not an API key (they begin with `lnk_`), and this \
-                 service accepts no tokens",
+                "this service accepts no JWTs: send an API key (`lnk_…`)",
             )),
         }
     }
@@ -189,6 +196,20 @@ impl Authenticator {
             }
         });
     }
+}
+
+/// Whether a credential has the shape of a JWT: a header, claims and a signature in
+/// base64url, separated by dots. The signature may be empty (an unsigned token, which the
+/// verifier refuses by naming its algorithm).
+fn looks_like_jwt(credential: &str) -> bool {
+    let base64url = |part: &str| {
+        part.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let parts: Vec<&str> = credential.split('.').collect();
+    matches!(parts.as_slice(), [header, claims, signature]
+        if !header.is_empty() && !claims.is_empty()
+            && base64url(header) && base64url(claims) && base64url(signature))
 }
 
 /// The bearer credential of a request: `None` without an `Authorization` header.
@@ -361,5 +382,32 @@ impl<R: Needed> FromRequest for Writer<R> {
                 })
         });
         ready(checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_jwt;
+
+    #[test]
+    fn jwts_are_told_from_other_credentials_by_their_shape() {
+        assert!(looks_like_jwt(
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_0"
+        ));
+        assert!(looks_like_jwt("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0."));
+        for other in [
+            "",
+            "opaque-token",
+            "a.b",
+            "a.b.c.d",
+            ".b.c",
+            "a..c",
+            "a.b.c=",
+            "a.b+.c",
+            "a.b/.c",
+            "a. b.c",
+        ] {
+            assert!(!looks_like_jwt(other), "{other}");
+        }
     }
 }

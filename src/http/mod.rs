@@ -8,6 +8,7 @@ pub mod extract;
 pub mod head;
 pub mod idempotency;
 pub mod json;
+pub mod jwt;
 pub mod limits;
 pub mod problem;
 pub mod query;

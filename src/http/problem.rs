@@ -252,7 +252,8 @@ impl ResponseError for DomainError {
 fn www_authenticate(detail: &str) -> String {
     let description: String = detail
         .chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        // A header value holds visible ASCII only: anything else would drop the challenge.
+        .filter(|c| c.is_ascii() && *c != '"' && *c != '\\' && !c.is_ascii_control())
         .take(200)
         .collect();
     if detail.starts_with(crate::core::error::NO_CREDENTIALS) {

@@ -248,15 +248,15 @@ fn init_test_log() {
 }
 
 /// Starts the application through `labnet::server::start`, the function `main` uses, on a
-/// random port. The start (migrations included) runs on the blocking pool, so the test's
-/// runtime stays free for whatever it runs itself (such as a proxy in front of the database).
+/// random port. Its migrations run on the blocking pool, so the test's runtime stays free
+/// for whatever it runs itself (such as a proxy in front of the database); the JWT
+/// verifier's key refresh, when tokens are configured, runs on it.
 async fn serve(settings: Settings, backend: Backend, database: TestDatabase) -> TestApp {
     init_test_log();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let (server, pool) = actix_web::web::block(move || labnet::server::start(settings, listener))
+    let (server, pool) = labnet::server::start(settings, listener)
         .await
-        .expect("start task")
         .expect("start the server");
     let handle = server.handle();
     actix_web::rt::spawn(server);

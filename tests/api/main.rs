@@ -12,6 +12,7 @@ mod generate;
 mod headers;
 mod http;
 mod idempotency;
+mod jwt;
 mod kit;
 mod laboratories;
 mod limits;
