@@ -16,6 +16,7 @@ backend_tests!(
     an_expired_key_is_refused,
     credentials_are_checked_before_anything_else,
     public_reads_open_gets_only,
+    two_instances_honour_keys_made_and_revoked_on_either,
 );
 
 /// The records every operation of the matrix is sent to: a country with two regions A and B;
@@ -532,4 +533,79 @@ async fn public_reads_open_gets_only(backend: Backend) {
         .request_as(None, Method::GET, "/v1/api-keys", None)
         .await;
     problem(keys, 401).await;
+}
+
+/// Two instances on one database: a key made through one works on the other at once, and
+/// one revoked through either stops working on the other within `LABNET_KEY_CACHE_SECONDS`.
+async fn two_instances_honour_keys_made_and_revoked_on_either(backend: Backend) {
+    let first = spawn_app(backend).await;
+    {
+        let second = first.spawn_second().await;
+        let created = first
+            .post(
+                "/v1/api-keys",
+                &json!({"name": "shared-editor", "role": "editor"}),
+            )
+            .await;
+        let location = created.headers()["location"].to_str().unwrap().to_owned();
+        let key = json_with_status(created, 201).await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let on_second = second
+            .request_as(Some(&key), Method::GET, "/v1/regions", None)
+            .await;
+        assert_eq!(on_second.status(), 200);
+        let write = second
+            .request_as(
+                Some(&key),
+                Method::POST,
+                "/v1/vendors",
+                Some(&json!({"name": "Shared", "country_code": "DE", "categories": []})),
+            )
+            .await;
+        json_with_status(write, 201).await;
+
+        // Revoked through the second; the first read the key before and cached it.
+        let on_first = first
+            .request_as(Some(&key), Method::GET, "/v1/regions", None)
+            .await;
+        assert_eq!(on_first.status(), 200);
+        assert_eq!(second.delete(&location).await.status(), 204);
+        let refused = second
+            .request_as(Some(&key), Method::GET, "/v1/regions", None)
+            .await;
+        problem(refused, 401).await;
+        let cache =
+            std::time::Duration::from_secs(labnet::config::Settings::default().key_cache_seconds);
+        let started = std::time::Instant::now();
+        let mut status = 200;
+        while started.elapsed() < cache + std::time::Duration::from_secs(3) {
+            status = first
+                .request_as(Some(&key), Method::GET, "/v1/regions", None)
+                .await
+                .status()
+                .as_u16();
+            if status == 401 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, 401, "the revocation reached the first instance");
+        // No write through the first slipped in with the revoked key.
+        let write = first
+            .request_as(
+                Some(&key),
+                Method::POST,
+                "/v1/vendors",
+                Some(&json!({"name": "Late", "country_code": "DE", "categories": []})),
+            )
+            .await;
+        problem(write, 401).await;
+        assert!(first
+            .db_texts("SELECT name AS value FROM vendors")
+            .await
+            .iter()
+            .all(|name| name != "Late"));
+    }
 }
