@@ -5,6 +5,7 @@ pub mod audit;
 pub mod config;
 pub mod core;
 pub mod db;
+pub mod demo;
 pub mod generate;
 pub mod http;
 pub mod openapi;

@@ -30,6 +30,9 @@ enum Command {
     Openapi,
     /// Fill an empty database (`DATABASE_URL`) with a synthetic network, for benchmarks.
     Generate(GenerateArgs),
+    /// Load the illustrative demo data set (regions, laboratories, vendors, localizations,
+    /// organizations); a second run changes nothing.
+    SeedDemo,
     /// Make, list or revoke API keys, straight in the database (`labnet keys create --role
     /// admin --name ops` makes the first admin key).
     Keys {
@@ -76,6 +79,10 @@ fn main() -> ExitCode {
         Command::Keys { command } => {
             Settings::load().and_then(|settings| labnet::api_keys::cli::run(&settings, command))
         }
+        Command::SeedDemo => Settings::load().and_then(|settings| {
+            telemetry::init_tracing(settings.log_format);
+            seed_demo(&settings)
+        }),
         Command::Serve => Settings::load().and_then(|settings| {
             telemetry::init_tracing(settings.log_format);
             serve(settings)
@@ -113,6 +120,19 @@ fn generate(settings: &Settings, args: &GenerateArgs) -> Result<(), String> {
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let report = labnet::generate::generate(&pool, options)?;
+    for line in report.lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn seed_demo(settings: &Settings) -> Result<(), String> {
+    let pool = migrate(settings)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let report = runtime.block_on(labnet::demo::seed(&pool))?;
     for line in report.lines {
         println!("{line}");
     }

@@ -8,6 +8,7 @@ mod changes;
 mod cli;
 mod common;
 mod contract;
+mod demo;
 mod generate;
 mod headers;
 mod http;
