@@ -14,7 +14,7 @@ use crate::core::auth::Caller;
 use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
-use crate::db::{self, DbPool};
+use crate::db::{self, DbConn, DbPool};
 use crate::laboratories::model::{
     Discipline, LaboratoryCreate, LaboratoryId, LaboratoryKind, LaboratoryStatus,
 };
@@ -386,18 +386,13 @@ async fn region(
 ) -> Result<(RegionId, bool), String> {
     let code = input.code.clone();
     let lookup = code.clone();
-    let existing = db::lookup(pool, move |conn| {
-        Ok(regions::repo::code_owner(conn, &lookup, None)?)
-    })
+    find_or_make(
+        pool,
+        &code,
+        move |conn| regions::repo::code_owner(conn, &lookup, None),
+        async { Ok(regions::service::create(pool, context, input).await?.id) },
+    )
     .await
-    .map_err(failed(&code))?;
-    if let Some(id) = existing {
-        return Ok((id, false));
-    }
-    let region = regions::service::create(pool, context, input)
-        .await
-        .map_err(failed(&code))?;
-    Ok((region.id, true))
 }
 
 /// The hub in the capital, a branch in the second town and a collection point in the
@@ -497,18 +492,17 @@ async fn laboratory(
 ) -> Result<(LaboratoryId, bool), String> {
     let code = input.code.clone();
     let key = code_key(&code);
-    let existing = db::lookup(pool, move |conn| {
-        Ok(laboratories::repo::code_key_owner(conn, &key, None)?)
-    })
+    find_or_make(
+        pool,
+        &code,
+        move |conn| laboratories::repo::code_key_owner(conn, &key, None),
+        async {
+            Ok(laboratories::service::create(pool, context, input)
+                .await?
+                .id)
+        },
+    )
     .await
-    .map_err(failed(&code))?;
-    if let Some(id) = existing {
-        return Ok((id, false));
-    }
-    let laboratory = laboratories::service::create(pool, context, input)
-        .await
-        .map_err(failed(&code))?;
-    Ok((laboratory.id, true))
 }
 
 async fn organization(
@@ -517,27 +511,24 @@ async fn organization(
     demo: &DemoOrganization,
 ) -> Result<bool, String> {
     let key = search_key(demo.name);
-    let existing = db::lookup(pool, move |conn| {
-        Ok(organizations::repo::name_key_owner(conn, &key, None)?)
-    })
-    .await
-    .map_err(failed(demo.name))?;
-    if existing.is_some() {
-        return Ok(false);
-    }
-    organizations::service::create(
+    let input = OrganizationCreate {
+        name: demo.name.into(),
+        kind: demo.kind,
+        country_code: demo.country_code.into(),
+        website: None,
+    };
+    let (_, made) = find_or_make(
         pool,
-        context,
-        OrganizationCreate {
-            name: demo.name.into(),
-            kind: demo.kind,
-            country_code: demo.country_code.into(),
-            website: None,
+        demo.name,
+        move |conn| organizations::repo::name_key_owner(conn, &key, None),
+        async {
+            Ok(organizations::service::create(pool, context, input)
+                .await?
+                .id)
         },
     )
-    .await
-    .map_err(failed(demo.name))?;
-    Ok(true)
+    .await?;
+    Ok(made)
 }
 
 async fn vendor(
@@ -546,27 +537,42 @@ async fn vendor(
     demo: &DemoVendor,
 ) -> Result<(VendorId, bool), String> {
     let key = search_key(demo.name);
-    let existing = db::lookup(pool, move |conn| {
-        Ok(vendors::repo::name_key_owner(conn, &key, None)?)
-    })
+    let input = VendorCreate {
+        name: demo.name.into(),
+        country_code: demo.country_code.into(),
+        website: Some(demo.website.into()),
+        categories: demo.categories.to_vec(),
+    };
+    find_or_make(
+        pool,
+        demo.name,
+        move |conn| vendors::repo::name_key_owner(conn, &key, None),
+        async { Ok(vendors::service::create(pool, context, input).await?.id) },
+    )
     .await
-    .map_err(failed(demo.name))?;
+}
+
+/// The id of the record `find` sees, or else of the one `make` creates, and whether it was
+/// made: how a second run leaves every record alone.
+async fn find_or_make<Id, Find, Make>(
+    pool: &DbPool,
+    what: &str,
+    find: Find,
+    make: Make,
+) -> Result<(Id, bool), String>
+where
+    Id: Send + 'static,
+    Find: FnOnce(&mut DbConn) -> diesel::QueryResult<Option<Id>> + Send + 'static,
+    Make: std::future::Future<Output = Result<Id, DomainError>>,
+{
+    let existing = db::lookup(pool, move |conn| Ok(find(conn)?))
+        .await
+        .map_err(failed(what))?;
     if let Some(id) = existing {
         return Ok((id, false));
     }
-    let vendor = vendors::service::create(
-        pool,
-        context,
-        VendorCreate {
-            name: demo.name.into(),
-            country_code: demo.country_code.into(),
-            website: Some(demo.website.into()),
-            categories: demo.categories.to_vec(),
-        },
-    )
-    .await
-    .map_err(failed(demo.name))?;
-    Ok((vendor.id, true))
+    let id = make.await.map_err(failed(what))?;
+    Ok((id, true))
 }
 
 /// The vendor's localization in Russia, made unless the vendor has one there.
