@@ -16,6 +16,8 @@ pub mod server;
 pub mod telemetry;
 pub mod validation;
 
+pub mod equipment_models;
+pub mod equipment_units;
 pub mod laboratories;
 pub mod localizations;
 pub mod organizations;
@@ -79,6 +81,10 @@ pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfi
         .service(utoipa_actix_web::scope("/v1/vendors").configure(vendors::routes))
         .service(utoipa_actix_web::scope("/v1/localizations").configure(localizations::routes))
         .service(utoipa_actix_web::scope("/v1/organizations").configure(organizations::routes))
+        .service(
+            utoipa_actix_web::scope("/v1/equipment-models").configure(equipment_models::routes),
+        )
+        .service(utoipa_actix_web::scope("/v1/equipment-units").configure(equipment_units::routes))
         .service(utoipa_actix_web::scope("/v1/api-keys").configure(api_keys::routes))
         .configure(audit::routes)
         .configure(ops::routes);

@@ -189,6 +189,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    equipment_models (id) {
+        id -> Uuid,
+        vendor_id -> Uuid,
+        name -> Text,
+        model_code -> Text,
+        model_code_key -> Text,
+        search_text -> Text,
+        category -> Text,
+        localization_id -> Nullable<Uuid>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    equipment_units (id) {
+        id -> Uuid,
+        equipment_model_id -> Uuid,
+        laboratory_id -> Uuid,
+        serial_number -> Text,
+        serial_key -> Text,
+        installed_on -> Nullable<Date>,
+        status -> Text,
+        supplier_vendor_id -> Nullable<Uuid>,
+        supplier_name -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(equipment_units -> equipment_models (equipment_model_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     laboratories,
@@ -200,6 +241,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     localization_scopes,
     localization_stage_changes,
     organizations,
+    equipment_models,
+    equipment_units,
+);
+
+// A laboratory's unit counts group the units by their model's category.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    equipment_units::laboratory_id,
+    equipment_models::category,
 );
 
 diesel::table! {

@@ -22,6 +22,8 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "vendor",
     "localization",
     "organization",
+    "equipment_model",
+    "equipment_unit",
     "api_key",
 ];
 

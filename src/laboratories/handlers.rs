@@ -14,6 +14,7 @@ use crate::regions::model::RegionId;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     standard::routes(config);
+    crate::equipment_units::laboratory_routes(config);
 }
 
 /// Filters of `GET /v1/laboratories`.
@@ -160,7 +161,7 @@ crate::resource_endpoints! {
     /// Delete a laboratory
     ///
     /// Deletes the laboratory with its disciplines. Refused (409, `referenced_by`) while other
-    /// laboratories send samples to it (`parent_id`).
+    /// laboratories send samples to it (`parent_id`) or equipment units are recorded there.
     delete "deleteLaboratory" [(status = 409, response = crate::http::responses::Conflict),];
     /// List a laboratory's audit trail
     audit "listLaboratoryAudit";

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,6 +9,7 @@ use crate::core::paging::{IntKey, TextKey, TimestampKey};
 use crate::core::resource::FromRow;
 use crate::core::states::{StateMachine, Target};
 use crate::core::time::Timestamp;
+use crate::equipment_models::model::EquipmentCategory;
 use crate::regions::model::RegionId;
 use crate::schema::laboratories;
 use crate::validation::{members, merge_patch_field};
@@ -246,6 +249,7 @@ impl AccreditationPatch {
         "valid_until": "2029-03-31"
     },
     "disciplines": ["clinical_chemistry", "hematology", "immunology", "microbiology", "molecular_diagnostics"],
+    "equipment_counts": {"hematology_analyzer": 2, "clinical_chemistry_analyzer": 1},
     "created_at": "2026-11-24T09:30:00Z",
     "updated_at": "2026-11-24T09:30:00Z",
     "version": 1
@@ -305,6 +309,13 @@ pub struct Laboratory {
     /// be empty.
     #[schema(value_type = BTreeSet<Discipline>, max_items = 14)]
     pub disciplines: Vec<Discipline>,
+    /// The units installed here that are not decommissioned, by their model's category
+    /// (keys are `EquipmentCategory` values); a category without such units is absent, so a
+    /// laboratory without equipment has `{}`. Every unit write that changes the counts gives
+    /// the laboratory a new version.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, i64>, required = true, example = json!({"hematology_analyzer": 2, "clinical_chemistry_analyzer": 1}))]
+    pub equipment_counts: BTreeMap<EquipmentCategory, i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Grows with every change; the ETag is derived from it.
@@ -333,6 +344,8 @@ impl FromRow for Laboratory {
             opened_on: row.opened_on,
             operator: row.operator,
             disciplines,
+            // Filled by the service, which reads the units.
+            equipment_counts: BTreeMap::new(),
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,

@@ -303,3 +303,14 @@ pub fn list(
 pub fn region_country(conn: &mut DbConn, id: RegionId) -> QueryResult<Option<String>> {
     Ok(crate::regions::repo::find(conn, id)?.map(|region| region.country_code))
 }
+
+/// Marks the laboratory changed (a new version and `updated_at`) without touching its
+/// fields: what it shows beside them, its unit counts, changed, so its ETag must too.
+pub fn touch(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<usize> {
+    diesel::update(laboratories::table.find(id))
+        .set((
+            laboratories::version.eq(laboratories::version + 1),
+            laboratories::updated_at.eq(crate::core::time::now()),
+        ))
+        .execute(conn)
+}

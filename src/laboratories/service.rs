@@ -297,7 +297,7 @@ pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, DomainEr
     db::lookup(pool, move |conn| {
         let (row, disciplines) = repo::find_with_disciplines(conn, id)?
             .ok_or_else(|| DomainError::not_found("laboratory", id))?;
-        Ok(Laboratory::from_row(row, disciplines))
+        with_own_equipment_counts(conn, Laboratory::from_row(row, disciplines))
     })
     .await
 }
@@ -393,7 +393,10 @@ pub async fn update(
         }
 
         let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
-        let before = Laboratory::from_row(current.clone(), current_disciplines.clone());
+        let before = with_own_equipment_counts(
+            conn,
+            Laboratory::from_row(current.clone(), current_disciplines.clone()),
+        )?;
         if repo::unchanged(&row, &current) && fields.disciplines == current_disciplines {
             // Nothing changes (e.g. a patch restating the current status).
             return Ok(Change::unchanged(before));
@@ -410,10 +413,10 @@ pub async fn update(
             let fresh = name_and_code_terms(&fields.name, &fields.code);
             search::insert_terms(conn, id, current.created_at, &fresh)?;
         }
-        Ok(Change::updated(
-            before,
-            Laboratory::from_row(row, fields.disciplines),
-        ))
+        let mut after = Laboratory::from_row(row, fields.disciplines);
+        // A laboratory's own write leaves its units as they are.
+        after.equipment_counts = before.equipment_counts.clone();
+        Ok(Change::updated(before, after))
     })
     .await?
     .into_after()
@@ -443,6 +446,28 @@ pub async fn delete(
     .await
 }
 
+/// Fills in the laboratories' unit counts, in one query.
+fn with_equipment_counts(
+    conn: &mut DbConn,
+    mut laboratories: Vec<Laboratory>,
+) -> Result<Vec<Laboratory>, DomainError> {
+    let ids: Vec<LaboratoryId> = laboratories.iter().map(|lab| lab.id).collect();
+    let mut counts = crate::equipment_units::repo::counts_by_category(conn, &ids)?;
+    for laboratory in &mut laboratories {
+        laboratory.equipment_counts = counts.remove(&laboratory.id).unwrap_or_default();
+    }
+    Ok(laboratories)
+}
+
+fn with_own_equipment_counts(
+    conn: &mut DbConn,
+    mut laboratory: Laboratory,
+) -> Result<Laboratory, DomainError> {
+    let mut counts = crate::equipment_units::repo::counts_by_category(conn, &[laboratory.id])?;
+    laboratory.equipment_counts = counts.remove(&laboratory.id).unwrap_or_default();
+    Ok(laboratory)
+}
+
 pub async fn list(
     pool: &DbPool,
     filter: LaboratoryFilter,
@@ -461,6 +486,7 @@ pub async fn list(
         let rows = repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| LaboratorySort::cursor(sort, row));
         let items = repo::disciplines::attach(conn, rows, |row: &LaboratoryRow| row.id)?;
+        let items = with_equipment_counts(conn, items)?;
         Ok((items, token))
     })
     .await

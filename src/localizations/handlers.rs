@@ -98,7 +98,8 @@ crate::resource_endpoints! {
     /// Update a localization
     ///
     /// JSON Merge Patch (RFC 7396). A new `vendor_id`, `country_code` or `region_id` is checked
-    /// again (the region must lie in the country); `scope` replaces the whole list. `stage`,
+    /// again (the region must lie in the country); `scope` replaces the whole list. The vendor
+    /// cannot change while equipment models are produced under the localization (409). `stage`,
     /// `suspended_from_stage` and `stage_changed_on` are read-only here (422 `read_only`): use
     /// `POST /v1/localizations/{id}/stage-changes`.
     update "updateLocalization" LocalizationPatch => "The updated localization"
@@ -107,7 +108,8 @@ crate::resource_endpoints! {
     ///
     /// Removes a localization that never changed stage, with its scopes and its opening
     /// history entry. One whose history holds stage changes is refused (409, `referenced_by`
-    /// naming them): its history is kept, and it is moved to `cancelled` instead.
+    /// naming them): its history is kept, and it is moved to `cancelled` instead. So is one
+    /// that equipment models are produced under (`referenced_by` names them).
     delete "deleteLocalization" [(status = 409, response = crate::http::responses::Conflict),];
     /// List a localization's audit trail
     audit "listLocalizationAudit";

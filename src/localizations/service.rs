@@ -270,6 +270,8 @@ pub async fn update(
         let mut checks = Checks::new();
         if fields.vendor_id != current.vendor_id {
             check_vendor(conn, fields.vendor_id, &mut checks)?;
+            // Equipment models produced under the localization are the old vendor's.
+            crate::db::references::refuse_if_referenced(conn, id)?;
         }
         if fields.region_id != current.region_id || fields.country_code != current.country_code {
             check_region(conn, fields.region_id, &fields.country_code, &mut checks)?;
@@ -315,6 +317,7 @@ pub async fn delete(
     db::write(pool, context, move |conn| {
         let current = load_for_update(conn, id)?;
         precondition.check(current.version)?;
+        crate::db::references::refuse_if_referenced(conn, id)?;
         // A history beyond the opening entry records what happened; it outlives a wish to
         // tidy up. Such a localization is `cancelled`, not deleted.
         let changes = repo::change_count(conn, id)? - 1;

@@ -20,7 +20,8 @@ backend_tests!(
 );
 
 /// The records every operation of the matrix is sent to: a country with two regions A and B;
-/// in A a subregion, a laboratory and a localization; a vendor, an organization and a key.
+/// in A a subregion, a laboratory, a localization and an equipment unit; a vendor, an
+/// organization, an equipment model and a key.
 struct Fixture {
     region_a: String,
     region_b: String,
@@ -59,6 +60,34 @@ async fn fixture(app: &TestApp, index: usize) -> Fixture {
             json!({"name": format!("Org {tag}"), "kind": "operator", "country_code": "KZ"}),
         )
         .await;
+    // The model's own vendor, so that the matrix's vendor stays referenced by nothing.
+    let maker = app.create_vendor(&format!("Maker {tag}"), "DE").await;
+    let model = app
+        .create(
+            "/v1/equipment-models",
+            json!({"vendor_id": maker["id"], "name": "Analyzer", "model_code": format!("M-{tag}"),
+                "category": "hematology_analyzer"}),
+        )
+        .await;
+    // A unit of its own model on a laboratory of its own, so that the matrix's model and
+    // laboratory stay referenced by nothing.
+    let unit_lab = app
+        .create_laboratory(&a, &format!("UNIT-LAB-{tag}"), json!({}))
+        .await;
+    let unit_model = app
+        .create(
+            "/v1/equipment-models",
+            json!({"vendor_id": maker["id"], "name": "Analyzer", "model_code": format!("U-{tag}"),
+                "category": "hematology_analyzer"}),
+        )
+        .await;
+    let unit = app
+        .create(
+            "/v1/equipment-units",
+            json!({"equipment_model_id": unit_model["id"], "laboratory_id": unit_lab["id"],
+                "serial_number": format!("SN-{tag}")}),
+        )
+        .await;
     let key = app
         .create(
             "/v1/api-keys",
@@ -75,6 +104,8 @@ async fn fixture(app: &TestApp, index: usize) -> Fixture {
             ("vendors", id(&vendor)),
             ("localizations", id(&localization)),
             ("organizations", id(&organization)),
+            ("equipment-models", id(&model)),
+            ("equipment-units", id(&unit)),
             ("api-keys", id(&key)),
         ]),
     }
@@ -82,7 +113,10 @@ async fn fixture(app: &TestApp, index: usize) -> Fixture {
 
 /// Where a record lies, for the scoped editors: in region A, or in no region.
 fn regional(collection: &str) -> bool {
-    matches!(collection, "regions" | "laboratories" | "localizations")
+    matches!(
+        collection,
+        "regions" | "laboratories" | "localizations" | "equipment-units"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -111,6 +111,29 @@ pub(crate) const RESOURCES: &[Resource] = &[
             ("updated_at", Key::Time),
         ],
     },
+    Resource {
+        path: "/v1/equipment-models",
+        table: "equipment_models",
+        body: equipment_model_body,
+        patch: equipment_model_patch,
+        sorts: &[
+            ("name", Key::Text),
+            ("model_code", Key::Text),
+            ("created_at", Key::Time),
+            ("updated_at", Key::Time),
+        ],
+    },
+    Resource {
+        path: "/v1/equipment-units",
+        table: "equipment_units",
+        body: equipment_unit_body,
+        patch: equipment_unit_patch,
+        sorts: &[
+            ("serial_number", Key::Text),
+            ("created_at", Key::Time),
+            ("updated_at", Key::Time),
+        ],
+    },
 ];
 
 // ---- the resources' rows ----
@@ -200,6 +223,62 @@ fn organization_body(_app: &TestApp, n: usize) -> Fresh<'_> {
 
 fn organization_patch(n: usize) -> Value {
     json!({"kind": "federation", "website": format!("https://organization-{n}.example")})
+}
+
+/// The one vendor the suite's equipment models belong to, created on first use.
+pub(crate) async fn model_vendor(app: &TestApp) -> Value {
+    let page = json_with_status(app.get("/v1/vendors?q=suitevendor").await, 200).await;
+    match page["items"].as_array().and_then(|items| items.first()) {
+        Some(vendor) => vendor.clone(),
+        None => app.create_vendor("Suitevendor Diagnostics", "CN").await,
+    }
+}
+
+fn equipment_model_body(app: &TestApp, n: usize) -> Fresh<'_> {
+    Box::pin(async move {
+        let vendor = model_vendor(app).await;
+        json!({"vendor_id": vendor["id"], "name": name("Analyzer", "Анализатор", n), "model_code": format!("M{:03}-{n}", scrambled(n)), "category": "hematology_analyzer"})
+    })
+}
+
+fn equipment_model_patch(n: usize) -> Value {
+    json!({"name": name("Renamed analyzer", "Новый анализатор", n), "category": "pcr_analyzer"})
+}
+
+/// The laboratory and the model the suite's units are of, created on first use.
+async fn unit_home(app: &TestApp) -> (Value, Value) {
+    let page = json_with_status(app.get("/v1/laboratories?code=UNITS-HOME").await, 200).await;
+    let lab = match page["items"].as_array().and_then(|items| items.first()) {
+        Some(lab) => lab.clone(),
+        None => {
+            let kz = country(app).await;
+            app.create_laboratory(&kz, "UNITS-HOME", json!({})).await
+        }
+    };
+    let vendor = model_vendor(app).await;
+    let page = json_with_status(app.get("/v1/equipment-models?q=units").await, 200).await;
+    let model = match page["items"].as_array().and_then(|items| items.first()) {
+        Some(model) => model.clone(),
+        None => {
+            app.create(
+                "/v1/equipment-models",
+                json!({"vendor_id": vendor["id"], "name": "Units analyzer", "model_code": "UNITS-1", "category": "pcr_analyzer"}),
+            )
+            .await
+        }
+    };
+    (lab, model)
+}
+
+fn equipment_unit_body(app: &TestApp, n: usize) -> Fresh<'_> {
+    Box::pin(async move {
+        let (lab, model) = unit_home(app).await;
+        json!({"equipment_model_id": model["id"], "laboratory_id": lab["id"], "serial_number": name("SN", "СН", n), "supplier_name": name("Distributor", "Дистрибьютор", n)})
+    })
+}
+
+fn equipment_unit_patch(n: usize) -> Value {
+    json!({"supplier_name": name("New distributor", "Новый дистрибьютор", n), "installed_on": "2026-05-01"})
 }
 
 // ---- helpers ----

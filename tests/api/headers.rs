@@ -48,8 +48,22 @@ async fn rows(app: &TestApp) -> HashMap<&'static str, String> {
             json!({"name": "Оператор", "kind": "operator", "country_code": "KZ"}),
         )
         .await;
+    let model = app
+        .create(
+            "/v1/equipment-models",
+            json!({"vendor_id": vendor["id"], "name": "Анализатор", "model_code": "BC-1", "category": "hematology_analyzer"}),
+        )
+        .await;
+    let unit = app
+        .create(
+            "/v1/equipment-units",
+            json!({"equipment_model_id": model["id"], "laboratory_id": laboratory["id"], "serial_number": "SN-1"}),
+        )
+        .await;
     let id = |row: &Value| row["id"].as_str().unwrap().to_owned();
     HashMap::from([
+        ("/v1/equipment-models", id(&model)),
+        ("/v1/equipment-units", id(&unit)),
         ("/v1/regions", id(&region)),
         ("/v1/vendors", id(&vendor)),
         ("/v1/localizations", id(&localization)),

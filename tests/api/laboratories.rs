@@ -138,6 +138,7 @@ async fn create_and_get_round_trip_every_field_inner(app: &TestApp, w: &World) -
         "operator": "ООО «Лабораторные технологии»",
         "accreditation": {"standard": "ISO 15189", "certificate_number": "RA.RU.21МЛ45", "valid_until": "2029-03-31"},
         "disciplines": ["clinical_chemistry", "hematology", "molecular_diagnostics"],
+        "equipment_counts": {},
         "created_at": created["created_at"],
         "updated_at": created["created_at"],
         "version": 1

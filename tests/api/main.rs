@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod contract;
 mod demo;
+mod equipment;
 mod generate;
 mod headers;
 mod http;

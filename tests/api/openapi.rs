@@ -257,7 +257,7 @@ fn every_create_links_to_the_operations_on_what_it_created() {
             assert_eq!(link["parameters"]["id"], source, "POST {path} → {target}");
         }
     }
-    assert_eq!(creates, 5, "every resource's create");
+    assert_eq!(creates, 7, "every resource's create");
     let stage =
         &spec["paths"]["/v1/localizations/{id}/stage-changes"]["post"]["responses"]["201"]["links"];
     assert!(stage["listLocalizationHistory"].is_object(), "{stage}");
@@ -271,6 +271,7 @@ fn every_create_links_to_the_operations_on_what_it_created() {
 #[test]
 fn problem_enums_are_the_service_tables() {
     use labnet::core::error::{FieldCode, ProblemType};
+    use labnet::equipment_units::model::EquipmentUnitStatus;
     use labnet::laboratories::model::LaboratoryStatus;
     use labnet::localizations::model::LocalizationStage;
 
@@ -311,6 +312,7 @@ fn problem_enums_are_the_service_tables() {
         .iter()
         .map(ToString::to_string)
         .chain(LocalizationStage::ALL.iter().map(ToString::to_string))
+        .chain(EquipmentUnitStatus::ALL.iter().map(ToString::to_string))
         .collect();
     states.sort();
     states.dedup();
