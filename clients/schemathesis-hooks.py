@@ -25,7 +25,17 @@ from schemathesis.generation import GenerationMode
 _etags: dict[str, str] = {}  # "/v1/vendors/<id>" -> ETag
 _rows: dict[str, dict[str, dict[str, Any]]] = {}  # "regions" -> id -> the row as last read
 
-COLLECTIONS = ("regions", "laboratories", "vendors", "localizations", "organizations")
+COLLECTIONS = (
+    "regions",
+    "laboratories",
+    "vendors",
+    "localizations",
+    "organizations",
+    "equipment-models",
+    "equipment-units",
+    "registration-certificates",
+    "recognition-agreements",
+)
 
 
 def _load_seed() -> None:
@@ -172,6 +182,112 @@ def _fill_references(path: str, body: dict[str, Any]) -> None:
     elif path.startswith("/v1/localizations") and not path.endswith("/stage-changes"):
         _refer(body, "vendor_id", "vendors")
         _refer(body, "region_id", "regions", lambda r: r.get("country_code") == country)
+    elif path.startswith("/v1/equipment-models"):
+        _model_rules(path, body)
+    elif path.startswith("/v1/equipment-units"):
+        _unit_rules(path, body)
+    elif path.startswith("/v1/registration-certificates"):
+        _certificate_rules(path, body)
+    elif path.startswith("/v1/recognition-agreements"):
+        _agreement_rules(path, body)
+
+
+def _dates_in_order(body: dict[str, Any], row: dict[str, Any], start: str, end: str) -> None:
+    """An end date (or none) not before the start date, as the rows hold them."""
+    first, last = body.get(start, row.get(start)), body.get(end, row.get(end))
+    if isinstance(first, str) and isinstance(last, str) and last < first:
+        if end in body:
+            body[end] = None
+        else:
+            body[start] = last
+
+
+def _certificate_rules(path: str, body: dict[str, Any]) -> None:
+    """A certificate is for an existing model or for a named product, not both, and a
+    model's is for a medical device; it is valid from its issue date on; a revoked one stays
+    revoked."""
+    row = _row_of(path, "registration-certificates")
+    if not row:
+        if body.get("equipment_model_id") is not None and body.get("product_name") is not None:
+            body.pop("product_name")
+        if body.get("equipment_model_id") is None and not body.get("product_name"):
+            models = list(_rows.get("equipment-models", {}).values())
+            picked = _pick(models, body.get("number"))
+            if picked is not None:
+                body["equipment_model_id"] = picked["id"]
+        _refer(body, "equipment_model_id", "equipment-models")
+        if body.get("equipment_model_id") is not None and body.get("product_kind") == "drug":
+            body["product_kind"] = "medical_device"
+    elif row.get("status") == "revoked" and "status" in body:
+        body["status"] = "revoked"
+    _dates_in_order(body, row, "issued_on", "valid_until")
+
+
+def _agreement_rules(path: str, body: dict[str, Any]) -> None:
+    """An agreement is between two different countries, in force from its first day on."""
+    row = _row_of(path, "recognition-agreements")
+    recognizing = body.get("recognizing_country_code", row.get("recognizing_country_code"))
+    recognized = body.get("recognized_country_code", row.get("recognized_country_code"))
+    if isinstance(recognizing, str) and recognizing == recognized:
+        other = "SY" if recognizing != "SY" else "RU"
+        if "recognized_country_code" in body:
+            body["recognized_country_code"] = other
+        else:
+            body["recognizing_country_code"] = other
+    _dates_in_order(body, row, "in_force_from", "in_force_until")
+
+
+def _row_of(path: str, collection: str) -> dict[str, Any]:
+    """The row a PATCH path names, as last read (empty for a create)."""
+    parts = path.strip("/").split("/")
+    return _rows.get(collection, {}).get(parts[2], {}) if len(parts) > 2 else {}
+
+
+def _model_rules(path: str, body: dict[str, Any]) -> None:
+    """A model's localization is one of its vendor's: a new vendor takes a localization of
+    its own along, or none."""
+    row = _row_of(path, "equipment-models")
+    _refer(body, "vendor_id", "vendors")
+    vendor = body.get("vendor_id", row.get("vendor_id"))
+    localization = body.get("localization_id", row.get("localization_id"))
+    if localization is None:
+        return
+    own = [loc for loc in _rows.get("localizations", {}).values() if loc.get("vendor_id") == vendor]
+    if _rows.get("localizations", {}).get(localization, {}).get("vendor_id") != vendor:
+        picked = _pick(own, localization)
+        body["localization_id"] = picked["id"] if picked else None
+
+
+UNIT_MOVES = {"in_service": ("maintenance", "decommissioned"), "maintenance": ("in_service", "decommissioned")}
+
+
+def _unit_rules(path: str, body: dict[str, Any]) -> None:
+    """A unit is of an existing model, at a laboratory that is not closed, supplied by an
+    existing vendor or a named distributor (not both); it is installed in service or in
+    maintenance and then moves along its status table."""
+    row = _row_of(path, "equipment-units")
+    _refer(body, "equipment_model_id", "equipment-models")
+    _refer(body, "laboratory_id", "laboratories", lambda lab: lab.get("status") != "closed")
+    _refer(body, "supplier_vendor_id", "vendors")
+    vendor = body.get("supplier_vendor_id", row.get("supplier_vendor_id"))
+    name = body.get("supplier_name", row.get("supplier_name"))
+    if vendor is not None and name is not None:
+        if "supplier_name" in body:
+            body["supplier_name"] = None
+        else:
+            body["supplier_vendor_id"] = None
+    status = body.get("status")
+    if status is None:
+        return
+    current = row.get("status")
+    if not row:
+        if status == "decommissioned":
+            body["status"] = "in_service"
+    elif current == "decommissioned":
+        body["status"] = "decommissioned"
+    elif status == "decommissioned":
+        # Decommissioning is final; keep the rows in use so later cases still have moves.
+        body["status"] = UNIT_MOVES.get(current, ("maintenance",))[0]
 
 
 def _remember(path: str, status: int, content: bytes) -> None:

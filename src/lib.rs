@@ -16,12 +16,15 @@ pub mod server;
 pub mod telemetry;
 pub mod validation;
 
+pub mod eligibility;
 pub mod equipment_models;
 pub mod equipment_units;
 pub mod laboratories;
 pub mod localizations;
 pub mod organizations;
+pub mod recognition_agreements;
 pub mod regions;
+pub mod registration_certificates;
 pub mod vendors;
 
 use actix_web::body::MessageBody;
@@ -85,6 +88,15 @@ pub fn configure_api(config: &mut utoipa_actix_web::service_config::ServiceConfi
             utoipa_actix_web::scope("/v1/equipment-models").configure(equipment_models::routes),
         )
         .service(utoipa_actix_web::scope("/v1/equipment-units").configure(equipment_units::routes))
+        .service(
+            utoipa_actix_web::scope("/v1/registration-certificates")
+                .configure(registration_certificates::routes),
+        )
+        .service(
+            utoipa_actix_web::scope("/v1/recognition-agreements")
+                .configure(recognition_agreements::routes),
+        )
+        .service(utoipa_actix_web::scope("/v1/eligibility").configure(eligibility::routes))
         .service(utoipa_actix_web::scope("/v1/api-keys").configure(api_keys::routes))
         .configure(audit::routes)
         .configure(ops::routes);

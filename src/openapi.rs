@@ -84,6 +84,7 @@ limit gets 429 `/problems/rate-limited` with `Retry-After` (the `TooManyRequests
         (name = "localizations", description = "A vendor bringing (part of) its production into a country, with its stage history"),
         (name = "organizations", description = "Operators, federations, distributors, manufacturers, universities and authorities"),
         (name = "equipment", description = "Models of equipment vendors make, and the units of them installed at laboratories"),
+        (name = "registration", description = "Registration certificates, the agreements by which countries recognize each other's, and whether a model may be supplied in a country on a date"),
         (name = "api-keys", description = "Who may call the API: keys with a role (`reader`, `editor`, `admin`) and, for editors, the regions they may write in; admins only"),
         (name = "audit", description = "Who changed what and when: the audit trail of every write, and the change feed of the registry in commit order"),
         (name = "operations", description = "Health, readiness and metrics"),

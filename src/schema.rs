@@ -230,6 +230,49 @@ diesel::table! {
 
 diesel::joinable!(equipment_units -> equipment_models (equipment_model_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    registration_certificates (id) {
+        id -> Uuid,
+        equipment_model_id -> Nullable<Uuid>,
+        product_name -> Nullable<Text>,
+        product_kind -> Text,
+        country_code -> Text,
+        issuing_authority -> Text,
+        authority_key -> Text,
+        number -> Text,
+        number_key -> Text,
+        issued_on -> Date,
+        valid_until -> Nullable<Date>,
+        status -> Text,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UtcTimestamp, Uuid};
+
+    recognition_agreements (id) {
+        id -> Uuid,
+        recognizing_country_code -> Text,
+        recognized_country_code -> Text,
+        mutual -> Bool,
+        scope -> Text,
+        in_force_from -> Date,
+        in_force_until -> Nullable<Date>,
+        title -> Text,
+        source -> Text,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     laboratories,
@@ -243,6 +286,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     equipment_models,
     equipment_units,
+    registration_certificates,
+    recognition_agreements,
 );
 
 // A laboratory's unit counts group the units by their model's category.

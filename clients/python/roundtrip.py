@@ -9,6 +9,7 @@ generated/python on PYTHONPATH.
 from __future__ import annotations
 
 import os
+import datetime
 import re
 import sys
 import uuid
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 from labnet_client import AuthenticatedClient, Client
+from labnet_client.api.equipment import create_equipment_model
 from labnet_client.api.laboratories import (
     create_laboratory,
     delete_laboratory,
@@ -32,8 +34,26 @@ from labnet_client.api.localizations import (
     list_localization_history,
 )
 from labnet_client.api.regions import create_region, get_region
+from labnet_client.api.registration import (
+    create_recognition_agreement,
+    create_registration_certificate,
+    get_equipment_model_eligibility,
+    list_eligibility,
+)
 from labnet_client.api.vendors import create_vendor, delete_vendor
 from labnet_client.models import (
+    Agreement,
+    AgreementCreate,
+    AgreementScope,
+    Certificate,
+    CertificateCreate,
+    Eligibility,
+    EligibilityBasis,
+    EligibilityPage,
+    EquipmentCategory,
+    EquipmentModel,
+    EquipmentModelCreate,
+    IneligibilityReason,
     Discipline,
     Laboratory,
     LaboratoryCreate,
@@ -391,6 +411,79 @@ def main(base_url: str, country: str, api_key: str) -> None:
         equal(fields(problem(r, 422, "/problems/validation")), ["latitude"], "errors[].field")
 
     step("an invalid field is a typed 422 naming the field", invalid)
+
+    def eligibility() -> None:
+        model = parsed(
+            create_equipment_model.sync_detailed(
+                client=client,
+                body=EquipmentModelCreate(
+                    vendor_id=vendor.id,
+                    name=f"Analyzer {country}",
+                    model_code=f"BC-{country}-P",
+                    category=EquipmentCategory.HEMATOLOGY_ANALYZER,
+                ),
+            ),
+            201,
+            EquipmentModel,
+        )
+        certificate = parsed(
+            create_registration_certificate.sync_detailed(
+                client=client,
+                body=CertificateCreate(
+                    equipment_model_id=model.id,
+                    country_code=country,
+                    issuing_authority=f"Authority of {country}",
+                    number=f"P-{country}-1",
+                    issued_on=datetime.date(2024, 1, 1),
+                    valid_until=datetime.date(2026, 12, 31),
+                ),
+            ),
+            201,
+            Certificate,
+        )
+        agreement = parsed(
+            create_recognition_agreement.sync_detailed(
+                client=client,
+                body=AgreementCreate(
+                    recognizing_country_code="SY",
+                    recognized_country_code=country,
+                    mutual=True,
+                    scope=AgreementScope.MEDICAL_DEVICES,
+                    in_force_from=datetime.date(2026, 7, 1),
+                    title=f"SY and {country} recognize each other",
+                    source="https://example.org/agreement",
+                ),
+            ),
+            201,
+            Agreement,
+        )
+        answer = parsed(
+            get_equipment_model_eligibility.sync_detailed(
+                model.id, client=client, country_code="SY", on=datetime.date(2026, 12, 31)
+            ),
+            200,
+            Eligibility,
+        )
+        equal(answer.eligible, True, "eligible on the certificate's last day")
+        equal(answer.basis, EligibilityBasis.RECOGNIZED, "basis")
+        check(isinstance(answer.certificate, Certificate) and answer.certificate.id == certificate.id, "certificate")
+        check(isinstance(answer.agreement, Agreement) and answer.agreement.id == agreement.id, "agreement")
+        page = parsed(
+            list_eligibility.sync_detailed(
+                client=client, country_code="SY", on=datetime.date(2027, 1, 1), equipment_model_id=[model.id]
+            ),
+            200,
+            EligibilityPage,
+        )
+        equal(len(page.items), 1, "one answer")
+        equal(page.items[0].eligible, False, "expired the next day")
+        equal(
+            [r.code for r in page.items[0].reasons],
+            [IneligibilityReason.NO_CERTIFICATE, IneligibilityReason.CERTIFICATE_EXPIRED],
+            "reasons",
+        )
+
+    step("may a model registered here be supplied in Syria (eligibility, one and many)", eligibility)
 
     def referenced() -> None:
         p = problem(delete_vendor.sync_detailed(vendor.id, client=client), 409, "/problems/still-referenced")

@@ -111,6 +111,7 @@ def main(base_url: str, rows_path: str | None) -> None:
                 ("Vector-Best", "RU"),
             ]
         ]
+        localizations = []
         for vendor, country, region, stage in [
             (vendors[0], "RU", "RU-KGN", "negotiating"),
             (vendors[1], "KZ", "KZ-AKT", "interest_declared"),
@@ -119,7 +120,65 @@ def main(base_url: str, rows_path: str | None) -> None:
             body: dict[str, Any] = {"vendor_id": vendor, "country_code": country, "scope": ["reagents"], "stage": stage}
             if region:
                 body["region_id"] = regions[region]
-            post("/v1/localizations", body)
+            localizations.append(post("/v1/localizations", body))
+
+        models = [
+            post(
+                "/v1/equipment-models",
+                {"vendor_id": vendor, "name": name, "model_code": code, "category": category, **extra},
+            )
+            for vendor, name, code, category, extra in [
+                (vendors[0], "BC-6200 hematology analyzer", "BC-6200", "hematology_analyzer", {}),
+                (vendors[1], "XN-1000", "XN-1000", "hematology_analyzer", {}),
+                (
+                    vendors[2],
+                    "cobas c 311",
+                    "C311",
+                    "clinical_chemistry_analyzer",
+                    {"localization_id": localizations[2]},
+                ),
+            ]
+        ]
+        for i, (model, hub) in enumerate([(models[0], "RU-KGN"), (models[1], "KZ-AKT"), (models[2], "RU-SVE")]):
+            post(
+                "/v1/equipment-units",
+                {
+                    "equipment_model_id": model,
+                    "laboratory_id": hubs[hub],
+                    "serial_number": f"SN-{i:04}",
+                    "installed_on": "2026-03-15",
+                    "supplier_name": "Медтехника",
+                },
+            )
+
+        for model, country, number, extra in [
+            (models[0], "RU", "РЗН 2021/14567", {}),
+            (models[1], "KZ", "РК-МИ-5№021345", {"valid_until": "2024-12-31"}),
+            (models[2], "RU", "РЗН 2019/8812", {"status": "revoked"}),
+        ]:
+            post(
+                "/v1/registration-certificates",
+                {
+                    "equipment_model_id": model,
+                    "country_code": country,
+                    "issuing_authority": "Росздравнадзор" if country == "RU" else "НЦЭЛС",
+                    "number": number,
+                    "issued_on": "2019-06-10",
+                    **extra,
+                },
+            )
+        post(
+            "/v1/recognition-agreements",
+            {
+                "recognizing_country_code": "SY",
+                "recognized_country_code": "RU",
+                "mutual": True,
+                "scope": "both",
+                "in_force_from": "2026-07-01",
+                "title": "Recognition of registration documents",
+                "source": "https://example.org/agreements/ru-sy",
+            },
+        )
 
         for name, kind, country in [
             ("Федерация лабораторной медицины", "federation", "RU"),
@@ -138,4 +197,4 @@ if __name__ == "__main__":
         print("usage: seed.py <base-url> [ROWS.json]", file=sys.stderr)
         sys.exit(2)
     main(sys.argv[1].rstrip("/"), sys.argv[2] if len(sys.argv) == 3 else None)
-    print("seed: 10 regions, 7 laboratories, 4 vendors, 3 localizations, 3 organizations")
+    print("seed: 10 regions, 7 laboratories, 4 vendors, 3 localizations, 3 equipment models, 3 units, 3 certificates, 1 agreement, 3 organizations")

@@ -5,16 +5,21 @@
 
 import { client } from "../generated/hey-api/client.gen";
 import {
+  createEquipmentModel,
   createLaboratory,
   createLocalization,
   createLocalizationStageChange,
+  createRecognitionAgreement,
   createRegion,
+  createRegistrationCertificate,
   createVendor,
   deleteLaboratory,
   deleteVendor,
+  getEquipmentModelEligibility,
   getLaboratory,
   getLocalization,
   getRegion,
+  listEligibility,
   listLaboratories,
   listLocalizationHistory,
   updateLaboratory,
@@ -221,6 +226,37 @@ run("hey-api", async () => {
     const p = problem(error, response, 422, "/problems/validation");
     check(p.errors !== undefined, "the problem has no errors[]");
     equal(p.errors.map((e) => e.field), ["latitude"], "errors[].field");
+  });
+
+  await step("may a model registered here be supplied in Syria (eligibility, one and many)", async () => {
+    const model = await createEquipmentModel({
+      body: { vendor_id: vendor.id, name: `Analyzer ${country}`, model_code: `BC-${country}-H`, category: "hematology_analyzer" },
+    });
+    equal(model.response.status, 201, "model status");
+    check(model.data !== undefined, "no model");
+    const certificate = await createRegistrationCertificate({
+      body: { equipment_model_id: model.data.id, country_code: country, issuing_authority: `Authority of ${country}`, number: `H-${country}-1`, issued_on: "2024-01-01" },
+    });
+    equal(certificate.response.status, 201, "certificate status");
+    check(certificate.data !== undefined, "no certificate");
+    const agreement = await createRecognitionAgreement({
+      body: { recognizing_country_code: "SY", recognized_country_code: country, mutual: false, scope: "both", in_force_from: "2026-07-01", title: `SY recognizes ${country}`, source: "https://example.org/agreement" },
+    });
+    equal(agreement.response.status, 201, "agreement status");
+    check(agreement.data !== undefined, "no agreement");
+    const answer = await getEquipmentModelEligibility({ path: { id: model.data.id }, query: { country_code: "SY", on: "2027-01-01" } });
+    equal(answer.response.status, 200, "eligibility status");
+    check(answer.data !== undefined, "no answer");
+    equal(
+      [answer.data.eligible, answer.data.basis, answer.data.certificate?.id, answer.data.agreement?.id],
+      [true, "recognized", certificate.data.id, agreement.data.id],
+      "answer",
+    );
+    // In its own country the model is registered directly.
+    const home = await listEligibility({ query: { country_code: country, on: "2027-01-01", equipment_model_id: [model.data.id], eligible: true } });
+    equal(home.response.status, 200, "batch status");
+    check(home.data !== undefined, "no page");
+    equal(home.data.items.map((item) => item.basis), ["registered"], "registered at home");
   });
 
   await step("a vendor that a localization refers to is not deleted (typed 409)", async () => {

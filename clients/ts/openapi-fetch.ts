@@ -226,6 +226,43 @@ run("openapi-fetch", async () => {
     equal(p.errors.map((e) => e.field), ["latitude"], "errors[].field");
   });
 
+  await step("may a model registered here be supplied in Syria (eligibility, one and many)", async () => {
+    const model = await api.POST("/v1/equipment-models", {
+      body: { vendor_id: vendor.id, name: `Analyzer ${country}`, model_code: `BC-${country}-F`, category: "hematology_analyzer" },
+    });
+    equal(model.response.status, 201, "model status");
+    check(model.data !== undefined, "no model");
+    const certificate = await api.POST("/v1/registration-certificates", {
+      body: { equipment_model_id: model.data.id, country_code: country, issuing_authority: `Authority of ${country}`, number: `F-${country}-1`, issued_on: "2024-01-01" },
+    });
+    equal(certificate.response.status, 201, "certificate status");
+    check(certificate.data !== undefined, "no certificate");
+    equal(certificate.data.expired, false, "expired");
+    const agreement = await api.POST("/v1/recognition-agreements", {
+      body: { recognizing_country_code: "SY", recognized_country_code: country, mutual: false, scope: "medical_devices", in_force_from: "2026-07-01", title: `SY recognizes ${country}`, source: "https://example.org/agreement" },
+    });
+    equal(agreement.response.status, 201, "agreement status");
+    check(agreement.data !== undefined, "no agreement");
+    const answer = await api.GET("/v1/equipment-models/{id}/eligibility", {
+      params: { path: { id: model.data.id }, query: { country_code: "SY", on: "2027-01-01" } },
+    });
+    equal(answer.response.status, 200, "eligibility status");
+    check(answer.data !== undefined, "no answer");
+    equal(
+      [answer.data.eligible, answer.data.basis, answer.data.certificate?.id, answer.data.agreement?.id],
+      [true, "recognized", certificate.data.id, agreement.data.id],
+      "answer",
+    );
+    const before = await api.GET("/v1/eligibility", {
+      params: { query: { country_code: "SY", on: "2026-06-30", equipment_model_id: [model.data.id] } },
+    });
+    equal(before.response.status, 200, "batch status");
+    check(before.data !== undefined, "no page");
+    equal(before.data.items.length, 1, "one answer");
+    equal(before.data.items[0]?.eligible, false, "not yet in force");
+    equal(before.data.items[0]?.reasons.map((r) => r.code), ["no_certificate", "agreement_not_in_force"], "reasons");
+  });
+
   await step("a vendor that a localization refers to is not deleted (typed 409)", async () => {
     const { error, response } = await api.DELETE("/v1/vendors/{id}", { params: { path: { id: vendor.id } } });
     const p = problem(error, response, 409, "/problems/still-referenced");

@@ -24,6 +24,8 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "organization",
     "equipment_model",
     "equipment_unit",
+    "registration_certificate",
+    "recognition_agreement",
     "api_key",
 ];
 

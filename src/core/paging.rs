@@ -299,6 +299,21 @@ impl SortKeyCodec for TimestampKey {
     }
 }
 
+/// A calendar date key (`issued_on`), carried as `YYYY-MM-DD` text.
+pub struct DateKey;
+
+impl SortKeyCodec for DateKey {
+    type Value = chrono::NaiveDate;
+
+    fn encode(value: &chrono::NaiveDate) -> SortKey {
+        SortKey::Text(value.format("%Y-%m-%d").to_string())
+    }
+
+    fn decode(cursor: &Cursor) -> Result<chrono::NaiveDate, DomainError> {
+        chrono::NaiveDate::parse_from_str(cursor.key_text()?, "%Y-%m-%d").map_err(|_| bad_token())
+    }
+}
+
 /// An integer key of a 32-bit column (or expression), at least `MIN`: a token's key outside
 /// that range was not issued.
 pub struct IntKey<const MIN: i32>;

@@ -15,6 +15,7 @@ use crate::vendors::model::VendorId;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     standard::routes(config);
+    crate::eligibility::model_routes(config);
 }
 
 /// Filters of `GET /v1/equipment-models`.

@@ -113,7 +113,7 @@ pub fn state_name_schema() -> Schema {
         .enum_values(Some(state_names()))
         .description(Some(
             "A state of one of the state machines (laboratory `status`, localization \
-`stage`, equipment unit `status`), as `current_state` and `allowed_transitions` of an `/problems/illegal-transition` \
+`stage`, equipment unit `status`, certificate `status`), as `current_state` and `allowed_transitions` of an `/problems/illegal-transition` \
 problem name it.",
         ))
         .into()

@@ -131,6 +131,9 @@ fn deserialize_filter<F: DeserializeOwned>(pairs: Vec<(String, String)>) -> Resu
                 FieldCode::UnknownParameter,
                 "unknown query parameter",
             ),
+            Some(name) if message.starts_with("missing field") => {
+                DomainError::bad_parameter(name, FieldCode::Required, "the parameter is required")
+            }
             _ => DomainError::bad_request(format!("the query string is invalid: {message}")),
         }
     })
@@ -484,5 +487,50 @@ impl<F: ListFilter, S> IntoParams for FilteredPageQuery<F, S> {
         let mut parameters = F::into_params(parameter_in);
         parameters.extend(page_parameters());
         parameters
+    }
+}
+
+/// The parameters of an answer that is not a list: the filter's own, without paging, `sort`
+/// or `q` (each refused as unknown).
+#[derive(Debug)]
+pub struct FilterQuery<F: ListFilter> {
+    pub filter: F::Parsed,
+}
+
+impl<F: ListFilter> FilterQuery<F> {
+    pub fn parse(query: &str) -> Result<Self, DomainError> {
+        let (common, rest) = split_query(query, &multi_valued::<F>(), false)?;
+        for (name, given) in [
+            ("page_size", common.page_size.is_some()),
+            ("page_token", common.page_token.is_some()),
+            ("sort", common.sort.is_some()),
+        ] {
+            if given {
+                return Err(DomainError::bad_parameter(
+                    name,
+                    FieldCode::UnknownParameter,
+                    "unknown query parameter",
+                ));
+            }
+        }
+        let raw: F = deserialize_filter(rest)?;
+        Ok(Self {
+            filter: raw.parse(None)?,
+        })
+    }
+}
+
+impl<F: ListFilter> FromRequest for FilterQuery<F> {
+    type Error = DomainError;
+    type Future = Ready<Result<Self, DomainError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Self::parse(req.query_string()))
+    }
+}
+
+impl<F: ListFilter> IntoParams for FilterQuery<F> {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        F::into_params(parameter_in)
     }
 }

@@ -88,6 +88,21 @@ async fn fixture(app: &TestApp, index: usize) -> Fixture {
                 "serial_number": format!("SN-{tag}")}),
         )
         .await;
+    let certificate = app
+        .create(
+            "/v1/registration-certificates",
+            json!({"equipment_model_id": unit_model["id"], "country_code": "RU",
+                "issuing_authority": "Authority", "number": format!("C-{tag}"), "issued_on": "2024-01-01"}),
+        )
+        .await;
+    let agreement = app
+        .create(
+            "/v1/recognition-agreements",
+            json!({"recognizing_country_code": "SY", "recognized_country_code": "RU", "mutual": false,
+                "scope": "both", "in_force_from": "2026-07-01", "title": format!("Agreement {tag}"),
+                "source": "ref"}),
+        )
+        .await;
     let key = app
         .create(
             "/v1/api-keys",
@@ -106,6 +121,8 @@ async fn fixture(app: &TestApp, index: usize) -> Fixture {
             ("organizations", id(&organization)),
             ("equipment-models", id(&model)),
             ("equipment-units", id(&unit)),
+            ("registration-certificates", id(&certificate)),
+            ("recognition-agreements", id(&agreement)),
             ("api-keys", id(&key)),
         ]),
     }

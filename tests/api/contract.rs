@@ -134,6 +134,30 @@ pub(crate) const RESOURCES: &[Resource] = &[
             ("updated_at", Key::Time),
         ],
     },
+    Resource {
+        path: "/v1/registration-certificates",
+        table: "registration_certificates",
+        body: certificate_body,
+        patch: certificate_patch,
+        sorts: &[
+            // Dates compare as their YYYY-MM-DD text.
+            ("issued_on", Key::Text),
+            ("number", Key::Text),
+            ("created_at", Key::Time),
+            ("updated_at", Key::Time),
+        ],
+    },
+    Resource {
+        path: "/v1/recognition-agreements",
+        table: "recognition_agreements",
+        body: agreement_body,
+        patch: agreement_patch,
+        sorts: &[
+            ("in_force_from", Key::Text),
+            ("created_at", Key::Time),
+            ("updated_at", Key::Time),
+        ],
+    },
 ];
 
 // ---- the resources' rows ----
@@ -279,6 +303,34 @@ fn equipment_unit_body(app: &TestApp, n: usize) -> Fresh<'_> {
 
 fn equipment_unit_patch(n: usize) -> Value {
     json!({"supplier_name": name("New distributor", "Новый дистрибьютор", n), "installed_on": "2026-05-01"})
+}
+
+/// A date spread over years, so date sorts differ from creation order and tie sometimes.
+fn spread_date(n: usize) -> String {
+    format!("20{:02}-0{}-1{}", 10 + scrambled(n) % 15, 1 + n % 9, n % 3)
+}
+
+fn certificate_body(_app: &TestApp, n: usize) -> Fresh<'_> {
+    Box::pin(async move {
+        json!({"product_name": name("Reagent", "Реагент", n), "product_kind": "drug", "country_code": "KZ",
+            "issuing_authority": "Authority", "number": name("N", "РК", n), "issued_on": spread_date(n)})
+    })
+}
+
+fn certificate_patch(n: usize) -> Value {
+    json!({"issuing_authority": name("Renamed authority", "Ведомство", n), "valid_until": "2099-12-31"})
+}
+
+fn agreement_body(_app: &TestApp, n: usize) -> Fresh<'_> {
+    Box::pin(async move {
+        json!({"recognizing_country_code": "KZ", "recognized_country_code": "RU", "mutual": n.is_multiple_of(2),
+            "scope": "medical_devices", "in_force_from": spread_date(n),
+            "title": name("Agreement", "Соглашение", n), "source": format!("ref-{n}")})
+    })
+}
+
+fn agreement_patch(n: usize) -> Value {
+    json!({"title": name("Renamed agreement", "Новое соглашение", n), "in_force_until": "2099-12-31"})
 }
 
 // ---- helpers ----

@@ -24,5 +24,6 @@ mod openapi;
 mod organizations;
 mod problems;
 mod regions;
+mod registration;
 mod spec_truth;
 mod vendors;

@@ -257,7 +257,7 @@ fn every_create_links_to_the_operations_on_what_it_created() {
             assert_eq!(link["parameters"]["id"], source, "POST {path} → {target}");
         }
     }
-    assert_eq!(creates, 7, "every resource's create");
+    assert_eq!(creates, 9, "every resource's create");
     let stage =
         &spec["paths"]["/v1/localizations/{id}/stage-changes"]["post"]["responses"]["201"]["links"];
     assert!(stage["listLocalizationHistory"].is_object(), "{stage}");
@@ -274,6 +274,7 @@ fn problem_enums_are_the_service_tables() {
     use labnet::equipment_units::model::EquipmentUnitStatus;
     use labnet::laboratories::model::LaboratoryStatus;
     use labnet::localizations::model::LocalizationStage;
+    use labnet::registration_certificates::model::CertificateStatus;
 
     let spec = committed();
     let schemas = &spec["components"]["schemas"];
@@ -313,6 +314,7 @@ fn problem_enums_are_the_service_tables() {
         .map(ToString::to_string)
         .chain(LocalizationStage::ALL.iter().map(ToString::to_string))
         .chain(EquipmentUnitStatus::ALL.iter().map(ToString::to_string))
+        .chain(CertificateStatus::ALL.iter().map(ToString::to_string))
         .collect();
     states.sort();
     states.dedup();

@@ -1,0 +1,1 @@
+DROP TABLE recognition_agreements;
