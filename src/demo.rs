@@ -5,7 +5,9 @@
 //! Every record is written through the services, as the `seed-demo` system actor, so the
 //! rules, the audit trail and the change feed see it like any other write. A record is
 //! looked up by its natural key (region code, laboratory code, vendor or organization name,
-//! a vendor's localization in a country) before it is made, so a second run changes nothing.
+//! a vendor's localization in a country, a model's code within its vendor, a certificate's
+//! number, a unit's serial number, the agreement between two countries) before it is made,
+//! so a second run changes nothing.
 //! The figures (coordinates, dates, shares, capacities) are illustrative, not official.
 
 use chrono::NaiveDate;
@@ -15,17 +17,27 @@ use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::db::{self, DbConn, DbPool};
+use crate::equipment_models::model::{EquipmentCategory, EquipmentModelCreate, EquipmentModelId};
+use crate::equipment_units::model::{EquipmentUnitCreate, EquipmentUnitStatus};
 use crate::laboratories::model::{
     Discipline, LaboratoryCreate, LaboratoryId, LaboratoryKind, LaboratoryStatus,
 };
+use crate::localizations::model::LocalizationId;
 use crate::localizations::model::{
     LocalizationCreate, LocalizationFilter, LocalizationScope, LocalizationSort, LocalizationStage,
 };
 use crate::organizations::model::{OrganizationCreate, OrganizationKind};
+use crate::recognition_agreements::model::{
+    AgreementCreate, AgreementFilter, AgreementScope, AgreementSort,
+};
 use crate::regions::model::{RegionCreate, RegionId, RegionLevel, RolloutStage};
+use crate::registration_certificates::model::{CertificateCreate, CertificateStatus};
 use crate::validation::{code_key, search_key};
 use crate::vendors::model::{ProductCategory, VendorCreate, VendorId};
-use crate::{laboratories, localizations, organizations, regions, vendors};
+use crate::{
+    equipment_models, equipment_units, laboratories, localizations, organizations,
+    recognition_agreements, regions, registration_certificates, vendors,
+};
 
 /// How many records of each kind a run made, and how many were there already.
 #[derive(Debug, Default)]
@@ -293,6 +305,183 @@ const ORGANIZATIONS: &[DemoOrganization] = &[
     },
 ];
 
+/// A model a demo vendor makes, whether it is produced under the vendor's localization in
+/// Russia, and its registration certificate there.
+struct DemoModel {
+    vendor: &'static str,
+    name: &'static str,
+    code: &'static str,
+    category: EquipmentCategory,
+    localized: bool,
+    certificate: DemoCertificate,
+}
+
+struct DemoCertificate {
+    number: &'static str,
+    issued_on: (i32, u32, u32),
+    valid_until: Option<(i32, u32, u32)>,
+    status: CertificateStatus,
+}
+
+const RUSSIAN_AUTHORITY: &str = "Росздравнадзор";
+
+const MODELS: &[DemoModel] = &[
+    DemoModel {
+        vendor: "Mindray",
+        name: "BC-6200 hematology analyzer",
+        code: "BC-6200",
+        category: EquipmentCategory::HematologyAnalyzer,
+        localized: true,
+        certificate: DemoCertificate {
+            number: "РЗН 2021/14567",
+            issued_on: (2021, 6, 10),
+            valid_until: None,
+            status: CertificateStatus::Active,
+        },
+    },
+    DemoModel {
+        vendor: "Mindray",
+        name: "BS-2000M clinical chemistry analyzer",
+        code: "BS-2000M",
+        category: EquipmentCategory::ClinicalChemistryAnalyzer,
+        localized: false,
+        // Expired: valid until the end of 2024.
+        certificate: DemoCertificate {
+            number: "РЗН 2019/8812",
+            issued_on: (2019, 12, 20),
+            valid_until: Some((2024, 12, 31)),
+            status: CertificateStatus::Active,
+        },
+    },
+    DemoModel {
+        vendor: "Mindray",
+        name: "CL-6000i chemiluminescence immunoassay analyzer",
+        code: "CL-6000i",
+        category: EquipmentCategory::ImmunoassayAnalyzer,
+        localized: false,
+        certificate: DemoCertificate {
+            number: "РЗН 2020/11020",
+            issued_on: (2020, 3, 2),
+            valid_until: None,
+            status: CertificateStatus::Revoked,
+        },
+    },
+    DemoModel {
+        vendor: "Canon Medical Systems",
+        name: "Aquilion Lightning CT",
+        code: "TSX-036A",
+        category: EquipmentCategory::Ct,
+        localized: false,
+        certificate: DemoCertificate {
+            number: "РЗН 2022/17341",
+            issued_on: (2022, 8, 15),
+            valid_until: None,
+            status: CertificateStatus::Suspended,
+        },
+    },
+    DemoModel {
+        vendor: "Sinovision",
+        name: "Insitum 64 CT",
+        code: "INSITUM-64",
+        category: EquipmentCategory::Ct,
+        localized: true,
+        certificate: DemoCertificate {
+            number: "РЗН 2025/25010",
+            issued_on: (2025, 11, 5),
+            valid_until: None,
+            status: CertificateStatus::Active,
+        },
+    },
+    DemoModel {
+        vendor: "Samsung Medison",
+        name: "HS40 ultrasound system",
+        code: "HS40",
+        category: EquipmentCategory::Ultrasound,
+        localized: false,
+        certificate: DemoCertificate {
+            number: "РЗН 2023/19876",
+            issued_on: (2023, 4, 18),
+            valid_until: Some((2033, 4, 17)),
+            status: CertificateStatus::Active,
+        },
+    },
+    DemoModel {
+        vendor: "Электрон",
+        name: "КРТ-Электрон digital X-ray system",
+        code: "KRT-E",
+        category: EquipmentCategory::Xray,
+        localized: false,
+        certificate: DemoCertificate {
+            number: "РЗН 2018/7001",
+            issued_on: (2018, 2, 1),
+            valid_until: None,
+            status: CertificateStatus::Active,
+        },
+    },
+];
+
+/// A certificate of Syria's own: the HS40 is registered there directly.
+const SYRIAN_CERTIFICATE: (&str, &str, &str) = (
+    "HS40",
+    "Ministry of Health of the Syrian Arab Republic",
+    "SY-MD-2026-0142",
+);
+
+/// An installed unit: the model's code, the laboratory's code, the serial number, when, and
+/// where the unit stands.
+type DemoUnit = (
+    &'static str,
+    &'static str,
+    &'static str,
+    (i32, u32, u32),
+    EquipmentUnitStatus,
+);
+
+const UNITS: &[DemoUnit] = &[
+    (
+        "BC-6200",
+        "KGN-HUB-01",
+        "MR-24-001873",
+        (2025, 9, 1),
+        EquipmentUnitStatus::InService,
+    ),
+    (
+        "BC-6200",
+        "KGN-HUB-01",
+        "MR-24-001874",
+        (2025, 9, 1),
+        EquipmentUnitStatus::InService,
+    ),
+    (
+        "BS-2000M",
+        "KGN-HUB-01",
+        "MR-22-000412",
+        (2025, 9, 1),
+        EquipmentUnitStatus::Maintenance,
+    ),
+    (
+        "BC-6200",
+        "KGN-BR-01",
+        "MR-25-000101",
+        (2026, 2, 10),
+        EquipmentUnitStatus::InService,
+    ),
+    (
+        "BC-6200",
+        "TYU-HUB-01",
+        "MR-25-000233",
+        (2026, 3, 3),
+        EquipmentUnitStatus::InService,
+    ),
+    (
+        "KRT-E",
+        "TYU-HUB-01",
+        "E-18-3310",
+        (2018, 5, 14),
+        EquipmentUnitStatus::InService,
+    ),
+];
+
 fn date((year, month, day): (i32, u32, u32)) -> Result<NaiveDate, String> {
     NaiveDate::from_ymd_opt(year, month, day)
         .ok_or_else(|| format!("{year}-{month}-{day} is not a date"))
@@ -376,7 +565,265 @@ pub async fn seed(pool: &DbPool) -> Result<SeedReport, String> {
     }
     report.lines.push(vendors_tally.line("vendors"));
     report.lines.push(localizations_tally.line("localizations"));
+    registration(pool, &context, &mut report).await?;
     Ok(report)
+}
+
+/// The models, their certificates in Russia (one expired, one revoked, one suspended), a
+/// Syrian certificate, the Russia–Syria agreement and the installed units.
+async fn registration(
+    pool: &DbPool,
+    context: &WriteContext,
+    report: &mut SeedReport,
+) -> Result<(), String> {
+    let mut models_tally = Tally::default();
+    let mut certificates_tally = Tally::default();
+    let mut models: Vec<(&str, EquipmentModelId)> = Vec::new();
+    for demo in MODELS {
+        let vendor_key = search_key(demo.vendor);
+        let (vendor_id, _) = find_or_make(
+            pool,
+            demo.vendor,
+            move |conn| vendors::repo::name_key_owner(conn, &vendor_key, None),
+            async { Err(DomainError::NotFound(format!("vendor {}", demo.vendor))) },
+        )
+        .await?;
+        let localization_id = if demo.localized {
+            russian_localization(pool, vendor_id).await?
+        } else {
+            None
+        };
+        let (model_id, made) = equipment_model(
+            pool,
+            context,
+            EquipmentModelCreate {
+                vendor_id,
+                name: demo.name.into(),
+                model_code: demo.code.into(),
+                category: demo.category,
+                localization_id,
+            },
+        )
+        .await?;
+        models_tally.count(made);
+        models.push((demo.code, model_id));
+        let certificate = &demo.certificate;
+        let made = registration_certificate(
+            pool,
+            context,
+            CertificateCreate {
+                equipment_model_id: Some(model_id),
+                product_name: None,
+                product_kind: None,
+                country_code: "RU".into(),
+                issuing_authority: RUSSIAN_AUTHORITY.into(),
+                number: certificate.number.into(),
+                issued_on: date(certificate.issued_on)?,
+                valid_until: certificate.valid_until.map(date).transpose()?,
+                status: Some(certificate.status),
+            },
+        )
+        .await?;
+        certificates_tally.count(made);
+    }
+    let model_of = |code: &str| {
+        models
+            .iter()
+            .find(|(known, _)| *known == code)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| format!("no demo model {code}"))
+    };
+    let (code, authority, number) = SYRIAN_CERTIFICATE;
+    let made = registration_certificate(
+        pool,
+        context,
+        CertificateCreate {
+            equipment_model_id: Some(model_of(code)?),
+            product_name: None,
+            product_kind: None,
+            country_code: "SY".into(),
+            issuing_authority: authority.into(),
+            number: number.into(),
+            issued_on: date((2026, 9, 1))?,
+            valid_until: Some(date((2031, 8, 31))?),
+            status: None,
+        },
+    )
+    .await?;
+    certificates_tally.count(made);
+    report.lines.push(models_tally.line("equipment models"));
+    report
+        .lines
+        .push(certificates_tally.line("registration certificates"));
+
+    let mut agreements_tally = Tally::default();
+    agreements_tally.count(russia_syria_agreement(pool, context).await?);
+    report
+        .lines
+        .push(agreements_tally.line("recognition agreements"));
+
+    let mut units_tally = Tally::default();
+    for (model, lab, serial, installed, status) in UNITS {
+        let lab_key = code_key(lab);
+        let (laboratory_id, _) = find_or_make(
+            pool,
+            lab,
+            move |conn| laboratories::repo::code_key_owner(conn, &lab_key, None),
+            async { Err(DomainError::NotFound(format!("laboratory {lab}"))) },
+        )
+        .await?;
+        let model_id = model_of(model)?;
+        let serial_key = code_key(serial);
+        let input = EquipmentUnitCreate {
+            equipment_model_id: model_id,
+            laboratory_id,
+            serial_number: (*serial).into(),
+            installed_on: Some(date(*installed)?),
+            status: Some(*status),
+            supplier_vendor_id: None,
+            supplier_name: Some("Медтехника".into()),
+        };
+        let (_, made) = find_or_make(
+            pool,
+            serial,
+            move |conn| equipment_units::repo::serial_owner(conn, model_id, &serial_key, None),
+            async {
+                Ok(equipment_units::service::create(pool, context, input)
+                    .await?
+                    .id)
+            },
+        )
+        .await?;
+        units_tally.count(made);
+    }
+    report.lines.push(units_tally.line("equipment units"));
+    Ok(())
+}
+
+/// The vendor's localization in Russia, if it has one.
+async fn russian_localization(
+    pool: &DbPool,
+    vendor_id: VendorId,
+) -> Result<Option<LocalizationId>, String> {
+    let (existing, _) = localizations::service::list(
+        pool,
+        LocalizationFilter {
+            vendor_ids: Some(vec![vendor_id]),
+            country_codes: Some(vec!["RU".into()]),
+            ..LocalizationFilter::default()
+        },
+        Sort {
+            field: LocalizationSort::CreatedAt,
+            descending: false,
+        },
+        PageRequest {
+            size: 1,
+            after: None,
+        },
+    )
+    .await
+    .map_err(failed("a localization"))?;
+    Ok(existing.first().map(|localization| localization.id))
+}
+
+async fn equipment_model(
+    pool: &DbPool,
+    context: &WriteContext,
+    input: EquipmentModelCreate,
+) -> Result<(EquipmentModelId, bool), String> {
+    let code = input.model_code.clone();
+    let key = code_key(&code);
+    let vendor_id = input.vendor_id;
+    find_or_make(
+        pool,
+        &code,
+        move |conn| equipment_models::repo::code_owner(conn, vendor_id, &key, None),
+        async {
+            Ok(equipment_models::service::create(pool, context, input)
+                .await?
+                .id)
+        },
+    )
+    .await
+}
+
+async fn registration_certificate(
+    pool: &DbPool,
+    context: &WriteContext,
+    input: CertificateCreate,
+) -> Result<bool, String> {
+    let number = input.number.clone();
+    let (country, authority, number_key) = (
+        input.country_code.clone(),
+        search_key(&input.issuing_authority),
+        code_key(&number),
+    );
+    let (_, made) = find_or_make(
+        pool,
+        &number,
+        move |conn| {
+            registration_certificates::repo::number_owner(
+                conn,
+                (&country, &authority, &number_key),
+                None,
+            )
+        },
+        async {
+            Ok(
+                registration_certificates::service::create(pool, context, input)
+                    .await?
+                    .id,
+            )
+        },
+    )
+    .await?;
+    Ok(made)
+}
+
+/// Syria and Russia recognize each other's registration documents, medical devices and
+/// drugs alike, from 1 July 2026; made unless an agreement between them is recorded.
+async fn russia_syria_agreement(pool: &DbPool, context: &WriteContext) -> Result<bool, String> {
+    let what = "the Russia–Syria agreement";
+    let (existing, _) = recognition_agreements::service::list(
+        pool,
+        AgreementFilter {
+            recognizing_country_codes: Some(vec!["SY".into()]),
+            recognized_country_codes: Some(vec!["RU".into()]),
+            ..AgreementFilter::default()
+        },
+        Sort {
+            field: AgreementSort::CreatedAt,
+            descending: false,
+        },
+        PageRequest {
+            size: 1,
+            after: None,
+        },
+    )
+    .await
+    .map_err(failed(what))?;
+    if !existing.is_empty() {
+        return Ok(false);
+    }
+    recognition_agreements::service::create(
+        pool,
+        context,
+        AgreementCreate {
+            recognizing_country_code: "SY".into(),
+            recognized_country_code: "RU".into(),
+            mutual: true,
+            scope: AgreementScope::Both,
+            in_force_from: date((2026, 7, 1))?,
+            in_force_until: None,
+            title: "Соглашение о взаимном признании регистрационных удостоверений на медицинские \
+                    изделия и лекарственные средства (Россия — Сирия)"
+                .into(),
+            source: "Illustrative record of the demo data set".into(),
+        },
+    )
+    .await
+    .map_err(failed(what))?;
+    Ok(true)
 }
 
 async fn region(
@@ -584,25 +1031,7 @@ async fn localization_of(
     demo: &DemoLocalization,
 ) -> Result<bool, String> {
     let what = "a localization";
-    let (existing, _) = localizations::service::list(
-        pool,
-        LocalizationFilter {
-            vendor_ids: Some(vec![vendor_id]),
-            country_codes: Some(vec!["RU".into()]),
-            ..LocalizationFilter::default()
-        },
-        Sort {
-            field: LocalizationSort::CreatedAt,
-            descending: false,
-        },
-        PageRequest {
-            size: 1,
-            after: None,
-        },
-    )
-    .await
-    .map_err(failed(what))?;
-    if !existing.is_empty() {
+    if russian_localization(pool, vendor_id).await?.is_some() {
         return Ok(false);
     }
     localizations::service::create(

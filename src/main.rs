@@ -31,7 +31,8 @@ enum Command {
     /// Fill an empty database (`DATABASE_URL`) with a synthetic network, for benchmarks.
     Generate(GenerateArgs),
     /// Load the illustrative demo data set (regions, laboratories, vendors, localizations,
-    /// organizations); a second run changes nothing.
+    /// organizations, equipment, certificates and the Russia–Syria agreement); a second run
+    /// changes nothing.
     SeedDemo,
     /// Make, list or revoke API keys, straight in the database (`labnet keys create --role
     /// admin --name ops` makes the first admin key).

@@ -32,7 +32,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct AuditEventListFilter {
     /// Only events of these record types (repeat the parameter or separate values with
     /// commas for any of): `region`, `laboratory`, `vendor`, `localization`,
-    /// `organization`, `api_key`.
+    /// `organization`, `equipment_model`, `equipment_unit`, `registration_certificate`,
+    /// `recognition_agreement`, `api_key`.
     #[param(value_type = Option<Vec<String>>, style = Form, example = json!(["laboratory", "region"]))]
     pub resource_type: Option<String>,
     /// Only events of this record.
@@ -252,8 +253,9 @@ impl FromRequest for FeedQuery {
 
 /// Read the change feed
 ///
-/// Every change to regions, laboratories, vendors, localizations and organizations, in the
-/// order the writes committed, each exactly once: a client that reads on from `next_cursor`
+/// Every change to regions, laboratories, vendors, localizations, organizations, equipment
+/// models and units, registration certificates and recognition agreements, in the order the
+/// writes committed, each exactly once: a client that reads on from `next_cursor`
 /// sees every change, none twice, and each record's versions in increasing order, however
 /// many writers and service instances there are. Each item carries the whole record after
 /// the write (`resource`), or `deleted: true` and `resource: null` for a delete (a

@@ -89,8 +89,9 @@ pub struct AuditEvent {
     /// request, such as the command line).
     #[schema(required = true, example = "3f0b3c1e-5c1a-4c39-9a55-8d0f3c7e2a11")]
     pub request_id: Option<String>,
-    /// The record's type: `region`, `laboratory`, `vendor`, `localization`, `organization`
-    /// or `api_key`.
+    /// The record's type: `region`, `laboratory`, `vendor`, `localization`, `organization`,
+    /// `equipment_model`, `equipment_unit`, `registration_certificate`,
+    /// `recognition_agreement` or `api_key`.
     #[schema(example = "laboratory")]
     pub resource_type: String,
     /// The record's id.
@@ -224,8 +225,9 @@ pub struct FeedChange {
     pub cursor: String,
     /// When the write happened.
     pub occurred_at: Timestamp,
-    /// The record's type: `region`, `laboratory`, `vendor`, `localization` or
-    /// `organization`.
+    /// The record's type: `region`, `laboratory`, `vendor`, `localization`,
+    /// `organization`, `equipment_model`, `equipment_unit`, `registration_certificate` or
+    /// `recognition_agreement`.
     #[schema(example = "laboratory")]
     pub resource_type: String,
     /// The record's id.
