@@ -304,6 +304,10 @@ browser() {
     return "$rc"
 }
 
+# Most seconds one schemathesis run may take (every phase over every operation, 4 to 6 minutes
+# against a release build).
+ST_TIMEOUT=720
+
 # schemathesis_on NAME DATABASE_URL
 schemathesis_on() {
     local name=$1 database=$2 rc=0 report="$WORK/schemathesis-$1.json" extra=()
@@ -311,12 +315,12 @@ schemathesis_on() {
     "$VENV/bin/python" python/seed.py "$API_URL" "$WORK/seed-$name.json" || { stop_api "schemathesis-$name"; return 1; }
     [ -n "${LABNET_ST_MAX_EXAMPLES:-}" ] && extra+=(--max-examples "$LABNET_ST_MAX_EXAMPLES")
     log "$ st --config-file schemathesis.toml run openapi/openapi.json --url $API_URL ${extra[*]}"
-    LABNET_ST_SEED="$WORK/seed-$name.json" HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis-$name" timeout -k 10 330 \
+    LABNET_ST_SEED="$WORK/seed-$name.json" HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis-$name" timeout -k 10 "$ST_TIMEOUT" \
         "$VENV/bin/st" --no-color --config-file schemathesis.toml run "$SPEC" --url "$API_URL" \
         --header "Authorization: Bearer $API_KEY" \
         --report json --report-json-path "$report" "${extra[@]}" || rc=1
     stop_api "schemathesis-$name" || rc=1
-    if [ -f "$report" ]; then
+    if [ -s "$report" ]; then
         "$VENV/bin/python" python/st_summary.py "$report" "$name" || rc=1
     else
         err "schemathesis wrote no report (timed out or crashed)"

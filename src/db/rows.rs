@@ -85,6 +85,24 @@ where
     .await
 }
 
+/// The whole read of a resource without child values by its id (404 when there is none).
+pub async fn get_resource<T, A>(
+    pool: &DbPool,
+    id: T,
+    find: fn(&mut DbConn, T) -> QueryResult<Option<A::Row>>,
+) -> Result<A, DomainError>
+where
+    T: ResourceId,
+    A: FromRow<Children = ()> + Send + 'static,
+    A::Row: Send + 'static,
+{
+    crate::db::lookup(pool, move |conn| {
+        let row = find(conn, id)?.ok_or_else(|| id.not_found())?;
+        Ok(A::from_row(row, ()))
+    })
+    .await
+}
+
 /// The `items` of a list whose resources have no child values.
 pub fn without_children<T: FromRow<Children = ()>>(
     _: &mut DbConn,

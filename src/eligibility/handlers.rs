@@ -11,7 +11,8 @@ use crate::equipment_models::model::{EquipmentCategory, EquipmentModelId};
 use crate::http::auth::{Authorized, Reader};
 use crate::http::extract::{IdPath, IfNoneMatch};
 use crate::http::query::{
-    parse_bool, parse_date, parse_list, FilterQuery, FilteredPageQuery, ListFilter, SearchDoc,
+    parse_bool, parse_date, parse_id_list, parse_list, FilterQuery, FilteredPageQuery, ListFilter,
+    SearchDoc,
 };
 use crate::vendors::model::VendorId;
 use crate::AppState;
@@ -99,18 +100,11 @@ impl ListFilter for EligibilityListFilter {
     fn parse(self, _search: Option<Vec<String>>) -> Result<ListQuestion, DomainError> {
         Ok(ListQuestion {
             question: question(&self.country_code, &self.on)?,
-            equipment_model_ids: parse_list::<uuid::Uuid>(
+            equipment_model_ids: parse_id_list::<EquipmentModelId>(
                 "equipment_model_id",
                 &self.equipment_model_id,
-                "an equipment model id (UUID)",
-            )?
-            .map(|ids| ids.into_iter().map(EquipmentModelId).collect()),
-            vendor_ids: parse_list::<uuid::Uuid>(
-                "vendor_id",
-                &self.vendor_id,
-                "a vendor id (UUID)",
-            )?
-            .map(|ids| ids.into_iter().map(VendorId).collect()),
+            )?,
+            vendor_ids: parse_id_list::<VendorId>("vendor_id", &self.vendor_id)?,
             categories: parse_list("category", &self.category, "an equipment category")?,
             eligible: parse_bool("eligible", &self.eligible)?,
         })

@@ -9,7 +9,7 @@ use super::model::{
 };
 use super::service;
 use crate::core::error::DomainError;
-use crate::http::query::{parse_bool, parse_list, ListFilter, SearchDoc};
+use crate::http::query::{parse_bool, parse_id_list, parse_list, ListFilter, SearchDoc};
 use crate::localizations::model::LocalizationId;
 use crate::vendors::model::VendorId;
 
@@ -50,19 +50,12 @@ letter or digit matches nothing.",
 
     fn parse(self, search: Option<Vec<String>>) -> Result<EquipmentModelFilter, DomainError> {
         Ok(EquipmentModelFilter {
-            vendor_ids: parse_list::<uuid::Uuid>(
-                "vendor_id",
-                &self.vendor_id,
-                "a vendor id (UUID)",
-            )?
-            .map(|ids| ids.into_iter().map(VendorId).collect()),
+            vendor_ids: parse_id_list::<VendorId>("vendor_id", &self.vendor_id)?,
             categories: parse_list("category", &self.category, "an equipment category")?,
-            localization_ids: parse_list::<uuid::Uuid>(
+            localization_ids: parse_id_list::<LocalizationId>(
                 "localization_id",
                 &self.localization_id,
-                "a localization id (UUID)",
-            )?
-            .map(|ids| ids.into_iter().map(LocalizationId).collect()),
+            )?,
             localized: parse_bool("localized", &self.localized)?,
             search,
         })

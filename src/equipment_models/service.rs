@@ -15,7 +15,7 @@ use crate::core::resource::FromRow;
 use crate::core::time::{now, Timestamp};
 use crate::db::audit::{Change, Place};
 use crate::db::errors::unique_or;
-use crate::db::rows::{delete_resource, list_page, without_children};
+use crate::db::rows::{delete_resource, get_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
 use crate::localizations::model::LocalizationId;
 use crate::validation::{code_key, name_and_code_terms, search_column, Checks};
@@ -139,11 +139,7 @@ pub async fn create(
 }
 
 pub async fn get(pool: &DbPool, id: EquipmentModelId) -> Result<EquipmentModel, DomainError> {
-    db::lookup(pool, move |conn| {
-        let row = repo::find(conn, id)?.ok_or_else(|| id.not_found())?;
-        Ok(EquipmentModel::from_row(row, ()))
-    })
-    .await
+    get_resource(pool, id, repo::find).await
 }
 
 pub async fn list(

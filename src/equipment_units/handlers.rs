@@ -10,11 +10,11 @@ use super::model::{
     EquipmentUnitPatch, EquipmentUnitSort, EquipmentUnitStatus,
 };
 use super::service;
-use crate::core::error::{DomainError, FieldCode};
+use crate::core::error::DomainError;
 use crate::equipment_models::model::{EquipmentCategory, EquipmentModelId};
 use crate::http::auth::{Authorized, Reader};
 use crate::http::extract::{IdPath, IfNoneMatch};
-use crate::http::query::{parse_list, ListFilter, ListQuery};
+use crate::http::query::{parse_code_key, parse_id_list, parse_list, ListFilter, ListQuery};
 use crate::laboratories::model::LaboratoryId;
 use crate::regions::model::RegionId;
 use crate::vendors::model::VendorId;
@@ -62,61 +62,29 @@ pub struct EquipmentUnitListFilter {
     pub serial_number: Option<String>,
 }
 
-fn ids<T>(
-    parameter: &str,
-    raw: &Option<String>,
-    what: &str,
-    make: fn(uuid::Uuid) -> T,
-) -> Result<Option<Vec<T>>, DomainError> {
-    Ok(parse_list::<uuid::Uuid>(parameter, raw, what)?
-        .map(|ids| ids.into_iter().map(make).collect()))
-}
-
 impl ListFilter for EquipmentUnitListFilter {
     type Parsed = EquipmentUnitFilter;
     const SEARCH: Option<crate::http::query::SearchDoc> = None;
 
     fn parse(self, _search: Option<Vec<String>>) -> Result<EquipmentUnitFilter, DomainError> {
-        let serial_key = match self.serial_number.as_deref() {
-            None => None,
-            Some(serial) if serial.chars().count() > service::MAX_SERIAL_LENGTH => {
-                return Err(DomainError::bad_parameter(
-                    "serial_number",
-                    FieldCode::TooLong,
-                    format!("must be at most {} characters", service::MAX_SERIAL_LENGTH),
-                ))
-            }
-            Some(serial) if serial.trim().is_empty() => {
-                return Err(DomainError::bad_parameter(
-                    "serial_number",
-                    FieldCode::Invalid,
-                    "give a serial number",
-                ))
-            }
-            Some(serial) => Some(crate::validation::code_key(serial.trim())),
-        };
+        let serial_key = parse_code_key(
+            "serial_number",
+            &self.serial_number,
+            service::MAX_SERIAL_LENGTH,
+        )?;
         Ok(EquipmentUnitFilter {
-            laboratory_ids: ids(
-                "laboratory_id",
-                &self.laboratory_id,
-                "a laboratory id (UUID)",
-                LaboratoryId,
-            )?,
-            region_ids: ids("region_id", &self.region_id, "a region id (UUID)", RegionId)?,
-            equipment_model_ids: ids(
+            laboratory_ids: parse_id_list::<LaboratoryId>("laboratory_id", &self.laboratory_id)?,
+            region_ids: parse_id_list::<RegionId>("region_id", &self.region_id)?,
+            equipment_model_ids: parse_id_list::<EquipmentModelId>(
                 "equipment_model_id",
                 &self.equipment_model_id,
-                "an equipment model id (UUID)",
-                EquipmentModelId,
             )?,
-            vendor_ids: ids("vendor_id", &self.vendor_id, "a vendor id (UUID)", VendorId)?,
+            vendor_ids: parse_id_list::<VendorId>("vendor_id", &self.vendor_id)?,
             categories: parse_list("category", &self.category, "an equipment category")?,
             statuses: parse_list("status", &self.status, "an equipment unit status")?,
-            supplier_vendor_ids: ids(
+            supplier_vendor_ids: parse_id_list::<VendorId>(
                 "supplier_vendor_id",
                 &self.supplier_vendor_id,
-                "a vendor id (UUID)",
-                VendorId,
             )?,
             serial_key,
         })

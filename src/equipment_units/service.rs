@@ -19,7 +19,7 @@ use crate::core::states::StateMachine;
 use crate::core::time::{now, Timestamp};
 use crate::db::audit::{Change, Place};
 use crate::db::errors::unique_or;
-use crate::db::rows::{delete_resource, list_page, without_children};
+use crate::db::rows::{delete_resource, get_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
 use crate::equipment_models::model::EquipmentModelId;
 use crate::laboratories::model::{LaboratoryId, LaboratoryStatus};
@@ -219,11 +219,7 @@ pub async fn create(
 }
 
 pub async fn get(pool: &DbPool, id: EquipmentUnitId) -> Result<EquipmentUnit, DomainError> {
-    db::lookup(pool, move |conn| {
-        let row = repo::find(conn, id)?.ok_or_else(|| id.not_found())?;
-        Ok(EquipmentUnit::from_row(row, ()))
-    })
-    .await
+    get_resource(pool, id, repo::find).await
 }
 
 pub async fn list(

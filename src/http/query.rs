@@ -344,6 +344,21 @@ pub fn parse_list<T: FromStr>(
     Ok(Some(values))
 }
 
+/// Parses a comma-separated "any of" list of ids of one resource.
+pub fn parse_id_list<T: crate::core::ids::ResourceId>(
+    parameter: &str,
+    raw: &Option<String>,
+) -> Result<Option<Vec<T>>, DomainError> {
+    let article = if T::RESOURCE.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let expected = format!("{article} {} id (UUID)", T::RESOURCE);
+    Ok(parse_list::<uuid::Uuid>(parameter, raw, &expected)?
+        .map(|ids| ids.into_iter().map(T::from_uuid).collect()))
+}
+
 pub fn parse_bool(parameter: &str, raw: &Option<String>) -> Result<Option<bool>, DomainError> {
     match raw.as_deref().map(str::trim) {
         None => Ok(None),
@@ -384,6 +399,29 @@ pub fn parse_date(parameter: &str, raw: &Option<String>) -> Result<Option<NaiveD
             crate::validation::date_range_message(),
         )),
         _ => Ok(date),
+    }
+}
+
+/// A value matched exactly ignoring case (a serial or certificate number), as its
+/// `validation::code_key`: at most `max` characters, not blank.
+pub fn parse_code_key(
+    parameter: &str,
+    raw: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, DomainError> {
+    match raw.as_deref() {
+        None => Ok(None),
+        Some(value) if value.chars().count() > max => Err(DomainError::bad_parameter(
+            parameter,
+            FieldCode::TooLong,
+            format!("must be at most {max} characters"),
+        )),
+        Some(value) if value.trim().is_empty() => Err(DomainError::bad_parameter(
+            parameter,
+            FieldCode::Invalid,
+            "give a value to match",
+        )),
+        Some(value) => Ok(Some(crate::validation::code_key(value.trim()))),
     }
 }
 

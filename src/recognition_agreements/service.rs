@@ -16,7 +16,7 @@ use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::time::{now, Timestamp};
 use crate::db::audit::{Change, Place};
-use crate::db::rows::{delete_resource, list_page, without_children};
+use crate::db::rows::{delete_resource, get_resource, list_page, without_children};
 use crate::db::{self, DbPool};
 use crate::validation::Checks;
 
@@ -117,11 +117,7 @@ pub async fn create(
 }
 
 pub async fn get(pool: &DbPool, id: AgreementId) -> Result<Agreement, DomainError> {
-    db::lookup(pool, move |conn| {
-        let row = repo::find(conn, id)?.ok_or_else(|| id.not_found())?;
-        Ok(Agreement::from_row(row, ()))
-    })
-    .await
+    get_resource(pool, id, repo::find).await
 }
 
 pub async fn list(

@@ -8,9 +8,12 @@ use super::model::{
     CertificatePatch, CertificateSort, CertificateStatus, ProductKind,
 };
 use super::service;
-use crate::core::error::{DomainError, FieldCode};
+use crate::core::error::DomainError;
 use crate::equipment_models::model::EquipmentModelId;
-use crate::http::query::{parse_bool, parse_country_list, parse_list, ListFilter, SearchDoc};
+use crate::http::query::{
+    parse_bool, parse_code_key, parse_country_list, parse_id_list, parse_list, ListFilter,
+    SearchDoc,
+};
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     standard::routes(config);
@@ -50,31 +53,12 @@ impl ListFilter for CertificateListFilter {
     const SEARCH: Option<SearchDoc> = None;
 
     fn parse(self, _search: Option<Vec<String>>) -> Result<CertificateFilter, DomainError> {
-        let number_key = match self.number.as_deref() {
-            None => None,
-            Some(number) if number.chars().count() > service::MAX_NUMBER_LENGTH => {
-                return Err(DomainError::bad_parameter(
-                    "number",
-                    FieldCode::TooLong,
-                    format!("must be at most {} characters", service::MAX_NUMBER_LENGTH),
-                ))
-            }
-            Some(number) if number.trim().is_empty() => {
-                return Err(DomainError::bad_parameter(
-                    "number",
-                    FieldCode::Invalid,
-                    "give a certificate number",
-                ))
-            }
-            Some(number) => Some(crate::validation::code_key(number.trim())),
-        };
+        let number_key = parse_code_key("number", &self.number, service::MAX_NUMBER_LENGTH)?;
         Ok(CertificateFilter {
-            equipment_model_ids: parse_list::<uuid::Uuid>(
+            equipment_model_ids: parse_id_list::<EquipmentModelId>(
                 "equipment_model_id",
                 &self.equipment_model_id,
-                "an equipment model id (UUID)",
-            )?
-            .map(|ids| ids.into_iter().map(EquipmentModelId).collect()),
+            )?,
             country_codes: parse_country_list("country_code", &self.country_code)?,
             statuses: parse_list("status", &self.status, "a certificate status")?,
             product_kinds: parse_list("product_kind", &self.product_kind, "a product kind")?,

@@ -18,7 +18,7 @@ use crate::core::states::StateMachine;
 use crate::core::time::{now, Timestamp};
 use crate::db::audit::{Change, Place};
 use crate::db::errors::unique_or;
-use crate::db::rows::{delete_resource, list_page, without_children};
+use crate::db::rows::{delete_resource, get_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
 use crate::validation::{code_key, search_key, Checks};
 
@@ -203,11 +203,7 @@ pub async fn create(
 }
 
 pub async fn get(pool: &DbPool, id: CertificateId) -> Result<Certificate, DomainError> {
-    db::lookup(pool, move |conn| {
-        let row = repo::find(conn, id)?.ok_or_else(|| id.not_found())?;
-        Ok(Certificate::from_row(row, ()))
-    })
-    .await
+    get_resource(pool, id, repo::find).await
 }
 
 pub async fn list(
