@@ -27,6 +27,8 @@
 #   search       GET /v1/laboratories?q=… (words of real names, percent-encoded)
 #   descendants  GET /v1/regions/{country}/descendants
 #   subtree      GET /v1/laboratories?region_id=<country>&include_subregions=true
+#   near         GET /v1/laboratories?near=<a laboratory's place>&radius_km=50
+#   bbox         GET /v1/laboratories?bbox=<one degree around a laboratory's place>
 #   create       POST /v1/laboratories (unique codes WRK-<run>-<thread>-<n>)
 #   patch        PATCH /v1/laboratories/{id} with If-Match (ETags learned from responses)
 # Writes run last so the read scenarios see the generated data only.
@@ -34,7 +36,7 @@
 # Settings (environment):
 #   SIZES="10000 100000 1000000"   laboratories per data set
 #   BACKENDS="postgres sqlite"
-#   SCENARIOS="get list deep search descendants subtree create patch"
+#   SCENARIOS="get list deep search descendants subtree near bbox create patch"
 #   DURATION=15s  THREADS=2  CONNECTIONS=32  WRK_TIMEOUT=10s     wrk settings
 #   WARMUP=3s                      unrecorded GET-by-id load after each service start (opens
 #                                  the connection pools; 0 skips it)
@@ -61,7 +63,7 @@ ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 
 SIZES="${SIZES:-10000 100000 1000000}"
 BACKENDS="${BACKENDS:-postgres sqlite}"
-SCENARIOS="${SCENARIOS:-get list deep search descendants subtree create patch}"
+SCENARIOS="${SCENARIOS:-get list deep search descendants subtree near bbox create patch}"
 DURATION="${DURATION:-15s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
@@ -149,7 +151,7 @@ for backend in $BACKENDS; do
 done
 for scenario in $SCENARIOS; do
     case "$scenario" in
-        get | list | deep | search | descendants | subtree | create | patch) ;;
+        get | list | deep | search | descendants | subtree | near | bbox | create | patch) ;;
         *) die "SCENARIOS: unknown scenario '$scenario'" ;;
     esac
 done
@@ -466,12 +468,15 @@ sample_parameters() { # sample_parameters DIR
          GROUP BY l.region_id HAVING count(*) >= 50 ORDER BY random() LIMIT 1000" >"$dir/list_region_ids.txt"
     [ -s "$dir/list_region_ids.txt" ] || cp "$dir/region_ids.txt" "$dir/list_region_ids.txt"
     dbq "SELECT id FROM regions WHERE level = 'country' ORDER BY code" >"$dir/country_ids.txt"
+    # Places of laboratories (latitude,longitude), the centres of the geographic scenarios.
+    dbq "SELECT latitude || ',' || longitude FROM laboratories WHERE latitude IS NOT NULL
+         ORDER BY random() LIMIT 1000" >"$dir/lab_points.txt"
     # Words of four letters or more from real names, in any script.
     dbq "SELECT name FROM laboratories ORDER BY random() LIMIT 3000" |
         LC_ALL=C.UTF-8 grep -oE '[[:alpha:]]{4,}' | LC_ALL=C.UTF-8 sort -u |
         shuf -n 500 --random-source=<(yes) >"$dir/search_terms.txt" || true
     local name
-    for name in lab_ids region_ids list_region_ids country_ids search_terms; do
+    for name in lab_ids region_ids list_region_ids country_ids lab_points search_terms; do
         [ -s "$dir/$name.txt" ] || die "no rows for $name.txt in the $BACKEND database"
     done
     log "sampled $(wc -l <"$dir/lab_ids.txt") laboratory ids, $(wc -l <"$dir/region_ids.txt") regions ($(wc -l <"$dir/list_region_ids.txt") with a full page), $(wc -l <"$dir/country_ids.txt") countries, $(wc -l <"$dir/search_terms.txt") search terms"
@@ -580,14 +585,17 @@ declare -A SCENARIO_TITLE=(
     [search]='(3) GET /v1/laboratories?q= (Cyrillic words)'
     [descendants]='(5) GET /v1/regions/{country}/descendants'
     [subtree]='(5b) GET /v1/laboratories?region_id=<country>&include_subregions=true'
+    [near]='(6) GET /v1/laboratories?near=<lat,lon>&radius_km=50 (nearest first)'
+    [bbox]='(6b) GET /v1/laboratories?bbox=<1° box>'
     [create]='(4) POST /v1/laboratories'
     [patch]='(4b) PATCH /v1/laboratories/{id} with If-Match'
 )
 declare -A SCENARIO_SCRIPT=(
     [get]=get_laboratory.lua [list]=list_region.lua [deep]=list_deep.lua [search]=search.lua
-    [descendants]=descendants.lua [subtree]=subtree.lua [create]=create.lua [patch]=patch.lua
+    [descendants]=descendants.lua [subtree]=subtree.lua [near]=near.lua [bbox]=bbox.lua
+    [create]=create.lua [patch]=patch.lua
 )
-SCENARIO_ORDER="get list deep search descendants subtree create patch"
+SCENARIO_ORDER="get list deep search descendants subtree near bbox create patch"
 
 bench_one() { # bench_one BACKEND SIZE
     local backend="$1" size="$2" work existing scenario flag rss_after hwm

@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod child_values;
 pub mod errors;
+pub mod geo;
 pub mod idempotency;
 mod migrations;
 mod pool;

@@ -150,6 +150,8 @@ impl r2d2::ManageConnection for ConnectionManager {
                     .map_err(|e| ConnectError(e.to_string()))?;
                 conn.batch_execute(&self.sqlite_pragmas)
                     .map_err(|e| ConnectError(e.to_string()))?;
+                // PostgreSQL has it from a migration; SQLite runs it in Rust.
+                crate::db::geo::register(&mut conn).map_err(|e| ConnectError(e.to_string()))?;
                 DbConn::Sqlite(conn)
             }
         };

@@ -37,6 +37,27 @@ pub trait ListFilter: DeserializeOwned + IntoParams {
 
     /// Parses the raw values; `search` holds the words of `q`, if given.
     fn parse(self, search: Option<Vec<String>>) -> Result<Self::Parsed, DomainError>;
+
+    /// A sort that the list's filter gives rather than a field (laboratories by distance
+    /// from `near`): the `sort` value naming it, and what it needs, for its documentation
+    /// and its 400s.
+    const FILTER_ORDER: Option<FilterOrderDoc> = None;
+
+    /// When the parsed filter orders the list itself: the name its page tokens carry, which
+    /// holds the filter's own parameters so that a token serves only the list it came from.
+    fn filter_order(_parsed: &Self::Parsed) -> Option<String> {
+        None
+    }
+}
+
+/// How a sort given by the filter is named and documented.
+pub struct FilterOrderDoc {
+    /// The `sort` value (`distance`).
+    pub sort: &'static str,
+    /// The parameter it needs (`near`).
+    pub needs: &'static str,
+    /// What it orders by, for the `sort` parameter's description.
+    pub description: &'static str,
 }
 
 /// The parameters of one list request: the resource's filter, the sort and the page.
@@ -145,8 +166,41 @@ impl<F: ListFilter, S: SortField> ListQuery<F, S> {
         let raw: F = deserialize_filter(rest)?;
         let search = parse_search(&common.q)?;
         let filter = raw.parse(search)?;
-        let sort = Sort::<S>::parse(&common.sort)?;
-        let page = PageRequest::parse(&common.page_size, &common.page_token, &sort.token_name())?;
+        let given = common.sort.as_deref().map(str::trim);
+        let (sort, token_name) = match (F::FILTER_ORDER, F::filter_order(&filter)) {
+            (Some(order), Some(token_name)) => {
+                // The filter orders the list: `sort` may only name that order.
+                match given {
+                    None => {}
+                    Some(name) if name == order.sort => {}
+                    Some(_) => {
+                        return Err(DomainError::bad_parameter(
+                            "sort",
+                            FieldCode::Invalid,
+                            format!(
+                                "with `{}` the list is ordered by `{}`; leave `sort` out or give \
+                                 `sort={}`",
+                                order.needs, order.sort, order.sort
+                            ),
+                        ))
+                    }
+                }
+                (Sort::<S>::parse(&None)?, token_name)
+            }
+            (Some(order), None) if given == Some(order.sort) => {
+                return Err(DomainError::bad_parameter(
+                    "sort",
+                    FieldCode::Invalid,
+                    format!("`sort={}` needs `{}`", order.sort, order.needs),
+                ))
+            }
+            _ => {
+                let sort = Sort::<S>::parse(&common.sort)?;
+                let token_name = sort.token_name();
+                (sort, token_name)
+            }
+        };
+        let page = PageRequest::parse(&common.page_size, &common.page_token, &token_name)?;
         Ok(Self { filter, sort, page })
     }
 }
@@ -201,8 +255,9 @@ fn page_parameters() -> [Parameter; 2] {
     ]
 }
 
-/// The `sort` parameter: its allowed values come from the resource's sort declaration.
-fn sort_parameter<S: SortField>() -> Parameter {
+/// The `sort` parameter: its allowed values come from the resource's sort declaration (and
+/// the order its filter may give).
+fn sort_parameter<S: SortField>(filter_order: Option<FilterOrderDoc>) -> Parameter {
     let names: Vec<String> = S::ALL
         .iter()
         .map(|(name, field)| {
@@ -216,16 +271,24 @@ fn sort_parameter<S: SortField>() -> Parameter {
             text
         })
         .collect();
-    let values: Vec<String> = S::ALL
+    let mut values: Vec<String> = S::ALL
         .iter()
         .flat_map(|(name, _)| [name.to_string(), format!("-{name}")])
         .collect();
+    let mut description = format!(
+        "Sort field: {}; prefix `-` for descending. The id breaks ties.",
+        names.join(", ")
+    );
+    if let Some(order) = filter_order {
+        values.push(order.sort.to_owned());
+        description.push_str(&format!(
+            " `{}` ({}) needs `{}`, and is the order whenever `{}` is given.",
+            order.sort, order.description, order.needs, order.needs
+        ));
+    }
     query_parameter(
         "sort",
-        format!(
-            "Sort field: {}; prefix `-` for descending. The id breaks ties.",
-            names.join(", ")
-        ),
+        description,
         ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(values)),
@@ -249,7 +312,7 @@ impl<F: ListFilter, S: SortField> IntoParams for ListQuery<F, S> {
                 Some(search.example.into()),
             ));
         }
-        parameters.push(sort_parameter::<S>());
+        parameters.push(sort_parameter::<S>(F::FILTER_ORDER));
         parameters.extend(page_parameters());
         parameters
     }

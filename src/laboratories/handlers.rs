@@ -4,12 +4,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::model::{
-    AccreditedFilter, Discipline, Laboratory, LaboratoryCreate, LaboratoryFilter, LaboratoryId,
-    LaboratoryKind, LaboratoryPage, LaboratoryPatch, LaboratorySort, LaboratoryStatus,
+    AccreditedFilter, BoundingBox, Discipline, Laboratory, LaboratoryCreate, LaboratoryFilter,
+    LaboratoryId, LaboratoryKind, LaboratoryPage, LaboratoryPatch, LaboratorySort,
+    LaboratoryStatus, Near,
 };
 use super::service;
 use crate::core::error::DomainError;
-use crate::http::query::{parse_bool, parse_date, parse_list, ListFilter, SearchDoc};
+use crate::http::query::{
+    parse_bool, parse_date, parse_list, FilterOrderDoc, ListFilter, SearchDoc,
+};
 use crate::regions::model::RegionId;
 
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -54,6 +57,113 @@ pub struct LaboratoryListFilter {
     /// `accredited`.
     #[param(value_type = Option<String>, format = Date, example = "2026-12-31")]
     pub accredited_on: Option<String>,
+    /// Only laboratories inside the box `west,south,east,north` (longitudes −180 to 180,
+    /// latitudes −90 to 90, in degrees, edges included); a box with `west` greater than
+    /// `east` crosses the antimeridian. Laboratories without coordinates are never inside.
+    #[param(value_type = Option<String>, pattern = r"^[^,]+,[^,]+,[^,]+,[^,]+$", example = "60.0,54.0,70.0,58.0")]
+    pub bbox: Option<String>,
+    /// Only laboratories within `radius_km` of the point `latitude,longitude` (degrees),
+    /// ordered by distance, nearest first, each with its `distance_km`. Requires
+    /// `radius_km`.
+    #[param(value_type = Option<String>, pattern = r"^[^,]+,[^,]+$", example = "55.441,65.341")]
+    pub near: Option<String>,
+    /// The radius around `near`, in kilometres: more than 0, at most 5000. Requires `near`.
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 5000, example = 50)]
+    pub radius_km: Option<String>,
+}
+
+/// Largest `radius_km`.
+const MAX_RADIUS_KM: f64 = 5000.0;
+
+/// Comma-separated numbers, exactly `count` of them, each finite.
+fn numbers(parameter: &str, raw: &str, count: usize, shape: &str) -> Result<Vec<f64>, DomainError> {
+    let values: Vec<f64> = raw
+        .split(',')
+        .map(|part| part.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| DomainError::bad_parameter(parameter, "invalid", format!("give {shape}")))?;
+    if values.len() != count || values.iter().any(|v| !v.is_finite()) {
+        return Err(DomainError::bad_parameter(
+            parameter,
+            "invalid",
+            format!("give {shape}"),
+        ));
+    }
+    Ok(values)
+}
+
+fn check_range(parameter: &str, what: &str, value: f64, limit: f64) -> Result<(), DomainError> {
+    if (-limit..=limit).contains(&value) {
+        Ok(())
+    } else {
+        Err(DomainError::bad_parameter(
+            parameter,
+            "out_of_range",
+            format!("{what} must be between -{limit} and {limit} degrees"),
+        ))
+    }
+}
+
+fn parse_bbox(raw: &Option<String>) -> Result<Option<BoundingBox>, DomainError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let values = numbers("bbox", raw, 4, "four numbers: west,south,east,north")?;
+    let (west, south, east, north) = (values[0], values[1], values[2], values[3]);
+    check_range("bbox", "west", west, 180.0)?;
+    check_range("bbox", "east", east, 180.0)?;
+    check_range("bbox", "south", south, 90.0)?;
+    check_range("bbox", "north", north, 90.0)?;
+    if south > north {
+        return Err(DomainError::bad_parameter(
+            "bbox",
+            "invalid",
+            "south must not be greater than north",
+        ));
+    }
+    Ok(Some(BoundingBox {
+        west,
+        south,
+        east,
+        north,
+    }))
+}
+
+fn parse_near(near: &Option<String>, radius: &Option<String>) -> Result<Option<Near>, DomainError> {
+    let (near, radius) = match (near, radius) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(DomainError::bad_parameter(
+                "radius_km",
+                "required",
+                "`near` needs `radius_km`",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(DomainError::bad_parameter(
+                "near",
+                "required",
+                "`radius_km` needs `near`",
+            ))
+        }
+        (Some(near), Some(radius)) => (near, radius),
+    };
+    let point = numbers("near", near, 2, "two numbers: latitude,longitude")?;
+    check_range("near", "the latitude", point[0], 90.0)?;
+    check_range("near", "the longitude", point[1], 180.0)?;
+    let radius_km = match radius.trim().parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= MAX_RADIUS_KM => r,
+        _ => {
+            return Err(DomainError::bad_parameter(
+                "radius_km",
+                "out_of_range",
+                format!("must be a number more than 0 and at most {MAX_RADIUS_KM}"),
+            ))
+        }
+    };
+    Ok(Some(Near {
+        latitude: point[0],
+        longitude: point[1],
+        radius_km,
+    }))
 }
 
 impl ListFilter for LaboratoryListFilter {
@@ -122,7 +232,19 @@ impl ListFilter for LaboratoryListFilter {
             disciplines: parse_list("discipline", &self.discipline, "a discipline")?,
             accredited,
             search,
+            bbox: parse_bbox(&self.bbox)?,
+            near: parse_near(&self.near, &self.radius_km)?,
         })
+    }
+
+    const FILTER_ORDER: Option<FilterOrderDoc> = Some(FilterOrderDoc {
+        sort: "distance",
+        needs: "near",
+        description: "the distance from `near`, nearest first",
+    });
+
+    fn filter_order(parsed: &LaboratoryFilter) -> Option<String> {
+        parsed.near.map(|near| near.token_name())
     }
 }
 

@@ -316,6 +316,11 @@ pub struct Laboratory {
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, i64>, required = true, example = json!({"hematology_analyzer": 2, "clinical_chemistry_analyzer": 1}))]
     pub equipment_counts: BTreeMap<EquipmentCategory, i64>,
+    /// Only in a list with `near`: the great-circle distance from that point, in
+    /// kilometres, rounded to the metre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = f64, required = false, minimum = 0, example = 12.345)]
+    pub distance_km: Option<f64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Grows with every change; the ETag is derived from it.
@@ -346,6 +351,7 @@ impl FromRow for Laboratory {
             disciplines,
             // Filled by the service, which reads the units.
             equipment_counts: BTreeMap::new(),
+            distance_km: None,
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
@@ -564,6 +570,38 @@ pub struct LaboratoryFilter {
     pub disciplines: Option<Vec<Discipline>>,
     pub accredited: Option<AccreditedFilter>,
     pub search: Option<Vec<String>>,
+    /// Only laboratories inside this box.
+    pub bbox: Option<BoundingBox>,
+    /// Only laboratories within a distance of a point, nearest first.
+    pub near: Option<Near>,
+}
+
+/// A `bbox` filter, in degrees: `west > east` is a box across the antimeridian.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundingBox {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
+}
+
+/// A `near` filter: the laboratories within `radius_km` of the point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub radius_km: f64,
+}
+
+impl Near {
+    /// The name page tokens of this list carry: a token serves only the same point and
+    /// radius.
+    pub fn token_name(&self) -> String {
+        format!(
+            "distance@{:?},{:?},{:?}",
+            self.latitude, self.longitude, self.radius_km
+        )
+    }
 }
 
 impl LaboratoryFilter {
@@ -590,6 +628,8 @@ impl LaboratoryFilter {
             disciplines,
             accredited,
             search: _,
+            bbox,
+            near,
         } = self;
         codes.is_none()
             && region_ids.is_none()
@@ -599,5 +639,7 @@ impl LaboratoryFilter {
             && !top_level_only
             && disciplines.is_none()
             && accredited.is_none()
+            && bbox.is_none()
+            && near.is_none()
     }
 }

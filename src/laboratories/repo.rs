@@ -4,11 +4,14 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
 
-use super::model::{Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, LaboratorySort};
+use super::model::{
+    Discipline, LaboratoryFilter, LaboratoryId, LaboratoryRow, LaboratorySort, Near,
+};
 use super::search::{self, PageWindow, SearchPlan};
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::db::audit::{self, NewAuditEvent};
+use crate::db::geo::{great_circle_km, KM_PER_DEGREE};
 use crate::db::query::unnest;
 use crate::db::types::{UtcTimestamp, Uuid as UuidType};
 use crate::db::{CombinedInserts, DbConn, MultiBackend};
@@ -172,6 +175,12 @@ fn subtree_is_large(conn: &mut DbConn, path: &str) -> QueryResult<bool> {
 }
 
 /// One page of rows. `subtree_path` is the resolved path of `filter.subtree_root`.
+type LaboratoryQuery<'a> = laboratories::BoxedQuery<
+    'a,
+    MultiBackend,
+    <<LaboratoryRow as Selectable<MultiBackend>>::SelectExpression as Expression>::SqlType,
+>;
+
 pub fn list(
     conn: &mut DbConn,
     filter: &LaboratoryFilter,
@@ -179,6 +188,95 @@ pub fn list(
     sort: Sort<LaboratorySort>,
     page: &PageRequest,
 ) -> Result<Vec<LaboratoryRow>, DomainError> {
+    let Some(query) = filtered(conn, filter, subtree_path, sort, page)? else {
+        return Ok(Vec::new());
+    };
+    let query = LaboratorySort::apply(sort, query, page.after.as_ref())?;
+    Ok(query.limit(page.fetch_limit()).load(conn)?)
+}
+
+/// A page of the laboratories within `near`'s radius, nearest first (the id breaking
+/// ties), each with its distance in kilometres.
+pub fn list_near(
+    conn: &mut DbConn,
+    filter: &LaboratoryFilter,
+    subtree_path: Option<&str>,
+    near: Near,
+    page: &PageRequest,
+) -> Result<Vec<(LaboratoryRow, f64)>, DomainError> {
+    let sort = Sort {
+        field: LaboratorySort::CreatedAt,
+        descending: false,
+    };
+    let Some(mut query) = filtered(conn, filter, subtree_path, sort, page)? else {
+        return Ok(Vec::new());
+    };
+    let distance = || {
+        great_circle_km(
+            near.latitude,
+            near.longitude,
+            laboratories::latitude,
+            laboratories::longitude,
+        )
+    };
+    // The band of latitudes (and, away from the poles, longitudes) the circle fits in, which
+    // the coordinates index reads; then the exact distance. The margins keep the band a
+    // little wider than the circle.
+    let lat_span = near.radius_km / KM_PER_DEGREE + 0.001;
+    query = query
+        .filter(laboratories::latitude.ge(near.latitude - lat_span))
+        .filter(laboratories::latitude.le(near.latitude + lat_span));
+    let farthest_latitude = near.latitude.abs() + lat_span;
+    if farthest_latitude < 89.0 {
+        let lon_span = lat_span / farthest_latitude.to_radians().cos() * 1.01 + 0.001;
+        if lon_span < 180.0 {
+            query = within_longitudes(query, near.longitude - lon_span, near.longitude + lon_span);
+        }
+    }
+    query = query.filter(distance().le(near.radius_km));
+    if let Some(cursor) = &page.after {
+        let key: f64 = cursor.key_text()?.parse().map_err(|_| {
+            DomainError::bad_parameter("page_token", "invalid", "the page token is malformed")
+        })?;
+        query = query.filter(
+            distance().gt(key).or(distance()
+                .eq(key)
+                .and(laboratories::id.gt(LaboratoryId(cursor.id)))),
+        );
+    }
+    let rows: Vec<(LaboratoryRow, Option<f64>)> = query
+        .order((distance().asc(), laboratories::id.asc()))
+        .select((columns(), distance()))
+        .limit(page.fetch_limit())
+        .load(conn)?;
+    // Rows without coordinates never pass the band.
+    Ok(rows
+        .into_iter()
+        .filter_map(|(row, distance)| distance.map(|d| (row, d)))
+        .collect())
+}
+
+/// Longitudes from `west` to `east`, which may run past ±180 (then the range wraps).
+fn within_longitudes(query: LaboratoryQuery<'_>, west: f64, east: f64) -> LaboratoryQuery<'_> {
+    let lon = laboratories::longitude;
+    if west < -180.0 {
+        query.filter(lon.ge(west + 360.0).or(lon.le(east)))
+    } else if east > 180.0 {
+        query.filter(lon.ge(west).or(lon.le(east - 360.0)))
+    } else {
+        query.filter(lon.ge(west)).filter(lon.le(east))
+    }
+}
+
+/// The list's query with every filter applied, not yet ordered; `None` when it can hold no
+/// row (a search without words, or one whose words no laboratory has).
+fn filtered<'a>(
+    conn: &mut DbConn,
+    filter: &'a LaboratoryFilter,
+    subtree_path: Option<&'a str>,
+    sort: Sort<LaboratorySort>,
+    page: &PageRequest,
+) -> Result<Option<LaboratoryQuery<'a>>, DomainError> {
     let mut query = laboratories::table
         .select(columns())
         .into_boxed::<MultiBackend>();
@@ -253,10 +351,27 @@ pub fn list(
             )
         };
     }
+    if let Some(b) = filter.bbox {
+        query = query
+            .filter(laboratories::latitude.ge(b.south))
+            .filter(laboratories::latitude.le(b.north));
+        query = if b.west <= b.east {
+            query
+                .filter(laboratories::longitude.ge(b.west))
+                .filter(laboratories::longitude.le(b.east))
+        } else {
+            // Across the antimeridian: east of `west` or west of `east`.
+            query.filter(
+                laboratories::longitude
+                    .ge(b.west)
+                    .or(laboratories::longitude.le(b.east)),
+            )
+        };
+    }
     if let Some(terms) = &filter.search {
         if terms.is_empty() {
             // A search without a letter or digit matches nothing.
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let window = if sort.field == LaboratorySort::CreatedAt && filter.is_search_only() {
             let after = page
@@ -273,7 +388,7 @@ pub fn list(
             None
         };
         let patterns = match search::plan(conn, terms, window)? {
-            SearchPlan::Nothing => return Ok(Vec::new()),
+            SearchPlan::Nothing => return Ok(None),
             SearchPlan::Page(ids) => {
                 query = query.filter(ids);
                 Vec::new()
@@ -295,8 +410,7 @@ pub fn list(
             query = query.filter(laboratories::search_text.like(pattern).escape('\\'));
         }
     }
-    let query = LaboratorySort::apply(sort, query, page.after.as_ref())?;
-    Ok(query.limit(page.fetch_limit()).load(conn)?)
+    Ok(Some(query))
 }
 
 /// The country of a region, if the region exists.

@@ -1,19 +1,19 @@
 //! Rules for laboratories: validation, the hub hierarchy, the status lifecycle, and
 //! transactions that write a laboratory together with its disciplines.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::model::{
     Accreditation, Discipline, Laboratory, LaboratoryCreate, LaboratoryFilter, LaboratoryId,
-    LaboratoryKind, LaboratoryPatch, LaboratoryRow, LaboratorySort, LaboratoryStatus,
+    LaboratoryKind, LaboratoryPatch, LaboratoryRow, LaboratorySort, LaboratoryStatus, Near,
 };
 use super::{repo, search};
 use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
-use crate::core::paging::{finish_page, PageRequest, Sort};
+use crate::core::paging::{finish_page, Cursor, PageRequest, Sort, SortKey};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
 use crate::core::states::StateMachine;
@@ -483,6 +483,9 @@ pub async fn list(
             },
             None => None,
         };
+        if let Some(near) = filter.near {
+            return list_near(conn, &filter, subtree_path.as_deref(), near, &page);
+        }
         let rows = repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| LaboratorySort::cursor(sort, row));
         let items = repo::disciplines::attach(conn, rows, |row: &LaboratoryRow| row.id)?;
@@ -490,6 +493,39 @@ pub async fn list(
         Ok((items, token))
     })
     .await
+}
+
+/// A page of the laboratories near a point, nearest first, each with its distance. The page
+/// token carries the last distance exactly, and the point and radius in its name.
+fn list_near(
+    conn: &mut DbConn,
+    filter: &LaboratoryFilter,
+    subtree_path: Option<&str>,
+    near: Near,
+    page: &PageRequest,
+) -> Result<(Vec<Laboratory>, Option<String>), DomainError> {
+    let rows = repo::list_near(conn, filter, subtree_path, near, page)?;
+    let token_name = near.token_name();
+    let (rows, token) = finish_page(rows, page, |(row, distance)| {
+        Cursor::new(
+            &token_name,
+            Some(SortKey::Text(format!("{distance:?}"))),
+            row.id.0,
+        )
+    });
+    let distances: HashMap<LaboratoryId, f64> = rows
+        .iter()
+        .map(|(row, distance)| (row.id, *distance))
+        .collect();
+    let rows: Vec<LaboratoryRow> = rows.into_iter().map(|(row, _)| row).collect();
+    let mut items: Vec<Laboratory> =
+        repo::disciplines::attach(conn, rows, |row: &LaboratoryRow| row.id)?;
+    for item in &mut items {
+        item.distance_km = distances
+            .get(&item.id)
+            .map(|km| (km * 1000.0).round() / 1000.0);
+    }
+    Ok((with_equipment_counts(conn, items)?, token))
 }
 
 // A laboratory lies in its region; linking it to a hub also writes in the hub's region.

@@ -11,6 +11,7 @@ mod contract;
 mod demo;
 mod equipment;
 mod generate;
+mod geo;
 mod headers;
 mod http;
 mod idempotency;

@@ -1,0 +1,1 @@
+DROP INDEX laboratories_coordinates_idx;
