@@ -49,6 +49,8 @@ diesel::table! {
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
         version -> BigInt,
+        /// JSON object: counted units by equipment category (see `equipment_units`).
+        equipment_counts -> Text,
     }
 }
 

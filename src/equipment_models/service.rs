@@ -187,6 +187,10 @@ pub async fn update(
         repo::update_or_stale(conn, &row, current.version, |e| {
             unique_or(e, || code_taken(None, &row.model_code))
         })?;
+        if row.category != current.category {
+            // The units of the model count under its new category.
+            crate::equipment_units::service::recount_model(conn, id)?;
+        }
         Ok(Change::updated(
             EquipmentModel::from_row(current, ()),
             EquipmentModel::from_row(row, ()),

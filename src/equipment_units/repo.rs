@@ -78,6 +78,20 @@ pub fn counts_by_category(
     Ok(counts)
 }
 
+/// The laboratories holding counted units of the model.
+pub fn laboratories_of_model(
+    conn: &mut DbConn,
+    model: EquipmentModelId,
+) -> QueryResult<Vec<LaboratoryId>> {
+    equipment_units::table
+        .filter(equipment_units::equipment_model_id.eq(model))
+        .filter(equipment_units::status.eq_any(COUNTED))
+        .select(equipment_units::laboratory_id)
+        .distinct()
+        .order(equipment_units::laboratory_id.asc())
+        .load(conn)
+}
+
 pub fn list(
     conn: &mut DbConn,
     filter: &EquipmentUnitFilter,

@@ -160,7 +160,7 @@ fn counted_at(row: &EquipmentUnitRow) -> Option<(LaboratoryId, EquipmentModelId)
     repo::counted(row.status).then_some((row.laboratory_id, row.equipment_model_id))
 }
 
-/// Gives every laboratory whose unit counts the write changes a new version.
+/// Recounts every laboratory whose unit counts the write changes.
 fn touch_counts(
     conn: &mut DbConn,
     before: Option<&EquipmentUnitRow>,
@@ -172,9 +172,39 @@ fn touch_counts(
     }
     let mut laboratories: Vec<LaboratoryId> =
         was.into_iter().chain(is).map(|(lab, _)| lab).collect();
+    // Always in id order, so that two writes moving units between the same laboratories
+    // lock them in the same order.
+    laboratories.sort();
     laboratories.dedup();
     for laboratory in laboratories {
-        crate::laboratories::repo::touch(conn, laboratory)?;
+        recount(conn, laboratory)?;
+    }
+    Ok(())
+}
+
+/// Counts the laboratory's units again and stores the counts on it when they changed. The
+/// laboratory's row is locked first, so that two unit writes at one laboratory count one
+/// after the other, each seeing the other's unit (PostgreSQL counts in a fresh snapshot
+/// once the lock is held; SQLite's writes run one at a time).
+pub fn recount(conn: &mut DbConn, laboratory: LaboratoryId) -> Result<(), DomainError> {
+    let Some(current) = crate::laboratories::repo::find_for_update(conn, laboratory)? else {
+        return Ok(());
+    };
+    let counts = repo::counts_by_category(conn, &[laboratory])?
+        .remove(&laboratory)
+        .unwrap_or_default();
+    let counts = serde_json::to_string(&counts)
+        .map_err(|e| DomainError::internal(format!("cannot serialize unit counts: {e}")))?;
+    if counts != current.equipment_counts {
+        crate::laboratories::repo::set_equipment_counts(conn, laboratory, &counts)?;
+    }
+    Ok(())
+}
+
+/// Recounts the laboratories holding units of a model whose category changed.
+pub fn recount_model(conn: &mut DbConn, model: EquipmentModelId) -> Result<(), DomainError> {
+    for laboratory in repo::laboratories_of_model(conn, model)? {
+        recount(conn, laboratory)?;
     }
     Ok(())
 }

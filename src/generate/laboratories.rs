@@ -185,6 +185,7 @@ impl LaboratoryGenerator<'_> {
         let at = self.clock.tick(rng);
         rows.push(LaboratoryRow {
             id,
+            equipment_counts: "{}".into(),
             region_id: region.id,
             search_text: search_column(&name_and_code_terms(&name, &code)),
             code_key: code_key(&code),

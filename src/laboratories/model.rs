@@ -107,6 +107,8 @@ pub struct LaboratoryRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
+    /// The counted units by category, a JSON object that the unit writes keep.
+    pub equipment_counts: String,
 }
 
 impl LaboratoryRow {
@@ -349,8 +351,9 @@ impl FromRow for Laboratory {
             opened_on: row.opened_on,
             operator: row.operator,
             disciplines,
-            // Filled by the service, which reads the units.
-            equipment_counts: BTreeMap::new(),
+            // Written by this service alone (`equipment_units::service`); a value it cannot
+            // read shows as no equipment rather than failing the read.
+            equipment_counts: serde_json::from_str(&row.equipment_counts).unwrap_or_default(),
             distance_km: None,
             created_at: row.created_at,
             updated_at: row.updated_at,

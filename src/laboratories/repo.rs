@@ -418,11 +418,16 @@ pub fn region_country(conn: &mut DbConn, id: RegionId) -> QueryResult<Option<Str
     Ok(crate::regions::repo::find(conn, id)?.map(|region| region.country_code))
 }
 
-/// Marks the laboratory changed (a new version and `updated_at`) without touching its
-/// fields: what it shows beside them, its unit counts, changed, so its ETag must too.
-pub fn touch(conn: &mut DbConn, id: LaboratoryId) -> QueryResult<usize> {
+/// Stores the laboratory's unit counts (a JSON object), with a new version and `updated_at`:
+/// what it shows changed, so its ETag must too.
+pub fn set_equipment_counts(
+    conn: &mut DbConn,
+    id: LaboratoryId,
+    counts: &str,
+) -> QueryResult<usize> {
     diesel::update(laboratories::table.find(id))
         .set((
+            laboratories::equipment_counts.eq(counts),
             laboratories::version.eq(laboratories::version + 1),
             laboratories::updated_at.eq(crate::core::time::now()),
         ))

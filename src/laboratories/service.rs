@@ -207,6 +207,8 @@ fn row_of(
     let accreditation = fields.accreditation.as_ref();
     LaboratoryRow {
         id,
+        // A new laboratory has no units; an update keeps what the unit writes counted.
+        equipment_counts: "{}".into(),
         region_id: fields.region_id,
         search_text: search_column(&name_and_code_terms(&fields.name, &fields.code)),
         code: fields.code.clone(),
@@ -297,7 +299,7 @@ pub async fn get(pool: &DbPool, id: LaboratoryId) -> Result<Laboratory, DomainEr
     db::lookup(pool, move |conn| {
         let (row, disciplines) = repo::find_with_disciplines(conn, id)?
             .ok_or_else(|| DomainError::not_found("laboratory", id))?;
-        with_own_equipment_counts(conn, Laboratory::from_row(row, disciplines))
+        Ok(Laboratory::from_row(row, disciplines))
     })
     .await
 }
@@ -392,11 +394,9 @@ pub async fn update(
             check_code_free(conn, &fields.code, Some(id))?;
         }
 
-        let row = row_of(id, &fields, current.created_at, now(), current.version + 1);
-        let before = with_own_equipment_counts(
-            conn,
-            Laboratory::from_row(current.clone(), current_disciplines.clone()),
-        )?;
+        let mut row = row_of(id, &fields, current.created_at, now(), current.version + 1);
+        row.equipment_counts = current.equipment_counts.clone();
+        let before = Laboratory::from_row(current.clone(), current_disciplines.clone());
         if repo::unchanged(&row, &current) && fields.disciplines == current_disciplines {
             // Nothing changes (e.g. a patch restating the current status).
             return Ok(Change::unchanged(before));
@@ -413,10 +413,10 @@ pub async fn update(
             let fresh = name_and_code_terms(&fields.name, &fields.code);
             search::insert_terms(conn, id, current.created_at, &fresh)?;
         }
-        let mut after = Laboratory::from_row(row, fields.disciplines);
-        // A laboratory's own write leaves its units as they are.
-        after.equipment_counts = before.equipment_counts.clone();
-        Ok(Change::updated(before, after))
+        Ok(Change::updated(
+            before,
+            Laboratory::from_row(row, fields.disciplines),
+        ))
     })
     .await?
     .into_after()
@@ -446,28 +446,6 @@ pub async fn delete(
     .await
 }
 
-/// Fills in the laboratories' unit counts, in one query.
-fn with_equipment_counts(
-    conn: &mut DbConn,
-    mut laboratories: Vec<Laboratory>,
-) -> Result<Vec<Laboratory>, DomainError> {
-    let ids: Vec<LaboratoryId> = laboratories.iter().map(|lab| lab.id).collect();
-    let mut counts = crate::equipment_units::repo::counts_by_category(conn, &ids)?;
-    for laboratory in &mut laboratories {
-        laboratory.equipment_counts = counts.remove(&laboratory.id).unwrap_or_default();
-    }
-    Ok(laboratories)
-}
-
-fn with_own_equipment_counts(
-    conn: &mut DbConn,
-    mut laboratory: Laboratory,
-) -> Result<Laboratory, DomainError> {
-    let mut counts = crate::equipment_units::repo::counts_by_category(conn, &[laboratory.id])?;
-    laboratory.equipment_counts = counts.remove(&laboratory.id).unwrap_or_default();
-    Ok(laboratory)
-}
-
 pub async fn list(
     pool: &DbPool,
     filter: LaboratoryFilter,
@@ -489,7 +467,6 @@ pub async fn list(
         let rows = repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?;
         let (rows, token) = finish_page(rows, &page, |row| LaboratorySort::cursor(sort, row));
         let items = repo::disciplines::attach(conn, rows, |row: &LaboratoryRow| row.id)?;
-        let items = with_equipment_counts(conn, items)?;
         Ok((items, token))
     })
     .await
@@ -525,7 +502,7 @@ fn list_near(
             .get(&item.id)
             .map(|km| (km * 1000.0).round() / 1000.0);
     }
-    Ok((with_equipment_counts(conn, items)?, token))
+    Ok((items, token))
 }
 
 // A laboratory lies in its region; linking it to a hub also writes in the hub's region.

@@ -649,6 +649,19 @@ async fn a_moved_unit_moves_between_the_counts(backend: Backend) {
         to["equipment_counts"],
         json!({"clinical_chemistry_analyzer": 1})
     );
+    // So does a change of the model's category, with a new version of the laboratory.
+    json_with_status(
+        app.patch(
+            &path_of("equipment-models", &site.chemistry),
+            &json!({"category": "pcr_analyzer"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let recounted = json_with_status(app.get(&path_of("laboratories", &other)).await, 200).await;
+    assert_eq!(recounted["equipment_counts"], json!({"pcr_analyzer": 1}));
+    assert_eq!(recounted["version"], to["version"].as_i64().unwrap() + 1);
 }
 
 async fn unit_filters_and_a_laboratorys_equipment(backend: Backend) {

@@ -1521,6 +1521,7 @@ async fn common_words_and_refilled_search_data(backend: Backend) {
             for n in 1..=COUNT {
                 let at = Timestamp(start + chrono::Duration::seconds(n as i64));
                 let row = LaboratoryRow {
+                    equipment_counts: "{}".into(),
                     id: LaboratoryId::generate(),
                     region_id,
                     code: format!("P-{n}"),

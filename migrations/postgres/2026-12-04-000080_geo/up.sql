@@ -4,7 +4,9 @@
 CREATE FUNCTION great_circle_km(
     lat1 double precision, lon1 double precision, lat2 double precision, lon2 double precision
 ) RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+-- Not STRICT, so that the planner inlines the expression (ten times faster per row); a NULL
+-- coordinate gives NULL all the same.
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT 2 * 6371.0088 * asin(least(1.0, sqrt(
         power(sin(radians(lat2 - lat1) / 2), 2)

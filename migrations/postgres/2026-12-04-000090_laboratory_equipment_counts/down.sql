@@ -1,0 +1,1 @@
+ALTER TABLE laboratories DROP COLUMN equipment_counts;
