@@ -290,6 +290,33 @@ def _unit_rules(path: str, body: dict[str, Any]) -> None:
         body["status"] = UNIT_MOVES.get(current, ("maintenance",))[0]
 
 
+def _laboratory_query_rules(query: dict[str, Any]) -> None:
+    """A laboratory list's geographic parameters agree with each other, which no schema of
+    single parameters can state: `near` and `radius_km` come together, a box's south edge
+    is not north of its north edge, and with `near` the order is by distance (`sort` is
+    `distance` or absent), which it is only with `near`."""
+    near, radius = query.get("near"), query.get("radius_km")
+    if (near is None) != (radius is None):
+        query.pop("near", None)
+        query.pop("radius_km", None)
+        near = None
+    bbox = query.get("bbox")
+    if isinstance(bbox, str):
+        parts = bbox.split(",")
+        try:
+            _west, south, _east, north = (float(p) for p in parts)
+        except ValueError:
+            pass
+        else:
+            if south > north:
+                query["bbox"] = ",".join([parts[0], parts[3], parts[2], parts[1]])
+    sort = query.get("sort")
+    if near is not None and sort not in (None, "distance"):
+        query.pop("sort")
+    elif near is None and sort == "distance":
+        query.pop("sort")
+
+
 def _remember(path: str, status: int, content: bytes) -> None:
     parts = path.strip("/").split("/")
     if len(parts) < 2 or parts[0] != "v1" or parts[1] not in COLLECTIONS or not 200 <= status < 300:
@@ -365,6 +392,8 @@ def before_call(ctx, case, **kwargs):
         _fill_references(case.formatted_path, case.body)
     _existing_path_id(case)
     query = case.query
+    if case.formatted_path == "/v1/laboratories" and isinstance(query, dict):
+        _laboratory_query_rules(query)
     if case.formatted_path == "/v1/changes" and isinstance(query, dict):
         wait = query.get("wait")
         if isinstance(wait, int) and wait > 1:

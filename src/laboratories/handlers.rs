@@ -60,12 +60,12 @@ pub struct LaboratoryListFilter {
     /// Only laboratories inside the box `west,south,east,north` (longitudes −180 to 180,
     /// latitudes −90 to 90, in degrees, edges included); a box with `west` greater than
     /// `east` crosses the antimeridian. Laboratories without coordinates are never inside.
-    #[param(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$", example = "60.0,54.0,70.0,58.0")]
+    #[param(value_type = Option<String>, pattern = r"^-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)$", example = "60.0,54.0,70.0,58.0")]
     pub bbox: Option<String>,
     /// Only laboratories within `radius_km` of the point `latitude,longitude` (degrees),
     /// ordered by distance, nearest first, each with its `distance_km`. Requires
     /// `radius_km`.
-    #[param(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$", example = "55.441,65.341")]
+    #[param(value_type = Option<String>, pattern = r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$", example = "55.441,65.341")]
     pub near: Option<String>,
     /// The radius around `near`, in kilometres: more than 0, at most 5000. Requires `near`.
     #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 5000, example = 50)]
