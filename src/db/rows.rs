@@ -203,6 +203,41 @@ macro_rules! stored_rows {
             same == *current
         }
 
+        /// The row a write changes, locked (`find_for_update`): 404 when there is none, 412
+        /// when `If-Match` names another version.
+        pub fn current(
+            conn: &mut $crate::db::DbConn,
+            id: $id,
+            precondition: &$crate::core::precondition::Precondition,
+        ) -> Result<$row, $crate::core::error::DomainError> {
+            let row = find_for_update(conn, id)?
+                .ok_or_else(|| <$id as $crate::core::ids::ResourceId>::not_found(id))?;
+            precondition.check(row.version)?;
+            Ok(row)
+        }
+
+        /// The end of an update of a resource without child values: nothing is written when
+        /// nothing but the bookkeeping differs, else the guarded write (`update_or_stale`);
+        /// gives the change for the audit trail.
+        pub fn save<A>(
+            conn: &mut $crate::db::DbConn,
+            current: $row,
+            row: $row,
+            refused: impl FnOnce(diesel::result::Error) -> $crate::core::error::DomainError,
+        ) -> Result<$crate::db::audit::Change<A>, $crate::core::error::DomainError>
+        where
+            A: $crate::core::resource::FromRow<Row = $row, Children = ()> + Clone,
+        {
+            if unchanged(&row, &current) {
+                return Ok($crate::db::audit::Change::unchanged(A::from_row(current, ())));
+            }
+            update_or_stale(conn, &row, current.version, refused)?;
+            Ok($crate::db::audit::Change::updated(
+                A::from_row(current, ()),
+                A::from_row(row, ()),
+            ))
+        }
+
         impl $crate::db::rows::Versioned for $row {
             fn version(&self) -> i64 {
                 self.version

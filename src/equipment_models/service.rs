@@ -8,7 +8,6 @@ use super::model::{
 use super::repo;
 use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
-use crate::core::ids::ResourceId;
 use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
@@ -159,8 +158,7 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<EquipmentModel, DomainError> {
     db::write(pool, context, move |conn| {
-        let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
-        precondition.check(current.version)?;
+        let current = repo::current(conn, id, &precondition)?;
         let mut checks = Checks::new();
         let fields = ModelFields {
             vendor_id: checks.patched("vendor_id", patch.vendor_id, current.vendor_id),

@@ -269,8 +269,7 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<EquipmentUnit, DomainError> {
     db::write(pool, context, move |conn| {
-        let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
-        precondition.check(current.version)?;
+        let current = repo::current(conn, id, &precondition)?;
         let mut checks = Checks::new();
         let fields = UnitFields {
             equipment_model_id: checks.patched(

@@ -10,7 +10,6 @@ use super::model::{
 use super::repo;
 use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
-use crate::core::ids::ResourceId;
 use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
@@ -137,8 +136,7 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<Agreement, DomainError> {
     db::write(pool, context, move |conn| {
-        let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
-        precondition.check(current.version)?;
+        let current = repo::current(conn, id, &precondition)?;
         let mut checks = Checks::new();
         let fields = AgreementFields {
             recognizing_country_code: checks.patched(
@@ -168,14 +166,7 @@ pub async fn update(
             checks,
             (current.created_at, now(), current.version + 1),
         )?;
-        if repo::unchanged(&row, &current) {
-            return Ok(Change::unchanged(Agreement::from_row(current, ())));
-        }
-        repo::update_or_stale(conn, &row, current.version, DomainError::from)?;
-        Ok(Change::updated(
-            Agreement::from_row(current, ()),
-            Agreement::from_row(row, ()),
-        ))
+        repo::save(conn, current, row, DomainError::from)
     })
     .await?
     .into_after()

@@ -10,7 +10,6 @@ use super::model::{
 use super::repo;
 use crate::core::context::WriteContext;
 use crate::core::error::DomainError;
-use crate::core::ids::ResourceId;
 use crate::core::paging::{PageRequest, Sort};
 use crate::core::precondition::Precondition;
 use crate::core::resource::FromRow;
@@ -223,8 +222,7 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<Certificate, DomainError> {
     db::write(pool, context, move |conn| {
-        let current = repo::find_for_update(conn, id)?.ok_or_else(|| id.not_found())?;
-        precondition.check(current.version)?;
+        let current = repo::current(conn, id, &precondition)?;
         let mut checks = Checks::new();
         let fields = CertificateFields {
             country_code: checks.patched(
@@ -253,16 +251,10 @@ pub async fn update(
             fields,
             (current.created_at, now(), current.version + 1),
         )?;
-        if repo::unchanged(&row, &current) {
-            return Ok(Change::unchanged(Certificate::from_row(current, ())));
-        }
-        repo::update_or_stale(conn, &row, current.version, |e| {
-            unique_or(e, || number_taken(None, &row.number))
-        })?;
-        Ok(Change::updated(
-            Certificate::from_row(current, ()),
-            Certificate::from_row(row, ()),
-        ))
+        let taken = row.number.clone();
+        repo::save(conn, current, row, |e| {
+            unique_or(e, || number_taken(None, &taken))
+        })
     })
     .await?
     .into_after()
