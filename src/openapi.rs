@@ -68,6 +68,7 @@ limit gets 429 `/problems/rate-limited` with `Retry-After` (the `TooManyRequests
             responses::RequestTimeout,
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
+            responses::NotAcceptable,
             responses::ValidationFailed,
             responses::ServiceUnavailable,
             responses::InternalError,
@@ -183,6 +184,9 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
             if has_id {
                 shared.push(("404", "NotFound"));
             }
+            if versioned && negotiates(operation) {
+                shared.push(("406", "NotAcceptable"));
+            }
             if versioned {
                 shared.extend([("500", "InternalError"), ("503", "ServiceUnavailable")]);
             }
@@ -210,10 +214,50 @@ pub fn finish(mut spec: OpenApiDoc) -> OpenApiDoc {
         }
     }
     add_response_headers(&mut spec);
+    add_vary_headers(&mut spec);
     add_create_links(&mut spec);
     explode_array_filters(&mut spec);
     set_public_url(&mut spec, crate::config::DEFAULT_PUBLIC_URL);
     spec
+}
+
+/// Whether an operation's 200 can take several media types, chosen by `Accept`.
+fn negotiates(operation: &Operation) -> bool {
+    matches!(
+        operation.responses.responses.get("200"),
+        Some(RefOr::T(ok)) if ok.content.len() > 1
+    )
+}
+
+/// `Vary: Accept` on the 200 and 304 of every `/v1` operation whose 200 takes several media
+/// types (`http::listed_in` sends it).
+fn add_vary_headers(spec: &mut OpenApiDoc) {
+    let vary = HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["Accept"])),
+        )
+        .description(Some(
+            "`Accept`: the representation depends on it, so caches keep each media type \
+apart (each has its own `ETag`).",
+        ))
+        .build();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for (_, operation) in operations_mut(item) {
+            if !negotiates(operation) {
+                continue;
+            }
+            for status in ["200", "304"] {
+                if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status) {
+                    response.headers.insert("Vary".to_owned(), vary.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Every operation of a path item, with its method.

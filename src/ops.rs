@@ -290,41 +290,12 @@ async fn problem_page(req: HttpRequest, name: ProblemName) -> HttpResponse {
     }
 }
 
-/// The quality an `Accept` header gives a media type (`type/subtype`): the most specific
-/// range that matches it decides (RFC 9110, 12.5.1); no header accepts anything.
-fn accept_quality(accept: Option<&str>, media_type: &str) -> f32 {
-    let Some(accept) = accept else { return 1.0 };
-    let main = media_type.split('/').next().unwrap_or_default();
-    let mut best: Option<(u8, f32)> = None;
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let specificity = if name == media_type {
-            2
-        } else if name == format!("{main}/*") {
-            1
-        } else if name == "*/*" {
-            0
-        } else {
-            continue;
-        };
-        let quality = parts
-            .filter_map(|parameter| parameter.split_once('='))
-            .find(|(key, _)| key.trim().eq_ignore_ascii_case("q"))
-            .and_then(|(_, value)| value.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if best.is_none_or(|(seen, _)| specificity > seen) {
-            best = Some((specificity, quality));
-        }
-    }
-    best.map_or(0.0, |(_, quality)| quality)
-}
-
 /// Whether the client would rather have JSON than HTML; HTML wins ties.
 fn prefers_json(accept: Option<&str>) -> bool {
-    let json = accept_quality(accept, "application/json")
-        .max(accept_quality(accept, "application/problem+json"));
-    json > accept_quality(accept, "text/html")
+    let json = crate::http::negotiate::quality(accept, "application/json").max(
+        crate::http::negotiate::quality(accept, "application/problem+json"),
+    );
+    json > crate::http::negotiate::quality(accept, "text/html")
 }
 
 /// Text for HTML, with `code` spans (between backticks) as `<code>`.

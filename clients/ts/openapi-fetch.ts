@@ -22,7 +22,14 @@ void requestIdDeclared;
 const { baseUrl, country, apiKey } = args();
 const recorder = recordingFetch();
 // openapi-fetch applies no security scheme itself: the bearer key is a default header.
-const api = createClient<paths>({ baseUrl, fetch: recorder.fetch, headers: { Authorization: `Bearer ${apiKey}` } });
+// The laboratory list answers JSON or, for `Accept: application/geo+json`, GeoJSON: a client
+// that reads JSON says so (openapi-fetch's media-type parameter), and one for maps the other.
+const api = createClient<paths, "application/json" | "application/problem+json">({
+  baseUrl,
+  fetch: recorder.fetch,
+  headers: { Authorization: `Bearer ${apiKey}` },
+});
+const maps = createClient<paths, "application/geo+json">({ baseUrl, fetch: recorder.fetch, headers: { Authorization: `Bearer ${apiKey}` } });
 const anonymous = createClient<paths>({ baseUrl, fetch: recorder.fetch });
 const n = names(country, "openapi-fetch");
 
@@ -172,6 +179,23 @@ run("openapi-fetch", async () => {
     check(second.data !== undefined, "no page 2");
     equal(second.data.items.map((l) => l.id), [hub.lab.id], "page 2");
     equal(second.data.next_page_token, null, "next_page_token of the last page");
+  });
+
+  await step("the same list as GeoJSON", async () => {
+    const query = { region_id: [region.id], status: ["planned", "under_construction"] as ("planned" | "under_construction")[], sort: "code" as const };
+    const { data, response } = await maps.GET("/v1/laboratories", {
+      params: { query },
+      headers: { Accept: "application/geo+json" },
+    });
+    equal(response.status, 200, "status");
+    equal(response.headers.get("content-type"), "application/geo+json", "content type");
+    check((response.headers.get("vary") ?? "").includes("Accept"), "Vary names Accept");
+    check(data !== undefined, "no collection");
+    equal(data.type, "FeatureCollection", "type");
+    equal(data.features.map((f) => [f.id, f.properties.code]), [[branch.id, n.branch], [hub.lab.id, n.hub]], "features");
+    equal(data.features[0].geometry, null, "a branch without coordinates has no geometry");
+    equal(data.features[1].geometry?.coordinates, [65.34, 55.44], "the hub's point, longitude first");
+    equal(data.next_page_token, null, "one page");
   });
 
   const updated = await step("PATCH with If-Match", async () => {

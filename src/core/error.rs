@@ -202,6 +202,9 @@ pub enum DomainError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The `Accept` header accepts none of the media types the response can take.
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("{}", validation_summary(.0))]
     Validation(Vec<FieldError>),
     #[error("{0}")]
@@ -415,6 +418,7 @@ impl DomainError {
             Self::RequestTimeout(_) => &ProblemType::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => &ProblemType::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => &ProblemType::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable(_) => &ProblemType::NOT_ACCEPTABLE,
             Self::Validation(_) => &ProblemType::VALIDATION,
             Self::Unavailable(_) => &ProblemType::UNAVAILABLE,
             Self::Internal(_) => &ProblemType::INTERNAL,
@@ -475,6 +479,12 @@ collection to find current ids.";
     METHOD_NOT_ALLOWED = "method-not-allowed", 405, "Method not allowed",
         when "The path exists but does not take this method.",
         remedy "Use one of the methods the `Allow` header lists.";
+    NOT_ACCEPTABLE = "not-acceptable", 406, "No acceptable representation",
+        when "The `Accept` header accepts none of the media types the operation answers \
+with (`detail` lists them): the laboratory list is `application/json` or \
+`application/geo+json`. The answer itself is a problem document all the same.",
+        remedy "Accept one of the media types `detail` lists (or send no `Accept` header, \
+or `*/*`, for JSON).";
     CORS_REFUSED = "cors-refused", 403, "Cross-origin request refused",
         when "A CORS preflight comes from an origin the service is not configured to allow \
 (`LABNET_CORS_ORIGINS`), or asks for a method or request header the API does not take.",

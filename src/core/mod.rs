@@ -6,6 +6,7 @@ pub mod auth;
 pub mod context;
 pub mod enums;
 pub mod error;
+pub mod geojson;
 pub mod ids;
 pub mod paging;
 pub mod precondition;

@@ -29,7 +29,8 @@ macro_rules! resource_endpoints {
     (
         tag $tag:literal, path $path:literal, id $id:ident, service $service:ident;
         $(#[$list_doc:meta])*
-        list $list_op:literal $filter:ident, $sort:ident => $page:ident $page_desc:literal;
+        list $list_op:literal $filter:ident, $sort:ident => $page:ident $page_desc:literal
+            $(or $alt:ident $alt_media:literal)?;
         $(#[$create_doc:meta])*
         create $create_op:literal $create:ident => $resource:ident $location_desc:literal
             [$($create_extra:tt)*];
@@ -76,7 +77,8 @@ macro_rules! resource_endpoints {
                 security(("bearer" = ["reader"])),
                 params(ListParams, IfNoneMatch),
                 responses(
-                    (status = 200, description = $page_desc, body = $page,
+                    (status = 200, description = $page_desc,
+                        content(($page = "application/json") $(, ($alt = $alt_media))?),
                         headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
                     (status = 304, description = "The cached page is current",
                         headers(("ETag" = String, description = "Weak tag of the page's content; 304 for `If-None-Match` while the page is unchanged"))),
@@ -89,13 +91,29 @@ macro_rules! resource_endpoints {
                 state: web::Data<AppState>,
                 query: ListParams,
                 cached: IfNoneMatch,
+                request: actix_web::HttpRequest,
             ) -> Result<HttpResponse, DomainError> {
+                // The media types the page can take, JSON first (the default); chosen
+                // before the query runs, so a 406 costs nothing. A list with one form
+                // answers JSON whatever `Accept` says.
+                let offered: &[&str] = &["application/json" $(, $alt_media)?];
+                let form = if offered.len() > 1 {
+                    $crate::http::negotiated(&request, offered)?
+                } else {
+                    0
+                };
                 let (items, next_page_token) =
                     $service::list(&state.pool, query.filter, query.sort, query.page).await?;
-                $crate::http::listed(&cached, &$page {
+                let page = $page {
                     items,
                     next_page_token,
-                })
+                };
+                $(
+                    if form == 1 {
+                        return $crate::http::listed_in(&cached, &$alt::from(page), offered, form);
+                    }
+                )?
+                $crate::http::listed_in(&cached, &page, offered, form)
             }
 
             $(#[$create_doc])*

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod json;
 pub mod jwt;
 pub mod limits;
+pub mod negotiate;
 pub mod problem;
 pub mod query;
 pub mod responses;
@@ -67,16 +68,59 @@ pub fn updated<T: Serialize>(version: i64, body: &T) -> HttpResponse {
 /// A list page (or any representation without a version): 200 with a weak `ETag` digest
 /// of the body, or 304 when the request's `If-None-Match` names it.
 pub fn listed<T: Serialize>(cached: &IfNoneMatch, body: &T) -> Result<HttpResponse, DomainError> {
+    listed_in(cached, body, &["application/json"], 0)
+}
+
+/// [`listed`] in the media type `offered[form]`, which [`negotiated`] chose. When several
+/// were offered the answer says it depends on `Accept` (`Vary`), so caches keep each form
+/// apart; each form's `ETag` is a digest of its own bytes.
+pub fn listed_in<T: Serialize>(
+    cached: &IfNoneMatch,
+    body: &T,
+    offered: &[&str],
+    form: usize,
+) -> Result<HttpResponse, DomainError> {
     let bytes = serde_json::to_vec(body)
         .map_err(|e| DomainError::internal(format!("cannot serialize a list: {e}")))?;
     let tag = content_etag(&bytes);
-    if none_match_names(cached.0.as_deref(), &tag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .finish());
+    let fresh = none_match_names(cached.0.as_deref(), &tag);
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response.insert_header((header::ETAG, tag));
+    if offered.len() > 1 {
+        response.append_header((header::VARY, "Accept"));
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, tag))
-        .content_type("application/json")
-        .body(bytes))
+    if fresh {
+        return Ok(response.finish());
+    }
+    let media_type = offered.get(form).copied().unwrap_or("application/json");
+    Ok(response.content_type(media_type).body(bytes))
+}
+
+/// Which of `offered` (media types, the default first) the request's `Accept` header
+/// prefers, by index; 406 when it accepts none of them.
+pub fn negotiated(
+    request: &actix_web::HttpRequest,
+    offered: &[&str],
+) -> Result<usize, DomainError> {
+    let accept = request
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let accept = request
+        .headers()
+        .contains_key(header::ACCEPT)
+        .then_some(accept);
+    negotiate::choose(accept.as_deref(), offered).ok_or_else(|| {
+        DomainError::NotAcceptable(format!(
+            "`Accept: {}` accepts none of {}",
+            crate::core::error::echo(accept.as_deref().unwrap_or_default()),
+            offered.join(", ")
+        ))
+    })
 }

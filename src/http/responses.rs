@@ -109,6 +109,16 @@ pub struct RequestTimeout(#[allow(dead_code)] Problem);
 
 #[derive(ToResponse)]
 #[response(
+    description = "The `Accept` header accepts none of the media types the operation answers with; `detail` lists them",
+    content_type = "application/problem+json",
+    example = json!({"type": "/problems/not-acceptable", "title": "No acceptable representation",
+        "status": 406, "detail": "`Accept: text/csv` accepts none of application/json, application/geo+json",
+        "instance": "/v1/laboratories", "request_id": "0193a0f4-5e6b-7c3d-9a10-2b3c4d5e6f71"})
+)]
+pub struct NotAcceptable(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
     description = "The body is not `application/json` (or `application/merge-patch+json` for PATCH), declares a charset other than UTF-8, or is compressed (`Content-Encoding`)",
     content_type = "application/problem+json",
     example = json!({"type": "/problems/unsupported-media-type", "title": "Unsupported content type",

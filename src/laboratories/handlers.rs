@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::geojson::LaboratoryFeatureCollection;
 use super::model::{
     AccreditedFilter, BoundingBox, Discipline, Laboratory, LaboratoryCreate, LaboratoryFilter,
     LaboratoryId, LaboratoryKind, LaboratoryPage, LaboratoryPatch, LaboratorySort,
@@ -254,8 +255,15 @@ crate::resource_endpoints! {
     ///
     /// Filters combine with AND; several values within one filter mean "any of". Each
     /// laboratory carries its disciplines.
+    ///
+    /// With `Accept: application/geo+json` the same page comes as a GeoJSON
+    /// FeatureCollection (RFC 7946) for map front ends: each laboratory a Feature with its
+    /// point (`null` without coordinates) and the laboratory as its properties;
+    /// `next_page_token` is a member of the collection. Without `Accept`, or when JSON is
+    /// preferred or equally acceptable, the page is JSON. An `Accept` that takes neither
+    /// gets 406.
     list "listLaboratories" LaboratoryListFilter, LaboratorySort => LaboratoryPage
-        "A page of laboratories";
+        "A page of laboratories" or LaboratoryFeatureCollection "application/geo+json";
     /// Create a laboratory
     ///
     /// The region must exist (422). The registry `code` is unique (409). A hub (`parent_id`) must

@@ -2,6 +2,8 @@
 //! within a radius of a point ordered by distance with the distance in each item, combined
 //! with the other filters, and paged by distance with tokens that serve only their list.
 
+use reqwest::header::{CONTENT_TYPE, ETAG, VARY};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
@@ -13,6 +15,8 @@ backend_tests!(
     near_orders_by_distance_within_the_radius,
     near_pages_by_distance_and_tokens_serve_only_their_list,
     geographic_parameters_are_checked,
+    geojson_gives_the_same_page_as_features,
+    the_list_answers_406_for_an_accept_it_cannot_meet,
 );
 
 /// Laboratories at named places (latitude, longitude), and one without coordinates.
@@ -235,4 +239,173 @@ async fn geographic_parameters_are_checked(backend: Backend) {
         let refused = problem(app.get(&format!("/v1/laboratories?{query}")).await, 400).await;
         assert_eq!(error_fields(&refused), [field], "{query}");
     }
+}
+
+const GEOJSON: &str = "application/geo+json";
+
+/// A list as GeoJSON: its status, content type, `Vary`, `ETag` and body.
+async fn geojson(app: &TestApp, path: &str, accept: &str) -> (u16, String, String, String, Value) {
+    let response = app
+        .request(Method::GET, path, None, &[("accept", accept)])
+        .await;
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (content_type, vary, etag) = (header(CONTENT_TYPE), header(VARY), header(ETAG));
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, content_type, vary, etag, body)
+}
+
+async fn geojson_gives_the_same_page_as_features(backend: Backend) {
+    let app = spawn_app(backend).await;
+    places(&app, URAL).await;
+    let path = "/v1/laboratories?sort=code&page_size=2";
+    let page = json_with_status(app.get(path).await, 200).await;
+    assert_eq!(codes(&page), ["CHELYABINSK", "KURGAN"]);
+
+    let (status, content_type, vary, etag, collection) = geojson(&app, path, GEOJSON).await;
+    assert_eq!(status, 200, "{collection}");
+    assert_eq!(content_type, GEOJSON);
+    assert!(vary.contains("Accept"), "Vary: {vary}");
+    assert_eq!(collection["type"], "FeatureCollection");
+    assert_eq!(collection["next_page_token"], page["next_page_token"]);
+    let features = collection["features"].as_array().expect("features");
+    assert_eq!(features.len(), 2);
+    for (feature, item) in features
+        .iter()
+        .zip(page["items"].as_array().expect("items"))
+    {
+        assert_eq!(feature["type"], "Feature");
+        assert_eq!(feature["id"], item["id"]);
+        assert_eq!(
+            &feature["properties"], item,
+            "properties are the laboratory"
+        );
+        assert_eq!(
+            feature["geometry"],
+            json!({"type": "Point", "coordinates": [item["longitude"], item["latitude"]]}),
+            "longitude first"
+        );
+    }
+
+    // The next page through the same token, as GeoJSON again; a laboratory without
+    // coordinates has a null geometry.
+    let token = collection["next_page_token"].as_str().expect("a next page");
+    let (status, _, _, _, next) = geojson(
+        &app,
+        &format!("/v1/laboratories?sort=code&page_size=2&page_token={token}"),
+        GEOJSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{next}");
+    let codes_next: Vec<&str> = next["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["properties"]["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(codes_next, ["MOSCOW", "NOWHERE"]);
+    assert_eq!(next["features"][1]["geometry"], Value::Null);
+
+    // With `near`, each feature carries its distance; JSON wins ties and is the default.
+    let (_, _, _, _, near) = geojson(
+        &app,
+        "/v1/laboratories?near=55.441,65.341&radius_km=100",
+        GEOJSON,
+    )
+    .await;
+    assert_eq!(near["features"][0]["properties"]["code"], "KURGAN");
+    assert_eq!(near["features"][0]["properties"]["distance_km"], 0.0);
+    for accept in [
+        "application/json, application/geo+json",
+        "*/*",
+        "application/*",
+        "",
+    ] {
+        let (status, content_type, vary, _, body) = geojson(&app, path, accept).await;
+        assert_eq!(status, 200);
+        assert_eq!(content_type, "application/json", "Accept: {accept}");
+        assert!(vary.contains("Accept"));
+        assert_eq!(body, page, "Accept: {accept}");
+    }
+    let (_, content_type, _, _, _) = geojson(
+        &app,
+        path,
+        "application/json;q=0.5, application/geo+json;q=0.9",
+    )
+    .await;
+    assert_eq!(content_type, GEOJSON, "the higher quality wins");
+
+    // Each form has its own ETag, and revalidates on its own.
+    let json_etag = app
+        .get(path)
+        .await
+        .headers()
+        .get(ETAG)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        etag.starts_with("W/") && etag != json_etag,
+        "{etag} vs {json_etag}"
+    );
+    let response = app
+        .request(
+            Method::GET,
+            path,
+            None,
+            &[("accept", GEOJSON), ("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 304);
+    let response = app
+        .request(Method::GET, path, None, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "JSON is not the cached GeoJSON"
+    );
+}
+
+async fn the_list_answers_406_for_an_accept_it_cannot_meet(backend: Backend) {
+    let app = spawn_app(backend).await;
+    places(&app, URAL).await;
+    for accept in [
+        "text/csv",
+        "application/json;q=0, application/geo+json;q=0",
+        "image/*",
+    ] {
+        let response = app
+            .request(Method::GET, "/v1/laboratories", None, &[("accept", accept)])
+            .await;
+        let body = problem(response, 406).await;
+        assert_eq!(body["type"], "/problems/not-acceptable");
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("application/json") && detail.contains(GEOJSON),
+            "{detail}"
+        );
+    }
+    // A bad parameter is a 400 whatever `Accept` says.
+    let response = app
+        .request(
+            Method::GET,
+            "/v1/laboratories?bbox=1",
+            None,
+            &[("accept", GEOJSON)],
+        )
+        .await;
+    problem(response, 400).await;
+    // Lists with one form keep answering JSON whatever `Accept` says.
+    let response = app
+        .request(Method::GET, "/v1/regions", None, &[("accept", GEOJSON)])
+        .await;
+    json_with_status(response, 200).await;
 }
