@@ -51,6 +51,9 @@ diesel::table! {
         version -> BigInt,
         /// JSON object: counted units by equipment category (see `equipment_units`).
         equipment_counts -> Text,
+        /// The geographic cell of the coordinates (`db::geo::cell`), computed by the
+        /// database; never written.
+        geo_cell -> Nullable<Integer>,
     }
 }
 

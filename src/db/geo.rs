@@ -35,6 +35,75 @@ pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
 }
 
+/// Geographic cells per degree, of latitude and of longitude: cells of 0.1° (11 km of
+/// latitude), small enough that a cell holds a few laboratories where they are densest, large
+/// enough that a 50 km circle is ten runs of cells.
+const CELLS_PER_DEGREE: f64 = 10.0;
+
+/// Cell numbers per row of cells: the columns 0 to 3600 (longitude 180 has a column of its
+/// own, as latitude 90 has a row).
+const CELL_ROW_STRIDE: i32 = 3601;
+
+/// Most runs of cells a query names; a box with more rows of cells has neighbouring runs
+/// joined (reading the cells between them too) until it has this many.
+pub const MAX_CELL_RUNS: usize = 64;
+
+/// How far past a box's edges its cells reach, in degrees: a point on an edge is in the
+/// cells whatever rounding the database's arithmetic does.
+const CELL_MARGIN: f64 = 1e-7;
+
+fn cell_row(latitude: f64) -> i32 {
+    ((latitude.clamp(-90.0, 90.0) + 90.0) * CELLS_PER_DEGREE).floor() as i32
+}
+
+fn cell_column(longitude: f64) -> i32 {
+    ((longitude.clamp(-180.0, 180.0) + 180.0) * CELLS_PER_DEGREE).floor() as i32
+}
+
+/// The cell of a point, as the database computes `laboratories.geo_cell` (migration
+/// `2026-12-07-000100_geo_cells`): rows of cells numbered from the south, columns from the
+/// west.
+pub fn cell(latitude: f64, longitude: f64) -> i32 {
+    cell_row(latitude) * CELL_ROW_STRIDE + cell_column(longitude)
+}
+
+/// The runs of consecutive cell numbers (first and last, inclusive) that cover the box from
+/// `south` to `north` and from `west` to `east` (in degrees; `west > east` crosses the
+/// antimeridian), at most [`MAX_CELL_RUNS`] of them, in order.
+pub fn cell_runs(south: f64, north: f64, west: f64, east: f64) -> Vec<(i32, i32)> {
+    let (first_row, last_row) = (cell_row(south - CELL_MARGIN), cell_row(north + CELL_MARGIN));
+    let columns = if west <= east {
+        vec![(
+            cell_column(west - CELL_MARGIN),
+            cell_column(east + CELL_MARGIN),
+        )]
+    } else {
+        // West of `east`, then east of `west`: runs in increasing order.
+        vec![
+            (cell_column(-180.0), cell_column(east + CELL_MARGIN)),
+            (cell_column(west - CELL_MARGIN), cell_column(180.0)),
+        ]
+    };
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for row in first_row..=last_row {
+        for &(from, to) in &columns {
+            let run = (row * CELL_ROW_STRIDE + from, row * CELL_ROW_STRIDE + to);
+            match runs.last_mut() {
+                // A run that reaches the end of its row goes on into the next row.
+                Some(last) if last.1 + 1 >= run.0 => last.1 = last.1.max(run.1),
+                _ => runs.push(run),
+            }
+        }
+    }
+    while runs.len() > MAX_CELL_RUNS {
+        runs = runs
+            .chunks(2)
+            .map(|pair| (pair[0].0, pair[pair.len() - 1].1))
+            .collect();
+    }
+    runs
+}
+
 /// Registers `great_circle_km` on a SQLite connection.
 pub fn register(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     great_circle_km_utils::register_impl(
@@ -49,6 +118,55 @@ pub fn register(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_numbered_row_by_row_from_the_south_west() {
+        assert_eq!(cell(-90.0, -180.0), 0);
+        assert_eq!(cell(-90.0, 180.0), 3600);
+        assert_eq!(cell(-89.85, -180.0), 3601);
+        assert_eq!(cell(90.0, 180.0), 1800 * 3601 + 3600);
+        assert_eq!(cell(55.441, 65.341), 1454 * 3601 + 2453);
+    }
+
+    #[test]
+    fn a_box_is_one_run_per_row_of_cells() {
+        let runs = cell_runs(55.0, 55.25, 65.0, 65.35);
+        assert_eq!(
+            runs,
+            (1449..=1452)
+                .map(|row| (row * 3601 + 2449, row * 3601 + 2453))
+                .collect::<Vec<_>>()
+        );
+        for (latitude, longitude) in [(55.0, 65.0), (55.25, 65.35), (55.1, 65.2)] {
+            let c = cell(latitude, longitude);
+            assert!(runs.iter().any(|&(a, b)| (a..=b).contains(&c)), "{c}");
+        }
+        // Across the antimeridian: two runs a row, joined where a row's end meets the next
+        // row's start.
+        let runs = cell_runs(0.0, 0.05, 179.9, -179.9);
+        assert!(runs
+            .iter()
+            .any(|&(a, b)| (a..=b).contains(&cell(0.0, 179.95))));
+        assert!(runs
+            .iter()
+            .any(|&(a, b)| (a..=b).contains(&cell(0.0, -179.95))));
+        assert!(!runs.iter().any(|&(a, b)| (a..=b).contains(&cell(0.0, 0.0))));
+        // The whole world is one run; a tall box is cut to the most runs allowed, still
+        // covering every cell it covered.
+        assert_eq!(
+            cell_runs(-90.0, 90.0, -180.0, 180.0),
+            vec![(0, 1801 * 3601 - 1)]
+        );
+        let tall = cell_runs(-60.0, 60.0, 10.0, 20.0);
+        assert!(tall.len() <= MAX_CELL_RUNS);
+        for latitude in [-60.0, -12.34, 0.0, 59.99, 60.0] {
+            let c = cell(latitude, 15.0);
+            assert!(
+                tall.iter().any(|&(a, b)| (a..=b).contains(&c)),
+                "{latitude}"
+            );
+        }
+    }
 
     #[test]
     fn distances_are_great_circle_kilometres() {

@@ -11,7 +11,7 @@ use super::search::{self, PageWindow, SearchPlan};
 use crate::core::error::DomainError;
 use crate::core::paging::{PageRequest, Sort};
 use crate::db::audit::{self, NewAuditEvent};
-use crate::db::geo::{great_circle_km, KM_PER_DEGREE};
+use crate::db::geo::{cell_runs, great_circle_km, KM_PER_DEGREE};
 use crate::db::query::unnest;
 use crate::db::types::{UtcTimestamp, Uuid as UuidType};
 use crate::db::{CombinedInserts, DbConn, MultiBackend};
@@ -195,13 +195,20 @@ pub fn list(
     Ok(query.limit(page.fetch_limit()).load(conn)?)
 }
 
-/// A page of the laboratories within `near`'s radius, nearest first (the id breaking
-/// ties), each with its distance in kilometres.
+/// Where a page of a `near` list starts: after this distance in kilometres and, at that
+/// distance, this laboratory (from the page token).
+pub type NearAfter = (f64, LaboratoryId);
+
+/// The first laboratories within `reach_km` of `near`'s point (at most `near`'s radius) after
+/// `after`, nearest first (the id breaking ties), each with its distance in kilometres; as
+/// many as the page fetches.
 pub fn list_near(
     conn: &mut DbConn,
     filter: &LaboratoryFilter,
     subtree_path: Option<&str>,
     near: Near,
+    after: Option<NearAfter>,
+    reach_km: f64,
     page: &PageRequest,
 ) -> Result<Vec<(LaboratoryRow, f64)>, DomainError> {
     let sort = Sort {
@@ -219,29 +226,31 @@ pub fn list_near(
             laboratories::longitude,
         )
     };
-    // The band of latitudes (and, away from the poles, longitudes) the circle fits in, which
-    // the coordinates index reads; then the exact distance. The margins keep the band a
+    // The box the circle fits in: its cells, which the index reads, and its latitudes and
+    // (away from the poles) longitudes; then the exact distance. The margins keep the box a
     // little wider than the circle.
-    let lat_span = near.radius_km / KM_PER_DEGREE + 0.001;
+    let lat_span = reach_km / KM_PER_DEGREE + 0.001;
+    let (south, north) = (near.latitude - lat_span, near.latitude + lat_span);
     query = query
-        .filter(laboratories::latitude.ge(near.latitude - lat_span))
-        .filter(laboratories::latitude.le(near.latitude + lat_span));
+        .filter(laboratories::latitude.ge(south))
+        .filter(laboratories::latitude.le(north));
     let farthest_latitude = near.latitude.abs() + lat_span;
+    let mut longitudes = (-180.0, 180.0);
     if farthest_latitude < 89.0 {
         let lon_span = lat_span / farthest_latitude.to_radians().cos() * 1.01 + 0.001;
         if lon_span < 180.0 {
-            query = within_longitudes(query, near.longitude - lon_span, near.longitude + lon_span);
+            let (west, east) = (near.longitude - lon_span, near.longitude + lon_span);
+            query = within_longitudes(query, west, east);
+            longitudes = (wrap_longitude(west), wrap_longitude(east));
         }
     }
-    query = query.filter(distance().le(near.radius_km));
-    if let Some(cursor) = &page.after {
-        let key: f64 = cursor.key_text()?.parse().map_err(|_| {
-            DomainError::bad_parameter("page_token", "invalid", "the page token is malformed")
-        })?;
+    query = within_cells(query, &cell_runs(south, north, longitudes.0, longitudes.1));
+    query = query.filter(distance().le(reach_km.min(near.radius_km)));
+    if let Some((key, id)) = after {
         query = query.filter(
-            distance().gt(key).or(distance()
-                .eq(key)
-                .and(laboratories::id.gt(LaboratoryId(cursor.id)))),
+            distance()
+                .gt(key)
+                .or(distance().eq(key).and(laboratories::id.gt(id))),
         );
     }
     let rows: Vec<(LaboratoryRow, Option<f64>)> = query
@@ -249,11 +258,22 @@ pub fn list_near(
         .select((columns(), distance()))
         .limit(page.fetch_limit())
         .load(conn)?;
-    // Rows without coordinates never pass the band.
+    // Rows without coordinates never pass the box.
     Ok(rows
         .into_iter()
         .filter_map(|(row, distance)| distance.map(|d| (row, d)))
         .collect())
+}
+
+/// A longitude past ±180 brought back into range.
+fn wrap_longitude(longitude: f64) -> f64 {
+    if longitude < -180.0 {
+        longitude + 360.0
+    } else if longitude > 180.0 {
+        longitude - 360.0
+    } else {
+        longitude
+    }
 }
 
 /// Longitudes from `west` to `east`, which may run past ±180 (then the range wraps).
@@ -265,6 +285,31 @@ fn within_longitudes(query: LaboratoryQuery<'_>, west: f64, east: f64) -> Labora
         query.filter(lon.ge(west).or(lon.le(east - 360.0)))
     } else {
         query.filter(lon.ge(west)).filter(lon.le(east))
+    }
+}
+
+/// Laboratories in these runs of geographic cells (`db::geo::cell_runs`): the condition the
+/// cell index reads, one range of it per run.
+fn within_cells<'a>(query: LaboratoryQuery<'a>, runs: &[(i32, i32)]) -> LaboratoryQuery<'a> {
+    type Condition = Box<
+        dyn BoxableExpression<
+            laboratories::table,
+            MultiBackend,
+            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        >,
+    >;
+    let mut condition: Option<Condition> = None;
+    for &(first, last) in runs {
+        let run = laboratories::geo_cell.between(first, last);
+        condition = Some(match condition {
+            None => Box::new(run),
+            Some(before) => Box::new(before.or(run)),
+        });
+    }
+    match condition {
+        Some(condition) => query.filter(condition),
+        // No cell at all: nothing is inside.
+        None => query.filter(sql::<diesel::sql_types::Bool>("1 = 0")),
     }
 }
 
@@ -352,6 +397,7 @@ fn filtered<'a>(
         };
     }
     if let Some(b) = filter.bbox {
+        query = within_cells(query, &cell_runs(b.south, b.north, b.west, b.east));
         query = query
             .filter(laboratories::latitude.ge(b.south))
             .filter(laboratories::latitude.le(b.north));

@@ -481,7 +481,35 @@ fn list_near(
     near: Near,
     page: &PageRequest,
 ) -> Result<(Vec<Laboratory>, Option<String>), DomainError> {
-    let rows = repo::list_near(conn, filter, subtree_path, near, page)?;
+    let after = match &page.after {
+        Some(cursor) => {
+            let key: f64 = cursor.key_text()?.parse().map_err(|_| {
+                DomainError::bad_parameter("page_token", "invalid", "the page token is malformed")
+            })?;
+            Some((key, LaboratoryId(cursor.id)))
+        }
+        None => None,
+    };
+    // The page is looked for in a growing circle, from the last distance of the previous
+    // page: a ring that holds the page holds exactly its nearest laboratories, and reading
+    // it costs what it holds, so a page costs about the same in a sparse registry and in a
+    // dense one (docs/performance.md). Each ring is sized from what the last one found.
+    let needed = usize::try_from(page.fetch_limit()).unwrap_or(usize::MAX);
+    let from = after.map_or(0.0, |(key, _)| key);
+    let mut reach = (from + (near.radius_km / 8.0).min(FIRST_RING_KM)).min(near.radius_km);
+    let mut rings = 1;
+    let rows = loop {
+        let rows = repo::list_near(conn, filter, subtree_path, near, after, reach, page)?;
+        if rows.len() >= needed || reach >= near.radius_km {
+            break rows;
+        }
+        rings += 1;
+        reach = if rings >= MAX_RINGS {
+            near.radius_km
+        } else {
+            wider_reach(from, reach, rows.len(), needed).min(near.radius_km)
+        };
+    };
     let token_name = near.token_name();
     let (rows, token) = finish_page(rows, page, |(row, distance)| {
         Cursor::new(
@@ -503,6 +531,26 @@ fn list_near(
             .map(|km| (km * 1000.0).round() / 1000.0);
     }
     Ok((items, token))
+}
+
+/// The widest first ring of a `near` search, in kilometres (an eighth of the radius when
+/// that is less).
+const FIRST_RING_KM: f64 = 5.0;
+
+/// Most rings one `near` page is looked for in; the last reaches the whole radius.
+const MAX_RINGS: u32 = 8;
+
+/// How far the next ring reaches, when the ring from `from` to `reach` kilometres held
+/// `found` laboratories and the page needs `needed`: wide enough that, at the density seen,
+/// it holds about twice what is needed (at least twice the area, at most 64 times; 16 times
+/// when nothing was found).
+fn wider_reach(from: f64, reach: f64, found: usize, needed: usize) -> f64 {
+    let growth = if found == 0 {
+        16.0
+    } else {
+        (2.0 * needed as f64 / found as f64).clamp(2.0, 64.0)
+    };
+    (from * from + (reach * reach - from * from) * growth).sqrt()
 }
 
 // A laboratory lies in its region; linking it to a hub also writes in the hub's region.

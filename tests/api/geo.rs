@@ -17,6 +17,8 @@ backend_tests!(
     geographic_parameters_are_checked,
     geojson_gives_the_same_page_as_features,
     the_list_answers_406_for_an_accept_it_cannot_meet,
+    the_database_numbers_cells_as_the_service_does,
+    near_finds_the_nearest_in_a_dense_cluster_page_after_page,
 );
 
 /// Laboratories at named places (latitude, longitude), and one without coordinates.
@@ -408,4 +410,110 @@ async fn the_list_answers_406_for_an_accept_it_cannot_meet(backend: Backend) {
         .request(Method::GET, "/v1/regions", None, &[("accept", GEOJSON)])
         .await;
     json_with_status(response, 200).await;
+}
+
+async fn the_database_numbers_cells_as_the_service_does(backend: Backend) {
+    use diesel::sql_types::{Double, Integer};
+    use diesel::{QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Cell {
+        #[diesel(sql_type = Double)]
+        latitude: f64,
+        #[diesel(sql_type = Double)]
+        longitude: f64,
+        #[diesel(sql_type = Integer)]
+        geo_cell: i32,
+    }
+    let app = spawn_app(backend).await;
+    let corners: &[(&str, f64, f64)] = &[
+        ("SW", -90.0, -180.0),
+        ("NE", 90.0, 180.0),
+        ("ZERO", 0.0, 0.0),
+        ("EDGE", 55.4, 65.3),
+        ("NEG", -33.86785, 151.20732),
+        ("WEST", 40.7128, -74.006),
+        ("TINY", -0.00001, -0.00001),
+        ("KURGAN", 55.441, 65.341),
+    ];
+    places(&app, corners).await;
+    let pool = app.pool.clone();
+    let cells = actix_web::web::block(move || {
+        let mut conn = pool.get().expect("connection");
+        diesel::sql_query(
+            "SELECT latitude, longitude, geo_cell FROM laboratories WHERE latitude IS NOT NULL",
+        )
+        .load::<Cell>(&mut **conn)
+        .expect("cells")
+    })
+    .await
+    .expect("read cells");
+    assert_eq!(cells.len(), corners.len());
+    for cell in cells {
+        assert_eq!(
+            cell.geo_cell,
+            labnet::db::geo::cell(cell.latitude, cell.longitude),
+            "({}, {})",
+            cell.latitude,
+            cell.longitude
+        );
+    }
+}
+
+/// Many laboratories close together, as in a city: every page of a `near` list is the
+/// nearest after the last, whichever ring found it.
+async fn near_finds_the_nearest_in_a_dense_cluster_page_after_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let country = app.create_country("RU", "Россия").await;
+    let (latitude, longitude) = (55.441, 65.341);
+    let mut expected: Vec<(f64, String)> = Vec::new();
+    for i in 0..60 {
+        // A spiral out to about 30 km, and two far outside the radius.
+        let angle = f64::from(i) * 2.4;
+        let step = f64::from(i) * 0.005;
+        let (lat, lon) = (
+            latitude + step * angle.sin(),
+            longitude + step * angle.cos() * 1.7,
+        );
+        let code = format!("LAB-{i:03}");
+        app.create_laboratory(&country, &code, json!({"latitude": lat, "longitude": lon}))
+            .await;
+        expected.push((
+            labnet::db::geo::distance_km(latitude, longitude, lat, lon),
+            code,
+        ));
+    }
+    app.create_laboratory(
+        &country,
+        "FAR-1",
+        json!({"latitude": 60.0, "longitude": 65.341}),
+    )
+    .await;
+    app.create_laboratory(
+        &country,
+        "FAR-2",
+        json!({"latitude": 55.441, "longitude": 75.0}),
+    )
+    .await;
+    expected.retain(|(distance, _)| *distance <= 40.0);
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut seen = Vec::new();
+    let mut path = "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=7".to_owned();
+    for _ in 0..20 {
+        let page = json_with_status(app.get(&path).await, 200).await;
+        let mut last = 0.0;
+        for item in page["items"].as_array().expect("items") {
+            let distance = item["distance_km"].as_f64().expect("distance");
+            assert!(distance >= last, "nearest first: {page}");
+            last = distance;
+            seen.push(item["code"].as_str().expect("code").to_owned());
+        }
+        match page["next_page_token"].as_str() {
+            Some(token) => path = format!(
+                "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=7&page_token={token}"
+            ),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = expected.into_iter().map(|(_, code)| code).collect();
+    assert_eq!(seen, expected);
 }

@@ -1,0 +1,13 @@
+-- A two-dimensional key for geographic search: the cell of 0.1 degree of latitude by 0.1
+-- degree of longitude a laboratory lies in, numbered row by row from the south-west
+-- (`db::geo::cell` computes the same number). The cells of a box or a circle are a few runs
+-- of consecutive numbers, one per row of cells, so the index reads only the laboratories
+-- near the place asked about instead of a whole band of latitudes around the world.
+ALTER TABLE laboratories ADD COLUMN geo_cell integer GENERATED ALWAYS AS (
+    floor((latitude + 90) * 10)::integer * 3601 + floor((longitude + 180) * 10)::integer
+) STORED;
+
+CREATE INDEX laboratories_geo_cell_idx ON laboratories (geo_cell, latitude, longitude)
+    WHERE geo_cell IS NOT NULL;
+
+DROP INDEX laboratories_coordinates_idx;
