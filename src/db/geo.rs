@@ -104,6 +104,31 @@ pub fn cell_runs(south: f64, north: f64, west: f64, east: f64) -> Vec<(i32, i32)
     runs
 }
 
+/// Most cells a query names one by one; a larger area is named by its runs.
+pub const MAX_LISTED_CELLS: usize = 512;
+
+/// The cells of an area, as a query names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellCover {
+    /// Each cell (`geo_cell = ANY(…)`, `IN (…)`): one index scan that can read the cells'
+    /// entries alone, without the rows (an index-only scan of a covering index).
+    Cells(Vec<i32>),
+    /// Runs of consecutive cells (`geo_cell BETWEEN … OR …`), for areas of many cells.
+    Runs(Vec<(i32, i32)>),
+}
+
+/// The cells covering a box (as [`cell_runs`] takes it): listed while they are at most
+/// [`MAX_LISTED_CELLS`], else as runs.
+pub fn cell_cover(south: f64, north: f64, west: f64, east: f64) -> CellCover {
+    let runs = cell_runs(south, north, west, east);
+    let count: i64 = runs.iter().map(|&(a, b)| i64::from(b - a) + 1).sum();
+    if usize::try_from(count).is_ok_and(|count| count <= MAX_LISTED_CELLS) {
+        CellCover::Cells(runs.iter().flat_map(|&(a, b)| a..=b).collect())
+    } else {
+        CellCover::Runs(runs)
+    }
+}
+
 /// Registers `great_circle_km` on a SQLite connection.
 pub fn register(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     great_circle_km_utils::register_impl(
@@ -156,6 +181,18 @@ mod tests {
         assert_eq!(
             cell_runs(-90.0, 90.0, -180.0, 180.0),
             vec![(0, 1801 * 3601 - 1)]
+        );
+        // A small box lists its cells; a large one its runs.
+        assert_eq!(
+            cell_cover(55.0, 55.25, 65.0, 65.35),
+            CellCover::Cells(
+                (1449..=1452)
+                    .flat_map(|row| row * 3601 + 2449..=row * 3601 + 2453)
+                    .collect()
+            )
+        );
+        assert!(
+            matches!(cell_cover(50.0, 60.0, 60.0, 70.0), CellCover::Runs(runs) if (2..=MAX_CELL_RUNS).contains(&runs.len()))
         );
         let tall = cell_runs(-60.0, 60.0, 10.0, 20.0);
         assert!(tall.len() <= MAX_CELL_RUNS);

@@ -283,7 +283,8 @@ crate::resource_endpoints! {
     ///
     /// {moves:LaboratoryStatus}
     ///
-    /// Sending the current status changes nothing. The hub (`parent_id`) must exist, must not be a
+    /// Sending the current status changes nothing. A laboratory with equipment units that
+    /// are not decommissioned is not closed (409, `conflict`). The hub (`parent_id`) must exist, must not be a
     /// collection point and must be in the same country (422); making the laboratory its own hub
     /// or closing a loop of hubs is refused (409, `cycle`).
     update "updateLaboratory" LaboratoryPatch => "The updated laboratory"

@@ -618,6 +618,19 @@ impl LaboratoryFilter {
         self.search.is_none() && self.has_no_field_filter()
     }
 
+    /// Whether the list is narrowed by `bbox` alone.
+    pub fn is_bbox_only(&self) -> bool {
+        self.bbox.is_some()
+            && self.near.is_none()
+            && self.search.is_none()
+            && self.subtree_root.is_none()
+            && LaboratoryFilter {
+                bbox: None,
+                ..self.clone()
+            }
+            .has_no_field_filter()
+    }
+
     /// No filter on the laboratories' own fields (region, kind, status and so on).
     fn has_no_field_filter(&self) -> bool {
         let LaboratoryFilter {

@@ -356,6 +356,9 @@ pub async fn update(
         // Restating the current status is not a move, and changes nothing.
         if fields.status != current_status {
             current_status.check_move(fields.status, None)?;
+            if fields.status == LaboratoryStatus::Closed {
+                refuse_closing_with_equipment(&current)?;
+            }
         }
         let country = region_country(conn, fields.region_id)?;
         let region_changed = fields.region_id != current.region_id;
@@ -464,7 +467,12 @@ pub async fn list(
         if let Some(near) = filter.near {
             return list_near(conn, &filter, subtree_path.as_deref(), near, &page);
         }
-        let rows = repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?;
+        let rows = match filter.bbox {
+            Some(bbox) if filter.is_bbox_only() && sort.field == LaboratorySort::CreatedAt => {
+                repo::list_in_box(conn, bbox, sort, &page)?
+            }
+            _ => repo::list(conn, &filter, subtree_path.as_deref(), sort, &page)?,
+        };
         let (rows, token) = finish_page(rows, &page, |row| LaboratorySort::cursor(sort, row));
         let items = repo::disciplines::attach(conn, rows, |row: &LaboratoryRow| row.id)?;
         Ok((items, token))
@@ -494,9 +502,17 @@ fn list_near(
     // page: a ring that holds the page holds exactly its nearest laboratories, and reading
     // it costs what it holds, so a page costs about the same in a sparse registry and in a
     // dense one (docs/performance.md). Each ring is sized from what the last one found.
+    // Where the whole circle holds few laboratories (an index-only count says), it is read
+    // at once.
     let needed = usize::try_from(page.fetch_limit()).unwrap_or(usize::MAX);
+    let few = page.fetch_limit().saturating_mul(FEW_PER_PAGE_ROW);
+    let in_circle_box = repo::count_in_box(conn, repo::circle_box(near, near.radius_km), few)?;
     let from = after.map_or(0.0, |(key, _)| key);
-    let mut reach = (from + (near.radius_km / 8.0).min(FIRST_RING_KM)).min(near.radius_km);
+    let mut reach = if (in_circle_box as i64) < few {
+        near.radius_km
+    } else {
+        (from + (near.radius_km / 8.0).min(FIRST_RING_KM)).min(near.radius_km)
+    };
     let mut rings = 1;
     let rows = loop {
         let rows = repo::list_near(conn, filter, subtree_path, near, after, reach, page)?;
@@ -533,9 +549,29 @@ fn list_near(
     Ok((items, token))
 }
 
+/// A laboratory is not closed while units are installed there that are not decommissioned:
+/// they would be in service at a closed place. The counts on its row are exactly those
+/// units, kept under the row lock this write holds.
+fn refuse_closing_with_equipment(current: &LaboratoryRow) -> Result<(), DomainError> {
+    let counts: std::collections::BTreeMap<String, i64> =
+        serde_json::from_str(&current.equipment_counts).unwrap_or_default();
+    let units: i64 = counts.values().sum();
+    if units > 0 {
+        return Err(DomainError::rule_conflict(format!(
+            "{units} equipment units here are not decommissioned; decommission them or move \
+             them to another laboratory before closing it"
+        )));
+    }
+    Ok(())
+}
+
 /// The widest first ring of a `near` search, in kilometres (an eighth of the radius when
 /// that is less).
 const FIRST_RING_KM: f64 = 5.0;
+
+/// A circle whose box holds fewer laboratories than this many times the page's rows is read
+/// whole, in one ring: reading them all costs less than a second query.
+const FEW_PER_PAGE_ROW: i64 = 8;
 
 /// Most rings one `near` page is looked for in; the last reaches the whole radius.
 const MAX_RINGS: u32 = 8;

@@ -332,3 +332,37 @@ async fn events_cannot_be_changed_or_deleted(backend: Backend) {
         .await;
     assert!(actors.iter().all(|a| a != "someone else"));
 }
+
+/// Every resource type written to the trail (an `audited!` declaration or an `Audited`
+/// implementation in the sources) is one the trail's `resource_type` filter takes, and
+/// every type it takes is written by something: a new resource cannot be left out.
+#[test]
+fn every_audited_resource_type_is_listed() {
+    use std::collections::BTreeSet;
+    let mut written = BTreeSet::new();
+    for (_, text) in crate::problems::sources() {
+        for marker in ["audited!(", "const RESOURCE_TYPE: &'static str = \""] {
+            for (at, _) in text.match_indices(marker) {
+                let rest = &text[at + marker.len()..];
+                let rest = if marker.starts_with("audited") {
+                    // `audited!(Type as "name", ...)`; the macro's own definition has none.
+                    match rest.split_once(" as \"") {
+                        Some((ty, name)) if !ty.contains(['$', '\n']) => name,
+                        _ => continue,
+                    }
+                } else {
+                    rest
+                };
+                if let Some((name, _)) = rest.split_once('"') {
+                    written.insert(name.to_owned());
+                }
+            }
+        }
+    }
+    let listed: BTreeSet<String> = labnet::audit::model::RESOURCE_TYPES
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect();
+    assert!(written.len() >= 10, "found {written:?}");
+    assert_eq!(written, listed);
+}

@@ -21,6 +21,7 @@ backend_tests!(
     a_unit_refers_to_what_exists_and_holds_it,
     a_moved_unit_moves_between_the_counts,
     unit_filters_and_a_laboratorys_equipment,
+    a_laboratory_with_equipment_in_service_is_not_closed,
 );
 
 /// A region with a laboratory, a vendor and two of its models.
@@ -749,4 +750,56 @@ async fn unit_filters_and_a_laboratorys_equipment(backend: Backend) {
         404,
     )
     .await;
+}
+
+async fn a_laboratory_with_equipment_in_service_is_not_closed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let site = site(&app).await;
+    let unit = install(&app, &site.hematology, &site.lab, "MR-1").await;
+    install(&app, &site.chemistry, &site.lab, "MR-2").await;
+    let lab_path = path_of("laboratories", &site.lab);
+    let refused = problem(
+        app.patch(&lab_path, &json!({"status": "closed"})).await,
+        409,
+    )
+    .await;
+    assert_eq!(refused["type"], "/problems/conflict");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2 equipment units"),
+        "{refused}"
+    );
+    let lab = json_with_status(app.get(&lab_path).await, 200).await;
+    assert_eq!(lab["status"], "planned");
+    // Maintenance still counts; once both are decommissioned the laboratory closes.
+    let unit_path = path_of("equipment-units", &unit);
+    json_with_status(
+        app.patch(&unit_path, &json!({"status": "maintenance"}))
+            .await,
+        200,
+    )
+    .await;
+    let other =
+        json_with_status(app.get("/v1/equipment-units?serial_number=MR-2").await, 200).await;
+    let other_path = path_of("equipment-units", &other["items"][0]);
+    problem(
+        app.patch(&lab_path, &json!({"status": "closed"})).await,
+        409,
+    )
+    .await;
+    for path in [&unit_path, &other_path] {
+        json_with_status(
+            app.patch(path, &json!({"status": "decommissioned"})).await,
+            200,
+        )
+        .await;
+    }
+    let closed = json_with_status(
+        app.patch(&lab_path, &json!({"status": "closed"})).await,
+        200,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
 }

@@ -19,6 +19,7 @@ backend_tests!(
     the_list_answers_406_for_an_accept_it_cannot_meet,
     the_database_numbers_cells_as_the_service_does,
     near_finds_the_nearest_in_a_dense_cluster_page_after_page,
+    a_box_alone_pages_in_creation_order_both_ways,
 );
 
 /// Laboratories at named places (latitude, longitude), and one without coordinates.
@@ -497,7 +498,7 @@ async fn near_finds_the_nearest_in_a_dense_cluster_page_after_page(backend: Back
     expected.retain(|(distance, _)| *distance <= 40.0);
     expected.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut seen = Vec::new();
-    let mut path = "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=7".to_owned();
+    let mut path = "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=3".to_owned();
     for _ in 0..20 {
         let page = json_with_status(app.get(&path).await, 200).await;
         let mut last = 0.0;
@@ -508,12 +509,70 @@ async fn near_finds_the_nearest_in_a_dense_cluster_page_after_page(backend: Back
             seen.push(item["code"].as_str().expect("code").to_owned());
         }
         match page["next_page_token"].as_str() {
-            Some(token) => path = format!(
-                "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=7&page_token={token}"
-            ),
+            Some(token) => {
+                path = format!(
+                "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=3&page_token={token}"
+            )
+            }
             None => break,
         }
     }
     let expected: Vec<String> = expected.into_iter().map(|(_, code)| code).collect();
     assert_eq!(seen, expected);
+}
+
+/// A list filtered by a box alone, in the default order (read from the cell index, then the
+/// rows): every page in creation order, either way, across the antimeridian too.
+async fn a_box_alone_pages_in_creation_order_both_ways(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let country = app.create_country("RU", "Россия").await;
+    let mut inside = Vec::new();
+    for i in 0..9 {
+        let (latitude, longitude) = if i % 3 == 0 {
+            (64.0 + f64::from(i) * 0.01, -179.9)
+        } else {
+            (64.0 - f64::from(i) * 0.01, 179.8 + f64::from(i) * 0.01)
+        };
+        let code = format!("IN-{i}");
+        app.create_laboratory(
+            &country,
+            &code,
+            json!({"latitude": latitude, "longitude": longitude}),
+        )
+        .await;
+        inside.push(code);
+        // Outside the box: south of it, and east of it.
+        app.create_laboratory(
+            &country,
+            &format!("OUT-S{i}"),
+            json!({"latitude": 62.0, "longitude": 179.9}),
+        )
+        .await;
+        app.create_laboratory(
+            &country,
+            &format!("OUT-E{i}"),
+            json!({"latitude": 64.0, "longitude": -170.0}),
+        )
+        .await;
+    }
+    for (sort, expected) in [
+        ("", inside.clone()),
+        ("&sort=-created_at", inside.iter().rev().cloned().collect()),
+    ] {
+        let mut seen: Vec<String> = Vec::new();
+        let mut path = format!("/v1/laboratories?bbox=179.5,63.5,-179.5,64.5&page_size=4{sort}");
+        for _ in 0..10 {
+            let page = json_with_status(app.get(&path).await, 200).await;
+            seen.extend(codes(&page).into_iter().map(str::to_owned));
+            match page["next_page_token"].as_str() {
+                Some(token) => {
+                    path = format!(
+                        "/v1/laboratories?bbox=179.5,63.5,-179.5,64.5&page_size=4{sort}&page_token={token}"
+                    )
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "sort `{sort}`");
+    }
 }

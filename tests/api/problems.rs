@@ -179,7 +179,7 @@ fn source_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-fn sources() -> Vec<(PathBuf, String)> {
+pub fn sources() -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
     source_files(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
