@@ -236,11 +236,13 @@ fn add_vary_headers(spec: &mut OpenApiDoc) {
         .schema(
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .enum_values(Some(["Accept"])),
+                .pattern(Some(r"^(.*,\s*)?Accept(\s*,.*)?$"))
+                .examples(["Accept", "Accept, Origin"]),
         )
         .description(Some(
-            "`Accept`: the representation depends on it, so caches keep each media type \
-apart (each has its own `ETag`).",
+            "Names `Accept`: the representation depends on it, so caches keep each media type \
+apart (each has its own `ETag`); with CORS enabled it also names `Origin` and the preflight's \
+request headers.",
         ))
         .build();
     for (path, item) in spec.paths.paths.iter_mut() {

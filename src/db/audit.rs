@@ -237,6 +237,20 @@ pub fn event_for<T: Audited>(
     }))
 }
 
+/// Records a change that a write makes to another record than its own (a unit's write
+/// recounts its laboratory's units), in the same transaction and as the same caller: that
+/// record's trail and the change feed then show it too.
+pub fn record<T: Audited>(
+    conn: &mut DbConn,
+    context: &WriteContext,
+    change: &Change<T>,
+) -> Result<(), DomainError> {
+    if let Some(event) = event_for(context, change)? {
+        insert(conn, &event)?;
+    }
+    Ok(())
+}
+
 /// Inserts an event (on its own; the PostgreSQL create fast path appends it to its
 /// combined statement instead).
 pub fn insert(conn: &mut DbConn, event: &NewAuditEvent) -> QueryResult<()> {

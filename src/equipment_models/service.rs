@@ -157,6 +157,7 @@ pub async fn update(
     patch: EquipmentModelPatch,
     precondition: Precondition,
 ) -> Result<EquipmentModel, DomainError> {
+    let recorder = context.clone();
     db::write(pool, context, move |conn| {
         let current = repo::current(conn, id, &precondition)?;
         let mut checks = Checks::new();
@@ -187,7 +188,7 @@ pub async fn update(
         })?;
         if row.category != current.category {
             // The units of the model count under its new category.
-            crate::equipment_units::service::recount_model(conn, id)?;
+            crate::equipment_units::service::recount_model(conn, &recorder, id)?;
         }
         Ok(Change::updated(
             EquipmentModel::from_row(current, ()),

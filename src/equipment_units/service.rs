@@ -19,7 +19,7 @@ use crate::core::states::StateMachine;
 use crate::core::time::{now, Timestamp};
 use crate::db::audit::{Change, Place};
 use crate::db::errors::unique_or;
-use crate::db::rows::{delete_resource, get_resource, list_page, without_children};
+use crate::db::rows::{delete_guarded, get_resource, list_page, without_children};
 use crate::db::{self, DbConn, DbPool};
 use crate::equipment_models::model::EquipmentModelId;
 use crate::laboratories::model::{LaboratoryId, LaboratoryStatus};
@@ -163,6 +163,7 @@ fn counted_at(row: &EquipmentUnitRow) -> Option<(LaboratoryId, EquipmentModelId)
 /// Recounts every laboratory whose unit counts the write changes.
 fn touch_counts(
     conn: &mut DbConn,
+    context: &WriteContext,
     before: Option<&EquipmentUnitRow>,
     after: Option<&EquipmentUnitRow>,
 ) -> Result<(), DomainError> {
@@ -177,7 +178,7 @@ fn touch_counts(
     laboratories.sort();
     laboratories.dedup();
     for laboratory in laboratories {
-        recount(conn, laboratory)?;
+        recount(conn, context, laboratory)?;
     }
     Ok(())
 }
@@ -186,8 +187,16 @@ fn touch_counts(
 /// laboratory's row is locked first, so that two unit writes at one laboratory count one
 /// after the other, each seeing the other's unit (PostgreSQL counts in a fresh snapshot
 /// once the lock is held; SQLite's writes run one at a time).
-pub fn recount(conn: &mut DbConn, laboratory: LaboratoryId) -> Result<(), DomainError> {
-    let Some(current) = crate::laboratories::repo::find_for_update(conn, laboratory)? else {
+///
+/// The new counts are a change of the laboratory, recorded as the caller's in its trail and
+/// the change feed, so that a client following the feed sees them (and the new version).
+pub fn recount(
+    conn: &mut DbConn,
+    context: &WriteContext,
+    laboratory: LaboratoryId,
+) -> Result<(), DomainError> {
+    use crate::laboratories::{model::Laboratory, repo as laboratories};
+    let Some(current) = laboratories::find_for_update(conn, laboratory)? else {
         return Ok(());
     };
     let counts = repo::counts_by_category(conn, &[laboratory])?
@@ -195,16 +204,30 @@ pub fn recount(conn: &mut DbConn, laboratory: LaboratoryId) -> Result<(), Domain
         .unwrap_or_default();
     let counts = serde_json::to_string(&counts)
         .map_err(|e| DomainError::internal(format!("cannot serialize unit counts: {e}")))?;
-    if counts != current.equipment_counts {
-        crate::laboratories::repo::set_equipment_counts(conn, laboratory, &counts)?;
+    if counts == current.equipment_counts {
+        return Ok(());
     }
-    Ok(())
+    laboratories::set_equipment_counts(conn, laboratory, &counts)?;
+    let Some(counted) = laboratories::find(conn, laboratory)? else {
+        return Ok(());
+    };
+    let mut disciplines = laboratories::disciplines::of(conn, laboratory)?;
+    disciplines.sort();
+    let change = Change::updated(
+        Laboratory::from_row(current, disciplines.clone()),
+        Laboratory::from_row(counted, disciplines),
+    );
+    db::audit::record(conn, context, &change)
 }
 
 /// Recounts the laboratories holding units of a model whose category changed.
-pub fn recount_model(conn: &mut DbConn, model: EquipmentModelId) -> Result<(), DomainError> {
+pub fn recount_model(
+    conn: &mut DbConn,
+    context: &WriteContext,
+    model: EquipmentModelId,
+) -> Result<(), DomainError> {
     for laboratory in repo::laboratories_of_model(conn, model)? {
-        recount(conn, laboratory)?;
+        recount(conn, context, laboratory)?;
     }
     Ok(())
 }
@@ -235,13 +258,14 @@ pub async fn create(
         },
         checks,
     )?;
+    let recorder = context.clone();
     db::write(pool, context, move |conn| {
         check_references(conn, &fields, None)?;
         let at = now();
         let row = row_of(conn, EquipmentUnitId::generate(), fields, (at, at, 1))?;
         repo::insert(conn, &row)
             .map_err(|e| unique_or(e, || serial_taken(None, &row.serial_number)))?;
-        touch_counts(conn, None, Some(&row))?;
+        touch_counts(conn, &recorder, None, Some(&row))?;
         Ok(Change::created(EquipmentUnit::from_row(row, ())))
     })
     .await?
@@ -268,6 +292,7 @@ pub async fn update(
     patch: EquipmentUnitPatch,
     precondition: Precondition,
 ) -> Result<EquipmentUnit, DomainError> {
+    let recorder = context.clone();
     db::write(pool, context, move |conn| {
         let current = repo::current(conn, id, &precondition)?;
         let mut checks = Checks::new();
@@ -314,7 +339,7 @@ pub async fn update(
         repo::update_or_stale(conn, &row, current.version, |e| {
             unique_or(e, || serial_taken(None, &row.serial_number))
         })?;
-        touch_counts(conn, Some(&current), Some(&row))?;
+        touch_counts(conn, &recorder, Some(&current), Some(&row))?;
         Ok(Change::updated(
             EquipmentUnit::from_row(current, ()),
             EquipmentUnit::from_row(row, ()),
@@ -327,11 +352,12 @@ pub async fn update(
 /// The last step of a unit's delete: the row goes, and its laboratory's counts change.
 fn remove(
     conn: &mut DbConn,
+    context: &WriteContext,
     id: EquipmentUnitId,
     row: EquipmentUnitRow,
 ) -> Result<EquipmentUnit, DomainError> {
     repo::delete(conn, id)?;
-    touch_counts(conn, Some(&row), None)?;
+    touch_counts(conn, context, Some(&row), None)?;
     Ok(EquipmentUnit::from_row(row, ()))
 }
 
@@ -341,15 +367,18 @@ pub async fn delete(
     id: EquipmentUnitId,
     precondition: Precondition,
 ) -> Result<(), DomainError> {
-    delete_resource(
-        pool,
-        context,
-        id,
-        precondition,
-        repo::find_for_update,
-        remove,
-    )
+    let recorder = context.clone();
+    db::write(pool, context, move |conn| {
+        delete_guarded(
+            conn,
+            id,
+            &precondition,
+            repo::find_for_update,
+            |conn, id, row| remove(conn, &recorder, id, row),
+        )
+    })
     .await
+    .map(|_| ())
 }
 
 // A unit lies in its laboratory's region.

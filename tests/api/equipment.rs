@@ -22,6 +22,7 @@ backend_tests!(
     a_moved_unit_moves_between_the_counts,
     unit_filters_and_a_laboratorys_equipment,
     a_laboratory_with_equipment_in_service_is_not_closed,
+    new_counts_are_a_recorded_change_of_the_laboratory,
 );
 
 /// A region with a laboratory, a vendor and two of its models.
@@ -802,4 +803,61 @@ async fn a_laboratory_with_equipment_in_service_is_not_closed(backend: Backend) 
     )
     .await;
     assert_eq!(closed["status"], "closed");
+}
+
+/// A unit's write that changes its laboratory's counts records that change in the
+/// laboratory's trail and in the change feed, as the same caller and request.
+async fn new_counts_are_a_recorded_change_of_the_laboratory(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let site = site(&app).await;
+    let unit = install(&app, &site.hematology, &site.lab, "MR-1").await;
+    let lab_path = path_of("laboratories", &site.lab);
+    let lab = json_with_status(app.get(&lab_path).await, 200).await;
+    let trail = json_with_status(app.get(&format!("{lab_path}/audit")).await, 200).await;
+    let events = trail["items"].as_array().expect("items");
+    assert_eq!(events.len(), 2, "{trail}");
+    let counted = &events[1];
+    assert_eq!(counted["action"], "update");
+    assert_eq!(counted["version"], lab["version"]);
+    let fields: Vec<&str> = counted["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["field"].as_str().expect("field"))
+        .collect();
+    assert!(fields.contains(&"equipment_counts"), "{fields:?}");
+    let unit_trail = json_with_status(
+        app.get(&format!("{}/audit", path_of("equipment-units", &unit)))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(counted["request_id"], unit_trail["items"][0]["request_id"]);
+    assert_eq!(counted["actor"], unit_trail["items"][0]["actor"]);
+    // The feed's last laboratory entry is the laboratory with its counts.
+    let feed = json_with_status(app.get("/v1/changes?limit=1000").await, 200).await;
+    let last_lab = feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .rev()
+        .find(|item| item["resource_type"] == "laboratory")
+        .expect("a laboratory change");
+    assert_eq!(
+        last_lab["resource"]["equipment_counts"],
+        json!({"hematology_analyzer": 1})
+    );
+    assert_eq!(last_lab["resource"]["version"], lab["version"]);
+    // A write that leaves the counts as they were records nothing for the laboratory.
+    json_with_status(
+        app.patch(
+            &path_of("equipment-units", &unit),
+            &json!({"serial_number": "MR-1A"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let trail = json_with_status(app.get(&format!("{lab_path}/audit")).await, 200).await;
+    assert_eq!(trail["items"].as_array().map(Vec::len), Some(2));
 }
