@@ -622,13 +622,31 @@ impl LaboratoryFilter {
     pub fn is_bbox_only(&self) -> bool {
         self.bbox.is_some()
             && self.near.is_none()
-            && self.search.is_none()
-            && self.subtree_root.is_none()
             && LaboratoryFilter {
                 bbox: None,
                 ..self.clone()
             }
-            .has_no_field_filter()
+            .is_unfiltered()
+    }
+
+    /// Whether the list is narrowed by `near` alone.
+    pub fn is_near_only(&self) -> bool {
+        self.near.is_some()
+            && self.bbox.is_none()
+            && LaboratoryFilter {
+                near: None,
+                ..self.clone()
+            }
+            .is_unfiltered()
+    }
+
+    /// No filter at all.
+    fn is_unfiltered(&self) -> bool {
+        self.search.is_none()
+            && self.subtree_root.is_none()
+            && self.bbox.is_none()
+            && self.near.is_none()
+            && self.has_no_field_filter()
     }
 
     /// No filter on the laboratories' own fields (region, kind, status and so on).

@@ -211,34 +211,18 @@ pub fn list_near(
     reach_km: f64,
     page: &PageRequest,
 ) -> Result<Vec<(LaboratoryRow, f64)>, DomainError> {
+    if filter.is_near_only() {
+        return nearest_from_index(conn, near, after, reach_km, page);
+    }
     let sort = Sort {
         field: LaboratorySort::CreatedAt,
         descending: false,
     };
-    let Some(mut query) = filtered(conn, filter, subtree_path, sort, page)? else {
+    let Some(query) = filtered(conn, filter, subtree_path, sort, page)? else {
         return Ok(Vec::new());
     };
-    let distance = || {
-        great_circle_km(
-            near.latitude,
-            near.longitude,
-            laboratories::latitude,
-            laboratories::longitude,
-        )
-    };
-    // The box the circle fits in, read on the cell index; then the exact distance.
-    query = within_box(query, circle_box(near, reach_km));
-    query = query.filter(distance().le(reach_km.min(near.radius_km)));
-    if let Some((key, id)) = after {
-        query = query.filter(
-            distance()
-                .gt(key)
-                .or(distance().eq(key).and(laboratories::id.gt(id))),
-        );
-    }
-    let rows: Vec<(LaboratoryRow, Option<f64>)> = query
-        .order((distance().asc(), laboratories::id.asc()))
-        .select((columns(), distance()))
+    let rows: Vec<(LaboratoryRow, Option<f64>)> = in_ring(query, near, after, reach_km)
+        .select((columns(), distance_from(near)))
         .limit(page.fetch_limit())
         .load(conn)?;
     // Rows without coordinates never pass the box.
@@ -246,6 +230,81 @@ pub fn list_near(
         .into_iter()
         .filter_map(|(row, distance)| distance.map(|d| (row, d)))
         .collect())
+}
+
+/// [`list_near`] filtered by `near` alone, in two steps: the page's ids and distances from
+/// the cell index alone (it holds the coordinates), then those rows. Reading every row in
+/// the ring instead costs as many rows as the ring holds, hundreds where laboratories are
+/// dense.
+fn nearest_from_index(
+    conn: &mut DbConn,
+    near: Near,
+    after: Option<NearAfter>,
+    reach_km: f64,
+    page: &PageRequest,
+) -> Result<Vec<(LaboratoryRow, f64)>, DomainError> {
+    let nearest: Vec<(LaboratoryId, Option<f64>)> = in_ring(
+        laboratories::table.select(laboratories::id).into_boxed(),
+        near,
+        after,
+        reach_km,
+    )
+    .select((laboratories::id, distance_from(near)))
+    .limit(page.fetch_limit())
+    .load(conn)?;
+    let nearest: Vec<(LaboratoryId, f64)> = nearest
+        .into_iter()
+        .filter_map(|(id, distance)| distance.map(|d| (id, d)))
+        .collect();
+    if nearest.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: std::collections::HashMap<LaboratoryId, LaboratoryRow> = laboratories::table
+        .select(columns())
+        .filter(laboratories::id.eq_any(nearest.iter().map(|(id, _)| *id).collect::<Vec<_>>()))
+        .load::<LaboratoryRow>(conn)?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    // In the order found; a laboratory deleted between the two reads is left out.
+    Ok(nearest
+        .into_iter()
+        .filter_map(|(id, distance)| rows.remove(&id).map(|row| (row, distance)))
+        .collect())
+}
+
+/// The great-circle distance of each laboratory from `near`'s point, in kilometres.
+fn distance_from(
+    near: Near,
+) -> great_circle_km<f64, f64, laboratories::latitude, laboratories::longitude> {
+    great_circle_km(
+        near.latitude,
+        near.longitude,
+        laboratories::latitude,
+        laboratories::longitude,
+    )
+}
+
+/// The laboratories of a query within `reach_km` of `near`'s point (and its radius) after
+/// `after`, nearest first, the id breaking ties: the box the circle fits in, read on the
+/// cell index, then the exact distance.
+fn in_ring<'a, ST: 'static>(
+    query: laboratories::BoxedQuery<'a, MultiBackend, ST>,
+    near: Near,
+    after: Option<NearAfter>,
+    reach_km: f64,
+) -> laboratories::BoxedQuery<'a, MultiBackend, ST> {
+    let distance = || distance_from(near);
+    let mut query = within_box(query, circle_box(near, reach_km))
+        .filter(distance().le(reach_km.min(near.radius_km)));
+    if let Some((key, id)) = after {
+        query = query.filter(
+            distance()
+                .gt(key)
+                .or(distance().eq(key).and(laboratories::id.gt(id))),
+        );
+    }
+    query.order((distance().asc(), laboratories::id.asc()))
 }
 
 /// The box a circle of `reach_km` around `near`'s point fits in, a little wider than the
@@ -344,8 +403,14 @@ fn within_box<'a, ST: 'static>(
 /// How many laboratories have coordinates inside the box, counting up to `limit`: an
 /// index-only read of the cell index that says what reading the box would cost.
 pub fn count_in_box(conn: &mut DbConn, b: BoundingBox, limit: i64) -> QueryResult<usize> {
-    let query = within_box(laboratories::table.select(laboratories::id).into_boxed(), b);
-    Ok(query.limit(limit).load::<LaboratoryId>(conn)?.len())
+    // The cells are read (small integers), not the ids: only how many there are matters.
+    let query = within_box(
+        laboratories::table
+            .select(laboratories::geo_cell)
+            .into_boxed(),
+        b,
+    );
+    Ok(query.limit(limit).load::<Option<i32>>(conn)?.len())
 }
 
 /// A page of a list filtered by `bbox` alone in the default order, in two steps: the page's

@@ -497,28 +497,29 @@ async fn near_finds_the_nearest_in_a_dense_cluster_page_after_page(backend: Back
     .await;
     expected.retain(|(distance, _)| *distance <= 40.0);
     expected.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut seen = Vec::new();
-    let mut path = "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=3".to_owned();
-    for _ in 0..20 {
-        let page = json_with_status(app.get(&path).await, 200).await;
-        let mut last = 0.0;
-        for item in page["items"].as_array().expect("items") {
-            let distance = item["distance_km"].as_f64().expect("distance");
-            assert!(distance >= last, "nearest first: {page}");
-            last = distance;
-            seen.push(item["code"].as_str().expect("code").to_owned());
-        }
-        match page["next_page_token"].as_str() {
-            Some(token) => {
-                path = format!(
-                "/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=3&page_token={token}"
-            )
-            }
-            None => break,
-        }
-    }
     let expected: Vec<String> = expected.into_iter().map(|(_, code)| code).collect();
-    assert_eq!(seen, expected);
+    // Filtered by `near` alone (ids from the cell index, then the rows) and with another
+    // filter (the rows read in each ring): the same laboratories in the same order.
+    for also in ["", "&status=planned,operational"] {
+        let base = format!("/v1/laboratories?near=55.441,65.341&radius_km=40&page_size=3{also}");
+        let mut seen = Vec::new();
+        let mut path = base.clone();
+        for _ in 0..30 {
+            let page = json_with_status(app.get(&path).await, 200).await;
+            let mut last = 0.0;
+            for item in page["items"].as_array().expect("items") {
+                let distance = item["distance_km"].as_f64().expect("distance");
+                assert!(distance >= last, "nearest first: {page}");
+                last = distance;
+                seen.push(item["code"].as_str().expect("code").to_owned());
+            }
+            match page["next_page_token"].as_str() {
+                Some(token) => path = format!("{base}&page_token={token}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "with `{also}`");
+    }
 }
 
 /// A list filtered by a box alone, in the default order (read from the cell index, then the
