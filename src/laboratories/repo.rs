@@ -211,9 +211,6 @@ pub fn list_near(
     reach_km: f64,
     page: &PageRequest,
 ) -> Result<Vec<(LaboratoryRow, f64)>, DomainError> {
-    if filter.is_near_only() {
-        return nearest_from_index(conn, near, after, reach_km, page);
-    }
     let sort = Sort {
         field: LaboratorySort::CreatedAt,
         descending: false,
@@ -232,17 +229,17 @@ pub fn list_near(
         .collect())
 }
 
-/// [`list_near`] filtered by `near` alone, in two steps: the page's ids and distances from
-/// the cell index alone (it holds the coordinates), then those rows. Reading every row in
-/// the ring instead costs as many rows as the ring holds, hundreds where laboratories are
-/// dense.
-fn nearest_from_index(
+/// [`list_near`] for a list filtered by `near` alone, in two steps: here the page's ids
+/// and distances, from the cell index alone (it holds the coordinates); then
+/// [`rows_in_order`]. Reading every row of the ring instead costs as many rows as the ring
+/// holds, hundreds where laboratories are dense.
+pub fn nearest_ids(
     conn: &mut DbConn,
     near: Near,
     after: Option<NearAfter>,
     reach_km: f64,
     page: &PageRequest,
-) -> Result<Vec<(LaboratoryRow, f64)>, DomainError> {
+) -> Result<Vec<(LaboratoryId, f64)>, DomainError> {
     let nearest: Vec<(LaboratoryId, Option<f64>)> = in_ring(
         laboratories::table.select(laboratories::id).into_boxed(),
         near,
@@ -252,24 +249,31 @@ fn nearest_from_index(
     .select((laboratories::id, distance_from(near)))
     .limit(page.fetch_limit())
     .load(conn)?;
-    let nearest: Vec<(LaboratoryId, f64)> = nearest
+    Ok(nearest
         .into_iter()
         .filter_map(|(id, distance)| distance.map(|d| (id, d)))
-        .collect();
-    if nearest.is_empty() {
+        .collect())
+}
+
+/// The rows of these laboratories, each with its value, in the order given; a laboratory
+/// deleted since its id was read is left out.
+pub fn rows_in_order<T>(
+    conn: &mut DbConn,
+    ids: Vec<(LaboratoryId, T)>,
+) -> Result<Vec<(LaboratoryRow, T)>, DomainError> {
+    if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut rows: std::collections::HashMap<LaboratoryId, LaboratoryRow> = laboratories::table
         .select(columns())
-        .filter(laboratories::id.eq_any(nearest.iter().map(|(id, _)| *id).collect::<Vec<_>>()))
+        .filter(laboratories::id.eq_any(ids.iter().map(|(id, _)| *id).collect::<Vec<_>>()))
         .load::<LaboratoryRow>(conn)?
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
-    // In the order found; a laboratory deleted between the two reads is left out.
-    Ok(nearest
+    Ok(ids
         .into_iter()
-        .filter_map(|(id, distance)| rows.remove(&id).map(|row| (row, distance)))
+        .filter_map(|(id, value)| rows.remove(&id).map(|row| (row, value)))
         .collect())
 }
 

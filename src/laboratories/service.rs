@@ -508,23 +508,22 @@ fn list_near(
     let few = page.fetch_limit().saturating_mul(FEW_PER_PAGE_ROW);
     let in_circle_box = repo::count_in_box(conn, repo::circle_box(near, near.radius_km), few)?;
     let from = after.map_or(0.0, |(key, _)| key);
-    let mut reach = if (in_circle_box as i64) < few {
+    let reach = if (in_circle_box as i64) < few {
         near.radius_km
     } else {
         (from + (near.radius_km / 8.0).min(FIRST_RING_KM)).min(near.radius_km)
     };
-    let mut rings = 1;
-    let rows = loop {
-        let rows = repo::list_near(conn, filter, subtree_path, near, after, reach, page)?;
-        if rows.len() >= needed || reach >= near.radius_km {
-            break rows;
-        }
-        rings += 1;
-        reach = if rings >= MAX_RINGS {
-            near.radius_km
-        } else {
-            wider_reach(from, reach, rows.len(), needed).min(near.radius_km)
-        };
+    let rows = if filter.is_near_only() {
+        // Filtered by nothing else: each ring's ids come from the cell index alone, and
+        // only the page's rows are read, once.
+        let nearest = in_rings(near, from, reach, needed, |reach| {
+            repo::nearest_ids(conn, near, after, reach, page)
+        })?;
+        repo::rows_in_order(conn, nearest)?
+    } else {
+        in_rings(near, from, reach, needed, |reach| {
+            repo::list_near(conn, filter, subtree_path, near, after, reach, page)
+        })?
     };
     let token_name = near.token_name();
     let (rows, token) = finish_page(rows, page, |(row, distance)| {
@@ -575,6 +574,30 @@ const FEW_PER_PAGE_ROW: i64 = 8;
 
 /// Most rings one `near` page is looked for in; the last reaches the whole radius.
 const MAX_RINGS: u32 = 8;
+
+/// What `read` finds in the first ring (from `from` to `reach` kilometres) that holds
+/// `needed` laboratories, or in the whole circle.
+fn in_rings<T>(
+    near: Near,
+    from: f64,
+    mut reach: f64,
+    needed: usize,
+    mut read: impl FnMut(f64) -> Result<Vec<T>, DomainError>,
+) -> Result<Vec<T>, DomainError> {
+    let mut rings = 1;
+    loop {
+        let found = read(reach)?;
+        if found.len() >= needed || reach >= near.radius_km {
+            return Ok(found);
+        }
+        rings += 1;
+        reach = if rings >= MAX_RINGS {
+            near.radius_km
+        } else {
+            wider_reach(from, reach, found.len(), needed).min(near.radius_km)
+        };
+    }
+}
 
 /// How far the next ring reaches, when the ring from `from` to `reach` kilometres held
 /// `found` laboratories and the page needs `needed`: wide enough that, at the density seen,
