@@ -195,7 +195,10 @@ pub fn recount(
     context: &WriteContext,
     laboratory: LaboratoryId,
 ) -> Result<(), DomainError> {
-    use crate::laboratories::{model::Laboratory, repo as laboratories};
+    use crate::laboratories::{
+        model::{Laboratory, LaboratoryRow},
+        repo as laboratories,
+    };
     let Some(current) = laboratories::find_for_update(conn, laboratory)? else {
         return Ok(());
     };
@@ -207,10 +210,19 @@ pub fn recount(
     if counts == current.equipment_counts {
         return Ok(());
     }
-    laboratories::set_equipment_counts(conn, laboratory, &counts)?;
-    let Some(counted) = laboratories::find(conn, laboratory)? else {
-        return Ok(());
+    // The row as the update leaves it (the write holds its lock): not read again.
+    let counted = LaboratoryRow {
+        equipment_counts: counts,
+        version: current.version + 1,
+        updated_at: now(),
+        ..current.clone()
     };
+    laboratories::set_equipment_counts(
+        conn,
+        laboratory,
+        &counted.equipment_counts,
+        counted.updated_at,
+    )?;
     let mut disciplines = laboratories::disciplines::of(conn, laboratory)?;
     disciplines.sort();
     let change = Change::updated(

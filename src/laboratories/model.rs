@@ -620,37 +620,26 @@ impl LaboratoryFilter {
 
     /// Whether the list is narrowed by `bbox` alone.
     pub fn is_bbox_only(&self) -> bool {
-        self.bbox.is_some()
-            && self.near.is_none()
-            && LaboratoryFilter {
-                bbox: None,
-                ..self.clone()
-            }
-            .is_unfiltered()
+        self.bbox.is_some() && self.near.is_none() && self.has_nothing_but_a_place()
     }
 
     /// Whether the list is narrowed by `near` alone.
     pub fn is_near_only(&self) -> bool {
-        self.near.is_some()
-            && self.bbox.is_none()
-            && LaboratoryFilter {
-                near: None,
-                ..self.clone()
-            }
-            .is_unfiltered()
+        self.near.is_some() && self.bbox.is_none() && self.has_nothing_but_a_place()
     }
 
-    /// No filter at all.
-    fn is_unfiltered(&self) -> bool {
-        self.search.is_none()
-            && self.subtree_root.is_none()
-            && self.bbox.is_none()
-            && self.near.is_none()
-            && self.has_no_field_filter()
+    /// No filter but, perhaps, `bbox` or `near`.
+    fn has_nothing_but_a_place(&self) -> bool {
+        self.search.is_none() && self.subtree_root.is_none() && self.has_no_filter_on_columns()
     }
 
     /// No filter on the laboratories' own fields (region, kind, status and so on).
     fn has_no_field_filter(&self) -> bool {
+        self.has_no_filter_on_columns() && self.bbox.is_none() && self.near.is_none()
+    }
+
+    /// No filter on the laboratories' own fields other than their place.
+    fn has_no_filter_on_columns(&self) -> bool {
         let LaboratoryFilter {
             codes,
             region_ids,
@@ -662,8 +651,8 @@ impl LaboratoryFilter {
             disciplines,
             accredited,
             search: _,
-            bbox,
-            near,
+            bbox: _,
+            near: _,
         } = self;
         codes.is_none()
             && region_ids.is_none()
@@ -673,7 +662,5 @@ impl LaboratoryFilter {
             && !top_level_only
             && disciplines.is_none()
             && accredited.is_none()
-            && bbox.is_none()
-            && near.is_none()
     }
 }

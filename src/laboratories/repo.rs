@@ -222,11 +222,16 @@ pub fn list_near(
         .select((columns(), distance_from(near)))
         .limit(page.fetch_limit())
         .load(conn)?;
-    // Rows without coordinates never pass the box.
-    Ok(rows
+    Ok(located(rows))
+}
+
+/// Each found laboratory with its distance; one without coordinates has none, and never
+/// passes a ring's box anyway.
+fn located<T>(found: Vec<(T, Option<f64>)>) -> Vec<(T, f64)> {
+    found
         .into_iter()
-        .filter_map(|(row, distance)| distance.map(|d| (row, d)))
-        .collect())
+        .filter_map(|(found, distance)| distance.map(|d| (found, d)))
+        .collect()
 }
 
 /// [`list_near`] for a list filtered by `near` alone, in two steps: here the page's ids
@@ -249,10 +254,7 @@ pub fn nearest_ids(
     .select((laboratories::id, distance_from(near)))
     .limit(page.fetch_limit())
     .load(conn)?;
-    Ok(nearest
-        .into_iter()
-        .filter_map(|(id, distance)| distance.map(|d| (id, d)))
-        .collect())
+    Ok(located(nearest))
 }
 
 /// The rows of these laboratories, each with its value, in the order given; a laboratory
@@ -431,14 +433,8 @@ pub fn list_in_box(
     let ids: Vec<LaboratoryId> = LaboratorySort::apply(sort, ids, page.after.as_ref())?
         .limit(page.fetch_limit())
         .load(conn)?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = laboratories::table
-        .select(columns())
-        .filter(laboratories::id.eq_any(ids))
-        .into_boxed();
-    Ok(LaboratorySort::apply(sort, rows, None)?.load(conn)?)
+    let rows = rows_in_order(conn, ids.into_iter().map(|id| (id, ())).collect())?;
+    Ok(rows.into_iter().map(|(row, ())| row).collect())
 }
 
 /// The list's query with every filter applied, not yet ordered; `None` when it can hold no
@@ -583,12 +579,13 @@ pub fn set_equipment_counts(
     conn: &mut DbConn,
     id: LaboratoryId,
     counts: &str,
+    at: crate::core::time::Timestamp,
 ) -> QueryResult<usize> {
     diesel::update(laboratories::table.find(id))
         .set((
             laboratories::equipment_counts.eq(counts),
             laboratories::version.eq(laboratories::version + 1),
-            laboratories::updated_at.eq(crate::core::time::now()),
+            laboratories::updated_at.eq(at),
         ))
         .execute(conn)
 }
